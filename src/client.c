@@ -1,0 +1,947 @@
+/* A client session. Two directions, each with a bounded queue:
+ *
+ *   socket -> in -> ws_decode -> tochild -> child's stdin
+ *   child's stdout -> line -> text frames -> out -> socket
+ *
+ * A queue at its high-water mark turns reading off upstream, so a slow
+ * client makes the child block on stdout and a slow child stops reads from
+ * the socket; nothing is ever dropped while both ends are alive.
+ *
+ * The socket side and the child side end independently: the session is
+ * freed once the socket is closed, the child reaped and its stdout drained.
+ */
+#include "client.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "child.h"
+#include "env.h"
+#include "handshake.h"
+#include "http.h"
+#include "log.h"
+#include "net.h"
+#include "server.h"
+#include "utf8.h"
+#include "ws.h"
+
+#ifndef PORTAL_VERSION
+#define PORTAL_VERSION "dev"
+#endif
+
+#define HEAD_MAX 8192        /* request head; larger gets 431 */
+#define MAX_HEADERS 64
+#define READ_CHUNK 16384     /* one read from the socket or a pipe */
+#define OUT_HIGH 65536       /* socket queue high-water mark */
+#define TOCHILD_HIGH 65536   /* stdin queue high-water mark */
+#define LINE_CHUNK 16384     /* a longer partial line goes out as a fragment */
+#define ERR_LINE_MAX 4096    /* stderr lines are logged in pieces this long */
+#define CLOSE_WAIT_MS 2000   /* for the peer's Close, then for its FIN */
+#define TERM_GRACE_MS 100    /* after stdin EOF, before SIGTERM (+closems) */
+#define KILL_GRACE_MS 500    /* after SIGTERM, before SIGKILL (+closems) */
+#define HEAD_TIMEOUT_MS 10000 /* for the whole request head: 408 after */
+
+enum sock_state {
+	SS_HANDSHAKE, /* reading the request head */
+	SS_OPEN,      /* frames both ways */
+	SS_CLOSE_SENT, /* our Close is queued; waiting for the peer's */
+	SS_CLOSING,   /* last bytes queued: flush, shut down, wait for FIN */
+	SS_GONE,      /* socket closed */
+};
+
+enum child_state {
+	CS_NONE,     /* not started */
+	CS_RUNNING,
+	CS_EOF_SENT, /* stdin closed (or closing); SIGTERM when the timer fires */
+	CS_TERM_SENT, /* SIGKILL when the timer fires */
+	CS_KILL_SENT,
+	CS_REAPED,
+};
+
+struct client {
+	struct server *srv;
+	struct client *prev, *next;
+	uint64_t id;
+	uint64_t started;
+
+	int fd;
+	enum sock_state ss;
+	struct sockaddr_storage peer;
+	int local_port;
+	const struct resource *res;
+	char path[256]; /* request path, for the log */
+	struct buf in, out;
+	struct ws_decoder dec;
+	struct loop_timer sock_timer;
+
+	enum child_state cs;
+	pid_t pid;
+	int cin, cout, cerr;
+	struct buf tochild, line, errline;
+	bool frag_open;     /* a stdout line is going out in fragments */
+	bool warned_utf8;
+	int status;
+	struct loop_timer child_timer;
+
+	unsigned close_code; /* what we sent, for the log */
+	uint64_t msgs_in, msgs_out, bytes_in, bytes_out;
+};
+
+static void on_socket(struct loop *l, int fd, unsigned ev, void *arg);
+static void on_child_in(struct loop *l, int fd, unsigned ev, void *arg);
+static void on_child_out(struct loop *l, int fd, unsigned ev, void *arg);
+static void on_child_err(struct loop *l, int fd, unsigned ev, void *arg);
+static void on_sock_timer(struct loop *l, struct loop_timer *t);
+static void on_child_timer(struct loop *l, struct loop_timer *t);
+static void sock_close(struct client *c);
+static void child_stop(struct client *c);
+static void maybe_done(struct client *c);
+static void process_input(struct client *c);
+static void update_interest(struct client *c);
+
+#define CLIENT_OF(t, field) \
+	((struct client *)(void *)((char *)(t) - offsetof(struct client, field)))
+
+/* --- socket output --------------------------------------------------- */
+
+static void flush_out(struct client *c)
+{
+	while (c->out.len > 0) {
+		ssize_t n = write(c->fd, buf_data(&c->out), c->out.len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			log_msg(LV_DEBUG, "#%llu socket write: %s",
+				(unsigned long long)c->id, strerror(errno));
+			sock_close(c);
+			return;
+		}
+		buf_consume(&c->out, (size_t)n);
+	}
+	if (c->out.len == 0 && c->ss == SS_CLOSING) {
+		/* Everything is out: half-close and wait for the peer's FIN
+		 * so that no unread byte turns our last frame into a reset. */
+		shutdown(c->fd, SHUT_WR);
+	}
+	update_interest(c);
+}
+
+static bool queue_frame(struct client *c, unsigned opcode, bool fin,
+			const uint8_t *p, size_t n)
+{
+	uint8_t *dst = buf_reserve(&c->out, WS_MAX_HEADER + n);
+	if (!dst)
+		return false;
+	size_t h = ws_encode_header(dst, opcode, fin, n, NULL);
+	if (n)
+		memcpy(dst + h, p, n);
+	buf_commit(&c->out, h + n);
+	return true;
+}
+
+/* Queues Close(code, reason) and moves to next; our last frame. */
+static void send_close(struct client *c, unsigned code, const char *reason,
+		       enum sock_state next)
+{
+	uint8_t payload[WS_MAX_CONTROL];
+	size_t n = ws_close_payload(payload, code, reason,
+				    reason ? strlen(reason) : 0);
+	c->close_code = code;
+	queue_frame(c, WS_CLOSE, true, payload, n);
+	c->ss = next;
+	loop_timer_start(c->srv->loop, &c->sock_timer, CLOSE_WAIT_MS,
+			 on_sock_timer);
+	flush_out(c);
+}
+
+/* --- child output -> text messages ------------------------------------ */
+
+/* Sends p[0..n) as one frame of the current stdout message; invalid UTF-8
+ * becomes U+FFFD so that no invalid text frame is ever sent. */
+static void send_text(struct client *c, const uint8_t *p, size_t n, bool fin)
+{
+	static uint8_t scrubbed[UTF8_SCRUB_MAX(LINE_CHUNK + READ_CHUNK)];
+	unsigned op = c->frag_open ? WS_CONT : WS_TEXT;
+	if (utf8_valid_prefix(p, n) != n) {
+		size_t replaced;
+		n = utf8_scrub(p, n, scrubbed, &replaced);
+		p = scrubbed;
+		if (!c->warned_utf8) {
+			log_msg(LV_INFO, "#%llu child wrote invalid UTF-8; "
+				"sent as U+FFFD", (unsigned long long)c->id);
+			c->warned_utf8 = true;
+		}
+	}
+	queue_frame(c, op, fin, p, n);
+	c->frag_open = !fin;
+	c->bytes_out += n;
+	if (fin)
+		c->msgs_out++;
+}
+
+static bool can_send(const struct client *c)
+{
+	return c->ss == SS_OPEN;
+}
+
+/* Turns complete lines in c->line into messages; a partial line longer
+ * than LINE_CHUNK goes out as a fragment. At eof the rest is the last
+ * line, sent even without its "\n". */
+static void emit_lines(struct client *c, bool eof)
+{
+	for (;;) {
+		uint8_t *p = buf_data(&c->line);
+		size_t len = c->line.len;
+		uint8_t *nl = len ? memchr(p, '\n', len) : NULL;
+		if (!nl)
+			break;
+		size_t n = (size_t)(nl - p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (can_send(c))
+			send_text(c, p, n, true);
+		buf_consume(&c->line, (size_t)(nl - p) + 1);
+	}
+	size_t len = c->line.len;
+	if (eof) {
+		if (can_send(c) && (len > 0 || c->frag_open))
+			send_text(c, buf_data(&c->line), len, true);
+		c->frag_open = false;
+		buf_free(&c->line);
+	} else if (len >= LINE_CHUNK) {
+		const uint8_t *p = buf_data(&c->line);
+		/* Keep back a '\r' that may start "\r\n", and a character
+		 * that has not fully arrived. */
+		size_t keep = p[len - 1] == '\r' ? 1 : utf8_partial_tail(p, len);
+		if (can_send(c))
+			send_text(c, p, len - keep, false);
+		else
+			c->frag_open = true;
+		buf_consume(&c->line, len - keep);
+	}
+}
+
+static void finish_output(struct client *c);
+
+static void close_child_out(struct client *c)
+{
+	if (c->cout < 0)
+		return;
+	emit_lines(c, true);
+	loop_del(c->srv->loop, c->cout);
+	close(c->cout);
+	c->cout = -1;
+	finish_output(c);
+}
+
+static void on_child_out(struct loop *l, int fd, unsigned ev, void *arg)
+{
+	(void)l;
+	(void)fd;
+	(void)ev;
+	struct client *c = arg;
+	uint8_t *p = buf_reserve(&c->line, READ_CHUNK);
+	if (!p)
+		return;
+	ssize_t n = read(c->cout, p, READ_CHUNK);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		if (c->line.len == 0)
+			buf_free(&c->line);
+		return;
+	}
+	if (n <= 0) {
+		close_child_out(c);
+		return;
+	}
+	buf_commit(&c->line, (size_t)n);
+	emit_lines(c, false);
+	if (c->line.len == 0)
+		buf_free(&c->line);
+	if (c->fd >= 0)
+		flush_out(c);
+	else
+		update_interest(c);
+}
+
+/* --- child stderr -> log ---------------------------------------------- */
+
+static void log_err_lines(struct client *c, bool eof)
+{
+	for (;;) {
+		uint8_t *p = buf_data(&c->errline);
+		size_t len = c->errline.len;
+		uint8_t *nl = len ? memchr(p, '\n', len) : NULL;
+		size_t n;
+		if (nl)
+			n = (size_t)(nl - p);
+		else if (len >= ERR_LINE_MAX || (eof && len > 0))
+			n = len;
+		else
+			break;
+		size_t show = n > 0 && p[n - 1] == '\r' ? n - 1 : n;
+		log_msg(LV_INFO, "#%llu stderr: %.*s", (unsigned long long)c->id,
+			(int)show, (const char *)p);
+		buf_consume(&c->errline, nl ? n + 1 : n);
+	}
+}
+
+static void on_child_err(struct loop *l, int fd, unsigned ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	struct client *c = arg;
+	uint8_t *p = buf_reserve(&c->errline, ERR_LINE_MAX);
+	if (!p)
+		return;
+	ssize_t n = read(c->cerr, p, ERR_LINE_MAX);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		log_err_lines(c, true);
+		buf_free(&c->errline);
+		loop_del(l, c->cerr);
+		close(c->cerr);
+		c->cerr = -1;
+		return;
+	}
+	buf_commit(&c->errline, (size_t)n);
+	log_err_lines(c, false);
+}
+
+/* --- client messages -> child stdin ----------------------------------- */
+
+static void close_child_in(struct client *c)
+{
+	if (c->cin < 0)
+		return;
+	loop_del(c->srv->loop, c->cin);
+	close(c->cin);
+	c->cin = -1;
+	buf_free(&c->tochild);
+}
+
+static void flush_child(struct client *c)
+{
+	while (c->cin >= 0 && c->tochild.len > 0) {
+		ssize_t n = write(c->cin, buf_data(&c->tochild), c->tochild.len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			log_msg(LV_DEBUG, "#%llu child's stdin: %s",
+				(unsigned long long)c->id, strerror(errno));
+			close_child_in(c);
+			break;
+		}
+		buf_consume(&c->tochild, (size_t)n);
+	}
+	if (c->cin >= 0 && c->tochild.len == 0 && c->cs >= CS_EOF_SENT)
+		close_child_in(c);
+}
+
+static void on_child_in(struct loop *l, int fd, unsigned ev, void *arg)
+{
+	(void)l;
+	(void)fd;
+	(void)ev;
+	struct client *c = arg;
+	flush_child(c);
+	process_input(c);
+	update_interest(c);
+}
+
+static void to_child(struct client *c, const uint8_t *p, size_t n)
+{
+	if (c->cin < 0 || c->cs >= CS_EOF_SENT)
+		return; /* nobody reads any more */
+	if (buf_append(&c->tochild, p, n) < 0) {
+		log_msg(LV_ERROR, "#%llu out of memory", (unsigned long long)c->id);
+		close_child_in(c);
+	}
+}
+
+/* Decodes queued socket bytes while the child's queue has room. */
+static void process_input(struct client *c)
+{
+	while (c->in.len > 0 && c->fd >= 0) {
+		if (c->ss != SS_OPEN && c->ss != SS_CLOSE_SENT) {
+			buf_free(&c->in);
+			return;
+		}
+		if (c->ss == SS_OPEN && c->tochild.len >= TOCHILD_HIGH)
+			return; /* resumed when the child drains its stdin */
+		struct ws_event ev;
+		size_t used = ws_decode(&c->dec, buf_data(&c->in), c->in.len, &ev);
+		bool open = c->ss == SS_OPEN;
+		switch (ev.type) {
+		case WS_EV_NONE:
+			break;
+		case WS_EV_DATA:
+			if (!open)
+				break;
+			to_child(c, ev.data, ev.len);
+			c->bytes_in += ev.len;
+			if (ev.last) {
+				to_child(c, (const uint8_t *)"\n", 1);
+				c->msgs_in++;
+			}
+			break;
+		case WS_EV_PING:
+			if (open)
+				queue_frame(c, WS_PONG, true, ev.data, ev.len);
+			break;
+		case WS_EV_PONG:
+			break;
+		case WS_EV_CLOSE:
+			log_msg(LV_DEBUG, "#%llu client sent Close %u",
+				(unsigned long long)c->id, ev.code);
+			if (open) {
+				/* Echo a valid code; an empty Close gets an
+				 * empty one (1005 is never sent). */
+				send_close(c, ev.code, NULL, SS_CLOSING);
+			} else {
+				c->ss = SS_CLOSING;
+				flush_out(c);
+			}
+			child_stop(c);
+			break;
+		case WS_EV_ERROR:
+			log_msg(LV_INFO, "#%llu protocol error: %s (%u)",
+				(unsigned long long)c->id, ev.reason, ev.code);
+			if (open)
+				send_close(c, ev.code, ev.reason, SS_CLOSING);
+			else
+				c->ss = SS_CLOSING;
+			child_stop(c);
+			break;
+		}
+		if (c->fd < 0)
+			return;
+		buf_consume(&c->in, used);
+		if (ev.type == WS_EV_NONE)
+			break;
+	}
+	flush_child(c);
+}
+
+/* --- handshake -------------------------------------------------------- */
+
+static void http_error(struct client *c, int status, const char *why)
+{
+	char resp[512];
+	size_t n = hs_response_error(resp, sizeof resp, status, NULL);
+	log_msg(LV_ACCESS, "#%llu %s %d %s", (unsigned long long)c->id,
+		c->path[0] ? c->path : "-", status, why);
+	buf_free(&c->in);
+	buf_append(&c->out, resp, n);
+	c->ss = SS_CLOSING;
+	loop_timer_start(c->srv->loop, &c->sock_timer, CLOSE_WAIT_MS,
+			 on_sock_timer);
+	flush_out(c);
+}
+
+/* Longest resource path that is the request path or a prefix of it ending
+ * at a '/'. */
+static const struct resource *route(const struct options *o, const char *path,
+				    size_t len)
+{
+	const struct resource *best = NULL;
+	for (size_t i = 0; i < o->nresources; i++) {
+		const struct resource *r = &o->resources[i];
+		bool match;
+		if (r->path_len == 1)
+			match = true; /* "/" serves every path */
+		else
+			match = len >= r->path_len &&
+				memcmp(path, r->path, r->path_len) == 0 &&
+				(len == r->path_len || path[r->path_len] == '/');
+		if (match && (!best || r->path_len > best->path_len))
+			best = r;
+	}
+	return best;
+}
+
+static void build_env(struct client *c, const struct http_request *req,
+		      const struct hs_info *hs, struct env *e)
+{
+	char text[NET_ADDR_TEXT], num[32];
+	const struct resource *r = c->res;
+
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	env_add(e, "PATH", path, strlen(path));
+	env_add(e, "GATEWAY_INTERFACE", "CGI/1.1", 7);
+	env_add(e, "SERVER_SOFTWARE", "portal-gw/" PORTAL_VERSION,
+		strlen("portal-gw/" PORTAL_VERSION));
+	env_add(e, "SERVER_PROTOCOL", "HTTP/1.1", 8);
+	env_add(e, "REQUEST_METHOD", "GET", 3);
+	size_t hl = hs->host_len;
+	const char *colon = NULL;
+	if (hs->host_len && hs->host[0] != '[')
+		colon = memchr(hs->host, ':', hs->host_len);
+	else if (hs->host_len)
+		colon = memchr(hs->host, ']', hs->host_len) ?
+			memchr(hs->host, ':', hs->host_len - 1) : NULL;
+	if (hs->host_len && hs->host[0] == '[') {
+		const char *end = memchr(hs->host, ']', hs->host_len);
+		hl = end ? (size_t)(end - hs->host) + 1 : hs->host_len;
+	} else if (colon) {
+		hl = (size_t)(colon - hs->host);
+	}
+	env_add(e, "SERVER_NAME", hs->host, hl);
+	int k = snprintf(num, sizeof num, "%d", c->local_port);
+	env_add(e, "SERVER_PORT", num, (size_t)k);
+	env_add(e, "REQUEST_URI", req->target, req->target_len);
+	if (r->path_len == 1) {
+		env_add(e, "SCRIPT_NAME", hs->path, hs->path_len);
+		env_add(e, "PATH_INFO", "", 0);
+	} else {
+		env_add(e, "SCRIPT_NAME", r->path, r->path_len);
+		env_add(e, "PATH_INFO", hs->path + r->path_len,
+			hs->path_len - r->path_len);
+	}
+	env_add(e, "QUERY_STRING", hs->query ? hs->query : "", hs->query_len);
+	net_addr_host(&c->peer, text, sizeof text);
+	env_add(e, "REMOTE_ADDR", text, strlen(text));
+	env_add(e, "REMOTE_HOST", text, strlen(text));
+	k = snprintf(num, sizeof num, "%d", net_addr_port(&c->peer));
+	env_add(e, "REMOTE_PORT", num, (size_t)k);
+	k = snprintf(num, sizeof num, "%llx-%llu",
+		     (unsigned long long)c->started, (unsigned long long)c->id);
+	env_add(e, "UNIQUE_ID", num, (size_t)k);
+
+	/* HTTP_* for each header name once, repeats joined in order. */
+	for (size_t i = 0; i < req->num_headers; i++) {
+		const struct http_header *h = &req->headers[i];
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++) {
+			seen = req->headers[j].name_len == h->name_len &&
+			       strncasecmp(req->headers[j].name, h->name,
+					   h->name_len) == 0;
+		}
+		if (seen)
+			continue;
+		for (size_t j = i; j < req->num_headers; j++) {
+			const struct http_header *g = &req->headers[j];
+			if (g->name_len == h->name_len &&
+			    strncasecmp(g->name, h->name, h->name_len) == 0)
+				env_add_header(e, g->name, g->name_len, g->value,
+					       g->value_len);
+		}
+	}
+}
+
+static int start_child(struct client *c, const struct http_request *req,
+		       const struct hs_info *hs)
+{
+	char envbuf[32768];
+	char *vars[160];
+	struct env e;
+	env_init(&e, envbuf, sizeof envbuf, vars, sizeof vars / sizeof vars[0]);
+	build_env(c, req, hs, &e);
+	if (e.overflow)
+		log_msg(LV_INFO, "#%llu environment too large; some headers "
+			"left out", (unsigned long long)c->id);
+
+	struct child ch;
+	int err = child_spawn(c->res->program, c->res->argv, env_finish(&e), &ch);
+	if (err)
+		return err;
+	c->pid = ch.pid;
+	c->cin = ch.in;
+	c->cout = ch.out;
+	c->cerr = ch.err;
+	c->cs = CS_RUNNING;
+	struct loop *l = c->srv->loop;
+	if (loop_add(l, c->cin, 0, on_child_in, c) < 0 ||
+	    loop_add(l, c->cout, LOOP_READ, on_child_out, c) < 0 ||
+	    loop_add(l, c->cerr, LOOP_READ, on_child_err, c) < 0) {
+		err = errno;
+		child_kill_group(c->pid, SIGKILL);
+		c->cs = CS_KILL_SENT;
+		close_child_in(c);
+		return err;
+	}
+	return 0;
+}
+
+static void handshake(struct client *c)
+{
+	struct http_header headers[MAX_HEADERS];
+	struct http_request req;
+	int n = http_parse_request((const char *)buf_data(&c->in), c->in.len, &req,
+				   headers, MAX_HEADERS);
+	if (n == HTTP_INCOMPLETE) {
+		if (c->in.len >= HEAD_MAX)
+			http_error(c, 431, "request head too large");
+		return;
+	}
+	if (n == HTTP_TOO_MANY_HEADERS) {
+		http_error(c, 431, "too many header lines");
+		return;
+	}
+	if (n < 0) {
+		http_error(c, 400, "malformed request");
+		return;
+	}
+	struct hs_info hs;
+	int status = hs_check(&req, &hs);
+	size_t plen = hs.path_len < sizeof c->path - 1 ? hs.path_len
+						       : sizeof c->path - 1;
+	if (hs.path)
+		memcpy(c->path, hs.path, plen);
+	c->path[plen] = '\0';
+	if (status == 0 && !(c->res = route(c->srv->opts, hs.path, hs.path_len)))
+		status = 404;
+	if (status) {
+		http_error(c, status, "handshake refused");
+		return;
+	}
+	if (c->srv->draining) {
+		http_error(c, 503, "shutting down");
+		return;
+	}
+
+	int err = start_child(c, &req, &hs);
+	if (err) {
+		log_msg(LV_ERROR, "#%llu cannot start %s: %s",
+			(unsigned long long)c->id, c->res->program, strerror(err));
+		bool busy = err == EAGAIN || err == EMFILE || err == ENFILE ||
+			    err == ENOMEM;
+		http_error(c, busy ? 503 : 500, "cannot start program");
+		return;
+	}
+
+	char resp[512];
+	size_t len = hs_response_101(resp, sizeof resp, hs.key, hs.key_len, NULL);
+	buf_append(&c->out, resp, len);
+	buf_consume(&c->in, (size_t)n);
+	c->ss = SS_OPEN;
+	loop_timer_stop(c->srv->loop, &c->sock_timer);
+	char peer[NET_ADDR_TEXT];
+	net_addr_text(&c->peer, peer, sizeof peer);
+	log_msg(LV_INFO, "#%llu %s connected to %s, child %ld",
+		(unsigned long long)c->id, peer, c->path, (long)c->pid);
+	process_input(c);
+	flush_out(c);
+}
+
+/* --- socket input ----------------------------------------------------- */
+
+static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
+{
+	(void)l;
+	(void)fd;
+	struct client *c = arg;
+	if (ev & LOOP_WRITE) {
+		flush_out(c);
+		if (c->fd < 0)
+			return;
+	}
+	if (!(ev & LOOP_READ))
+		return;
+	size_t want = c->ss == SS_HANDSHAKE ? HEAD_MAX - c->in.len : READ_CHUNK;
+	uint8_t *p = buf_reserve(&c->in, want);
+	if (!p)
+		return;
+	ssize_t n = read(c->fd, p, want);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		if (c->in.len == 0)
+			buf_free(&c->in);
+		return;
+	}
+	if (n <= 0) {
+		if (c->ss == SS_OPEN)
+			log_msg(LV_INFO, "#%llu client went away without Close",
+				(unsigned long long)c->id);
+		sock_close(c);
+		return;
+	}
+	if (c->ss == SS_CLOSING) {
+		buf_free(&c->in); /* only waiting for FIN now */
+		return;
+	}
+	buf_commit(&c->in, (size_t)n);
+	if (c->ss == SS_HANDSHAKE)
+		handshake(c);
+	else
+		process_input(c);
+	if (c->fd >= 0)
+		flush_out(c);
+}
+
+/* Reads from the socket only while both queues it feeds have room, and
+ * from the child's stdout only while the socket queue has room. */
+static void update_interest(struct client *c)
+{
+	struct loop *l = c->srv->loop;
+	if (c->fd >= 0) {
+		unsigned m = 0;
+		bool room = c->out.len < OUT_HIGH && c->in.len < READ_CHUNK;
+		if (c->ss == SS_HANDSHAKE || c->ss == SS_CLOSING ||
+		    c->ss == SS_CLOSE_SENT || (room && c->tochild.len < TOCHILD_HIGH))
+			m |= LOOP_READ;
+		if (c->out.len > 0)
+			m |= LOOP_WRITE;
+		loop_set(l, c->fd, m);
+	}
+	if (c->cin >= 0)
+		loop_set(l, c->cin, c->tochild.len > 0 ? LOOP_WRITE : 0);
+	if (c->cout >= 0) {
+		bool room = c->fd < 0 || c->out.len < OUT_HIGH;
+		loop_set(l, c->cout, room ? LOOP_READ : 0);
+	}
+}
+
+/* --- ending ----------------------------------------------------------- */
+
+static void on_sock_timer(struct loop *l, struct loop_timer *t)
+{
+	(void)l;
+	struct client *c = CLIENT_OF(t, sock_timer);
+	if (c->ss == SS_HANDSHAKE) {
+		http_error(c, 408, "request head not received in time");
+		return;
+	}
+	if (c->ss == SS_CLOSE_SENT) {
+		log_msg(LV_DEBUG, "#%llu no Close from the client in time",
+			(unsigned long long)c->id);
+		c->ss = SS_CLOSING;
+	}
+	sock_close(c);
+}
+
+static void sock_close(struct client *c)
+{
+	if (c->fd < 0)
+		return;
+	loop_timer_stop(c->srv->loop, &c->sock_timer);
+	loop_del(c->srv->loop, c->fd);
+	close(c->fd);
+	c->fd = -1;
+	c->ss = SS_GONE;
+	buf_free(&c->in);
+	buf_free(&c->out);
+	child_stop(c);
+	update_interest(c);
+	maybe_done(c);
+}
+
+/* The child's stdout has ended and the child is gone: the session's last
+ * word to the client is a Close that says how the child ended. */
+static void finish_output(struct client *c)
+{
+	if (c->cout >= 0 || c->cs != CS_REAPED)
+		return;
+	if (c->ss == SS_OPEN) {
+		char reason[64], sig[32];
+		int st = c->status;
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+			send_close(c, WS_NORMAL, NULL, SS_CLOSE_SENT);
+		} else {
+			if (WIFEXITED(st))
+				snprintf(reason, sizeof reason, "exit status %d",
+					 WEXITSTATUS(st));
+			else
+				snprintf(reason, sizeof reason, "killed by signal %s",
+					 child_signal_name(WTERMSIG(st), sig,
+							   sizeof sig));
+			send_close(c, WS_INTERNAL_ERROR, reason, SS_CLOSE_SENT);
+		}
+	}
+	maybe_done(c);
+}
+
+static void on_child_timer(struct loop *l, struct loop_timer *t)
+{
+	struct client *c = CLIENT_OF(t, child_timer);
+	unsigned closems = c->srv->opts->closems;
+	switch (c->cs) {
+	case CS_EOF_SENT:
+		log_msg(LV_DEBUG, "#%llu child %ld still running; SIGTERM",
+			(unsigned long long)c->id, (long)c->pid);
+		child_kill_group(c->pid, SIGTERM);
+		c->cs = CS_TERM_SENT;
+		loop_timer_start(l, t, KILL_GRACE_MS + closems, on_child_timer);
+		break;
+	case CS_TERM_SENT:
+		log_msg(LV_INFO, "#%llu child %ld ignored SIGTERM; SIGKILL",
+			(unsigned long long)c->id, (long)c->pid);
+		child_kill_group(c->pid, SIGKILL);
+		c->cs = CS_KILL_SENT;
+		break;
+	case CS_REAPED:
+		/* The child is gone but something it started still holds its
+		 * stdout: end the group and the output. */
+		child_kill_group(c->pid, SIGTERM);
+		close_child_out(c);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Ends the child: stdin EOF now (after what is queued), then SIGTERM and
+ * SIGKILL to its process group if it does not exit in time. */
+static void child_stop(struct client *c)
+{
+	if (c->cs != CS_RUNNING)
+		return;
+	c->cs = CS_EOF_SENT;
+	flush_child(c);
+	loop_timer_start(c->srv->loop, &c->child_timer,
+			 TERM_GRACE_MS + c->srv->opts->closems, on_child_timer);
+}
+
+void client_reaped(struct client *c, int status)
+{
+	c->status = status;
+	c->cs = CS_REAPED;
+	close_child_in(c);
+	loop_timer_stop(c->srv->loop, &c->child_timer);
+	if (c->cout >= 0)
+		loop_timer_start(c->srv->loop, &c->child_timer,
+				 TERM_GRACE_MS + c->srv->opts->closems,
+				 on_child_timer);
+	finish_output(c);
+}
+
+static void log_access(struct client *c)
+{
+	char peer[NET_ADDR_TEXT], st[48], sig[32];
+	net_addr_text(&c->peer, peer, sizeof peer);
+	if (c->cs == CS_NONE)
+		snprintf(st, sizeof st, "-");
+	else if (WIFEXITED(c->status))
+		snprintf(st, sizeof st, "exit=%d", WEXITSTATUS(c->status));
+	else
+		snprintf(st, sizeof st, "signal=%s",
+			 child_signal_name(WTERMSIG(c->status), sig, sizeof sig));
+	log_msg(LV_ACCESS,
+		"#%llu %s %s pid=%ld ms=%llu in=%llu/%lluB out=%llu/%lluB "
+		"close=%u %s",
+		(unsigned long long)c->id, peer, c->path, (long)c->pid,
+		(unsigned long long)(loop_now(c->srv->loop) - c->started),
+		(unsigned long long)c->msgs_in, (unsigned long long)c->bytes_in,
+		(unsigned long long)c->msgs_out, (unsigned long long)c->bytes_out,
+		c->close_code, st);
+}
+
+static void maybe_done(struct client *c)
+{
+	if (c->fd >= 0 || c->cout >= 0 ||
+	    (c->cs != CS_REAPED && c->cs != CS_NONE))
+		return;
+	struct server *srv = c->srv;
+	close_child_in(c);
+	if (c->cerr >= 0) {
+		log_err_lines(c, true);
+		loop_del(srv->loop, c->cerr);
+		close(c->cerr);
+		c->cerr = -1;
+	}
+	/* Whatever the child left running in its group goes with it. */
+	if (c->cs == CS_REAPED && child_kill_group(c->pid, 0) == 0)
+		child_kill_group(c->pid, SIGTERM);
+	loop_timer_stop(srv->loop, &c->child_timer);
+	loop_timer_stop(srv->loop, &c->sock_timer);
+	if (c->ss != SS_HANDSHAKE || c->cs != CS_NONE)
+		log_access(c);
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		srv->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	srv->nclients--;
+	c->prev = NULL;
+	c->next = srv->graveyard;
+	srv->graveyard = c;
+}
+
+/* --- the server's side ------------------------------------------------ */
+
+void client_start(struct server *srv, int fd, const struct sockaddr_storage *peer,
+		  int local_port)
+{
+	struct client *c = calloc(1, sizeof *c);
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->srv = srv;
+	c->id = ++srv->next_id;
+	c->started = loop_now(srv->loop);
+	c->fd = fd;
+	c->peer = *peer;
+	c->local_port = local_port;
+	c->cin = c->cout = c->cerr = -1;
+	ws_decoder_init(&c->dec, WS_SERVER);
+	c->dec.max_message = srv->opts->max_message;
+	c->dec.binary_ok = false;
+	if (loop_add(srv->loop, fd, LOOP_READ, on_socket, c) < 0) {
+		close(fd);
+		free(c);
+		return;
+	}
+	c->next = srv->clients;
+	if (c->next)
+		c->next->prev = c;
+	srv->clients = c;
+	srv->nclients++;
+	loop_timer_start(srv->loop, &c->sock_timer, HEAD_TIMEOUT_MS, on_sock_timer);
+}
+
+struct client *client_by_pid(struct server *srv, pid_t pid)
+{
+	for (struct client *c = srv->clients; c; c = c->next) {
+		if (c->pid == pid && c->cs != CS_NONE && c->cs != CS_REAPED)
+			return c;
+	}
+	return NULL;
+}
+
+void client_go_away(struct client *c)
+{
+	if (c->ss == SS_HANDSHAKE)
+		sock_close(c);
+	else if (c->ss == SS_OPEN)
+		send_close(c, WS_GOING_AWAY, "server shutting down", SS_CLOSE_SENT);
+	child_stop(c);
+}
+
+void client_abort(struct client *c)
+{
+	if (c->cs != CS_NONE && c->cs != CS_REAPED) {
+		child_kill_group(c->pid, SIGKILL);
+		c->cs = CS_KILL_SENT;
+	}
+	sock_close(c);
+}
+
+struct client *client_next(const struct client *c)
+{
+	return c->next;
+}
+
+void client_free(struct client *c)
+{
+	buf_free(&c->in);
+	buf_free(&c->out);
+	buf_free(&c->tochild);
+	buf_free(&c->line);
+	buf_free(&c->errline);
+	free(c);
+}

@@ -1,0 +1,108 @@
+#include "env.h"
+
+#include <string.h>
+
+void env_init(struct env *e, char *buf, size_t cap, char **vars, size_t max)
+{
+	e->buf = buf;
+	e->cap = cap;
+	e->used = 0;
+	e->vars = vars;
+	e->max = max;
+	e->n = 0;
+	e->overflow = false;
+}
+
+static char clean(char c)
+{
+	return c == '\r' || c == '\n' || c == '\0' ? ' ' : c;
+}
+
+/* Appends value to the string that starts at var and ends at e->used - 1
+ * (its NUL), which must be the last one packed. */
+static bool append_last(struct env *e, const char *sep, const char *value,
+			size_t len)
+{
+	size_t seplen = strlen(sep);
+	if (e->cap - e->used < seplen + len)
+		return false;
+	char *p = e->buf + e->used - 1;
+	memcpy(p, sep, seplen);
+	p += seplen;
+	for (size_t i = 0; i < len; i++)
+		*p++ = clean(value[i]);
+	*p = '\0';
+	e->used += seplen + len;
+	return true;
+}
+
+static char *start_var(struct env *e, const char *name, size_t name_len)
+{
+	if (e->n + 1 >= e->max || e->cap - e->used < name_len + 2) {
+		e->overflow = true;
+		return NULL;
+	}
+	char *p = e->buf + e->used;
+	memcpy(p, name, name_len);
+	p[name_len] = '=';
+	p[name_len + 1] = '\0';
+	e->used += name_len + 2;
+	e->vars[e->n++] = p;
+	return p;
+}
+
+static void drop_last(struct env *e)
+{
+	e->n--;
+	e->used = (size_t)(e->vars[e->n] - e->buf);
+	e->overflow = true;
+}
+
+void env_add(struct env *e, const char *name, const char *value, size_t len)
+{
+	if (!start_var(e, name, strlen(name)))
+		return;
+	if (!append_last(e, "", value, len))
+		drop_last(e);
+}
+
+void env_add_header(struct env *e, const char *name, size_t name_len,
+		    const char *value, size_t value_len)
+{
+	char var[256];
+	if (name_len == 0 || name_len + 5 > sizeof var)
+		return;
+	memcpy(var, "HTTP_", 5);
+	for (size_t i = 0; i < name_len; i++) {
+		char c = name[i];
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		else if (c == '-')
+			c = '_';
+		else if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+			return;
+		var[5 + i] = c;
+	}
+	size_t vlen = name_len + 5;
+
+	/* A repeat of an earlier header: join, if it is the last one packed;
+	 * otherwise the first value stands (rare: headers are seldom
+	 * repeated non-adjacently, and only joining in place is free). */
+	for (size_t i = 0; i < e->n; i++) {
+		if (strncmp(e->vars[i], var, vlen) == 0 && e->vars[i][vlen] == '=') {
+			if (i == e->n - 1 && !append_last(e, ", ", value, value_len))
+				e->overflow = true;
+			return;
+		}
+	}
+	if (!start_var(e, var, vlen))
+		return;
+	if (!append_last(e, "", value, value_len))
+		drop_last(e);
+}
+
+char **env_finish(struct env *e)
+{
+	e->vars[e->n] = NULL;
+	return e->vars;
+}

@@ -1,0 +1,193 @@
+#include "server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include "client.h"
+#include "log.h"
+#include "net.h"
+#include "sig.h"
+
+#define ACCEPT_BATCH 64       /* connections taken per wake-up */
+#define ACCEPT_PAUSE_MS 100   /* after EMFILE/ENFILE, instead of spinning */
+
+static void set_accepting(struct server *srv, bool on)
+{
+	for (size_t i = 0; i < srv->nlisten; i++) {
+		if (srv->lfd[i] >= 0)
+			loop_set(srv->loop, srv->lfd[i], on ? LOOP_READ : 0);
+	}
+}
+
+static void on_accept_timer(struct loop *l, struct loop_timer *t)
+{
+	(void)l;
+	struct server *srv = (struct server *)(void *)((char *)t -
+		offsetof(struct server, accept_timer));
+	srv->accept_paused = false;
+	if (!srv->draining)
+		set_accepting(srv, true);
+}
+
+static void on_listen(struct loop *l, int fd, unsigned ev, void *arg)
+{
+	(void)ev;
+	struct server *srv = arg;
+	size_t i = 0;
+	while (i < srv->nlisten && srv->lfd[i] != fd)
+		i++;
+	for (int k = 0; k < ACCEPT_BATCH && !srv->draining; k++) {
+		struct sockaddr_storage peer;
+		int cfd = net_accept(fd, &peer);
+		if (cfd >= 0) {
+			client_start(srv, cfd, &peer, srv->lport[i]);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			log_msg(LV_ERROR, "accept: %s; pausing for %d ms",
+				strerror(errno), ACCEPT_PAUSE_MS);
+			srv->accept_paused = true;
+			set_accepting(srv, false);
+			loop_timer_start(l, &srv->accept_timer, ACCEPT_PAUSE_MS,
+					 on_accept_timer);
+		}
+		break;
+	}
+}
+
+static void reap(struct server *srv)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct client *c = client_by_pid(srv, pid);
+		if (c)
+			client_reaped(c, status);
+		else
+			log_msg(LV_DEBUG, "reaped orphan %ld", (long)pid);
+	}
+}
+
+static void stop_listening(struct server *srv)
+{
+	for (size_t i = 0; i < srv->nlisten; i++) {
+		if (srv->lfd[i] < 0)
+			continue;
+		loop_del(srv->loop, srv->lfd[i]);
+		close(srv->lfd[i]);
+		srv->lfd[i] = -1;
+	}
+	loop_timer_stop(srv->loop, &srv->accept_timer);
+}
+
+static void on_signal(struct loop *l, int fd, unsigned ev, void *arg)
+{
+	(void)l;
+	(void)ev;
+	struct server *srv = arg;
+	unsigned long set = sig_take(fd);
+	if (set & (1ul << SIGCHLD))
+		reap(srv);
+	if (!(set & ((1ul << SIGTERM) | (1ul << SIGINT) | (1ul << SIGHUP))))
+		return;
+	struct client *c, *next;
+	if (srv->draining) {
+		log_msg(LV_INFO, "second signal: ending every session now");
+		for (c = srv->clients; c; c = next) {
+			next = client_next(c);
+			client_abort(c);
+		}
+		srv->clients = NULL; /* the loop ends; exit reaps nothing more */
+		srv->nclients = 0;
+		return;
+	}
+	log_msg(LV_INFO, "shutting down: %zu session(s) to close",
+		srv->nclients);
+	srv->draining = true;
+	stop_listening(srv);
+	for (c = srv->clients; c; c = next) {
+		next = client_next(c);
+		client_go_away(c);
+	}
+}
+
+static void bury(struct server *srv)
+{
+	while (srv->graveyard) {
+		struct client *c = srv->graveyard;
+		srv->graveyard = client_next(c);
+		client_free(c);
+	}
+}
+
+int server_run(const struct options *o)
+{
+	struct server srv;
+	memset(&srv, 0, sizeof srv);
+	srv.opts = o;
+	srv.loop = loop_new();
+	if (!srv.loop) {
+		log_msg(LV_FATAL, "cannot create the event loop: %s",
+			strerror(errno));
+		return 1;
+	}
+	srv.sigfd = sig_init();
+	if (srv.sigfd < 0 ||
+	    loop_add(srv.loop, srv.sigfd, LOOP_READ, on_signal, &srv) < 0) {
+		log_msg(LV_FATAL, "cannot set up signals: %s", strerror(errno));
+		return 1;
+	}
+#ifdef PR_SET_CHILD_SUBREAPER
+	/* Orphans of our children come back to us to be reaped. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+#endif
+
+	size_t n = o->naddresses ? o->naddresses : 1;
+	for (size_t i = 0; i < n; i++) {
+		const char *host = o->naddresses ? o->addresses[i] : NULL;
+		struct sockaddr_storage a;
+		char err[128], text[NET_ADDR_TEXT];
+		int fd = net_listen(host, o->port, &a, err, sizeof err);
+		if (fd < 0) {
+			log_msg(LV_FATAL, "cannot listen on %s port %d: %s",
+				host ? host : "every interface", o->port, err);
+			return 1;
+		}
+		srv.lfd[srv.nlisten] = fd;
+		srv.lport[srv.nlisten++] = net_addr_port(&a);
+		if (loop_add(srv.loop, fd, LOOP_READ, on_listen, &srv) < 0) {
+			log_msg(LV_FATAL, "cannot watch the listener: %s",
+				strerror(errno));
+			return 1;
+		}
+		net_addr_text(&a, text, sizeof text);
+		log_msg(LV_INFO, "listening on %s", text);
+	}
+	for (size_t i = 0; i < o->nresources; i++) {
+		log_msg(LV_INFO, "serving %s with %s", o->resources[i].path,
+			o->resources[i].program);
+	}
+
+	while (!(srv.draining && srv.nclients == 0)) {
+		if (loop_run_once(srv.loop, -1) < 0) {
+			log_msg(LV_FATAL, "event loop: %s", strerror(errno));
+			return 1;
+		}
+		bury(&srv);
+	}
+	bury(&srv);
+	stop_listening(&srv);
+	loop_free(srv.loop);
+	log_msg(LV_INFO, "stopped");
+	return 0;
+}

@@ -1,0 +1,34 @@
+/* The gateway: listeners, the set of client sessions, signals, shutdown. */
+#ifndef PORTAL_SERVER_H
+#define PORTAL_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "loop.h"
+#include "opts.h"
+
+struct client;
+
+struct server {
+	struct loop *loop;
+	const struct options *opts;
+	int lfd[OPTS_MAX_ADDRESSES];
+	int lport[OPTS_MAX_ADDRESSES];
+	size_t nlisten;
+	bool accept_paused;
+	struct loop_timer accept_timer;
+	int sigfd;
+	struct client *clients; /* doubly linked, newest first */
+	size_t nclients;
+	struct client *graveyard; /* ended this iteration, freed after it */
+	uint64_t next_id;
+	bool draining;
+};
+
+/* Runs the gateway until it has drained after SIGTERM/SIGINT. Returns the
+ * process exit status. */
+int server_run(const struct options *o);
+
+#endif

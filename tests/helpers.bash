@@ -1,0 +1,248 @@
+# Loaded by every e2e_*.bats: start and stop the gateway, talk to it with
+# wsclient, and wait for events with a deadline (never a bare sleep).
+#
+# PORTAL_GW and WSCLIENT name the binaries; each test gets its own gateway,
+# logging to $BATS_TEST_TMPDIR/gw.log, on a free port of 127.0.0.1.
+
+PORTAL_GW="${PORTAL_GW:-$BATS_TEST_DIRNAME/../build/portal-gw}"
+WSCLIENT="${WSCLIENT:-$BATS_TEST_DIRNAME/../build/wsclient}"
+
+GW_PID=
+GW_STATUS=
+PORT=
+DEADLINE_MS=5000
+
+now_ms() {
+	if [ -n "${EPOCHREALTIME:-}" ]; then
+		local t=${EPOCHREALTIME/[.,]/}
+		echo $((10#$t / 1000))
+	else
+		date +%s%3N
+	fi
+}
+
+# alive PID: the process exists and is not a zombie.
+alive() {
+	local stat
+	if [ -r "/proc/$1/stat" ]; then
+		read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+		stat=${stat##*) }
+		[ "${stat%% *}" != Z ]
+	else
+		kill -0 "$1" 2>/dev/null
+	fi
+}
+
+# children PID [STATE]: the pids whose parent is PID (only those in STATE,
+# e.g. Z, if given), one per line.
+children() {
+	local f stat rest
+	for f in /proc/[0-9]*/stat; do
+		read -r stat 2>/dev/null <"$f" || continue
+		rest=${stat##*) }
+		set -- "$1" "${2:-}" $rest
+		if [ "$4" = "$1" ] && { [ -z "$2" ] || [ "$3" = "$2" ]; }; then
+			f=${f#/proc/}
+			echo "${f%/stat}"
+		fi
+	done
+}
+
+# descendants PID: every process below PID, one per line.
+descendants() {
+	local c
+	for c in $(children "$1"); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+
+# fd_count PID: how many descriptors PID has open.
+fd_count() {
+	local n=0 f
+	for f in /proc/"$1"/fd/*; do
+		if [ -L "$f" ]; then n=$((n + 1)); fi
+	done
+	echo "$n"
+}
+
+# wait_for DESC CMD...: retries CMD every 20 ms until it succeeds; fails
+# after 5 s, naming DESC.
+wait_for() {
+	local desc=$1
+	shift
+	local end=$(($(now_ms) + DEADLINE_MS))
+	until "$@" >/dev/null 2>&1; do
+		if [ "$(now_ms)" -ge "$end" ]; then
+			echo "timed out after ${DEADLINE_MS} ms waiting for: $desc" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# wait_log REGEX: waits for a line of gw.log matching the extended REGEX.
+wait_log() {
+	wait_for "a gw.log line matching /$1/" grep -Eq -- "$1" "$BATS_TEST_TMPDIR/gw.log"
+}
+
+# start_gw ARGS...: starts the gateway on a free port; sets PORT and GW_PID.
+# The gateway gets only 0, 1 and 2, as from a service manager, not the
+# descriptors bats keeps open (bats also waits for fd 3 to close); those
+# listed in GW_KEEP_FDS are left open for it.
+start_gw() {
+	local log="$BATS_TEST_TMPDIR/gw.log" line end
+	: >"$log"
+	(
+		for f in /proc/$BASHPID/fd/*; do
+			f=${f##*/}
+			[ "$f" -gt 2 ] || continue
+			case " ${GW_KEEP_FDS:-} " in *" $f "*) continue ;; esac
+			eval "exec $f>&-"
+		done
+		exec "$PORTAL_GW" --address 127.0.0.1 --port 0 "$@" \
+			>"$BATS_TEST_TMPDIR/gw.out" 2>"$log"
+	) &
+	GW_PID=$!
+	end=$(($(now_ms) + DEADLINE_MS))
+	while :; do
+		line=$(grep -m1 -o 'listening on 127\.0\.0\.1:[0-9][0-9]*' "$log" || true)
+		if [ -n "$line" ]; then
+			PORT=${line##*:}
+			return 0
+		fi
+		if ! alive "$GW_PID"; then
+			GW_STATUS=0
+			wait "$GW_PID" || GW_STATUS=$?
+			echo "portal-gw exited with status $GW_STATUS before listening; gw.log:" >&2
+			cat "$log" >&2
+			GW_PID=
+			return 1
+		fi
+		if [ "$(now_ms)" -ge "$end" ]; then
+			echo "portal-gw did not log 'listening on' within 5 s; gw.log:" >&2
+			cat "$log" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# wait_gw_exit: waits (5 s) for the gateway to exit; sets GW_STATUS.
+wait_gw_exit() {
+	if ! wait_for "portal-gw (pid $GW_PID) to exit" eval '! alive "$GW_PID"'; then
+		kill -KILL "$GW_PID" 2>/dev/null
+		wait "$GW_PID" 2>/dev/null
+		GW_PID=
+		return 1
+	fi
+	local rc=0
+	wait "$GW_PID" || rc=$?
+	GW_STATUS=$rc
+	GW_PID=
+}
+
+# stop_gw: SIGTERM, then waits for the exit (5 s; then SIGKILL and fails).
+stop_gw() {
+	[ -n "$GW_PID" ] || return 0
+	kill -TERM "$GW_PID" 2>/dev/null || true
+	wait_gw_exit
+}
+
+# ws ARGS...: runs wsclient against the gateway; use with `run`.
+ws() {
+	"$WSCLIENT" 127.0.0.1 "$PORT" "$@"
+}
+
+# mkscript NAME: writes stdin to an executable $BATS_TEST_TMPDIR/NAME and
+# prints its path. The child sees none of the test's environment, so a
+# script must have any path it needs written into it.
+mkscript() {
+	local f="$BATS_TEST_TMPDIR/$1"
+	cat >"$f"
+	chmod +x "$f"
+	echo "$f"
+}
+
+# expect_lines LINE...: $output (from `run`) is exactly these lines; a LINE
+# ending in '*' only has to start with what comes before the '*'.
+expect_lines() {
+	local -a got=()
+	local l i ok=1
+	while IFS= read -r l; do got+=("$l"); done <<<"$output"
+	[ -n "$output" ] || got=()
+	[ "${#got[@]}" -eq "$#" ] || ok=0
+	i=0
+	for l in "$@"; do
+		if [ "$ok" = 1 ]; then
+			if [ "${l: -1}" = "*" ]; then
+				[ "${got[$i]:0:${#l}-1}" = "${l%\*}" ] || ok=0
+			else
+				[ "${got[$i]}" = "$l" ] || ok=0
+			fi
+		fi
+		i=$((i + 1))
+	done
+	if [ "$ok" = 0 ]; then
+		echo "expected lines:" >&2
+		printf '  |%s\n' "$@" >&2
+		echo "got (status $status):" >&2
+		printf '  |%s\n' "${got[@]}" >&2
+		return 1
+	fi
+}
+
+# expect_header NAME VALUE: the response head in $output (from ws --http)
+# has the header NAME (any case) with exactly VALUE.
+expect_header() {
+	local l name v
+	for l in "${lines[@]}"; do
+		[[ $l == *:* ]] || continue
+		name=${l%%:*}
+		v=${l#*:}
+		v=${v#"${v%%[! ]*}"}
+		[ "${name,,}" = "${1,,}" ] && [ "$v" = "$2" ] && return 0
+	done
+	echo "no header '$1: $2'; output (status $status):" >&2
+	printf '  |%s\n' "${lines[@]}" >&2
+	return 1
+}
+
+# expect_status N: `run`'s status is N.
+expect_status() {
+	if [ "$status" -ne "$1" ]; then
+		echo "expected status $1, got $status; output:" >&2
+		printf '  |%s\n' "${lines[@]}" >&2
+		return 1
+	fi
+}
+
+# expect_line_re REGEX: some line of $output matches the extended REGEX.
+expect_line_re() {
+	local l
+	for l in "${lines[@]}"; do
+		[[ $l =~ $1 ]] && return 0
+	done
+	echo "no line matches /$1/; output (status $status):" >&2
+	printf '  |%s\n' "${lines[@]}" >&2
+	return 1
+}
+
+teardown() {
+	local pids= p
+	# The gateway's whole tree is noted first: it would outlive a gateway
+	# that fails to end it. Then the test's other background jobs (clients).
+	[ -z "$GW_PID" ] || pids=$(descendants "$GW_PID")
+	for p in $(jobs -p); do
+		[ "$p" = "$GW_PID" ] || [ "$p" = "${BATS_killer_pid:-}" ] ||
+			kill -KILL "$p" 2>/dev/null || true
+	done
+	stop_gw || echo "teardown: portal-gw did not exit on SIGTERM" >&2
+	for p in $pids; do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -s "$BATS_TEST_TMPDIR/gw.log" ]; then
+		echo "--- gw.log" >&2
+		cat "$BATS_TEST_TMPDIR/gw.log" >&2
+	fi
+}
