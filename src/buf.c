@@ -5,6 +5,8 @@
 
 uint8_t *buf_reserve(struct buf *b, size_t n)
 {
+	if (n == 0)
+		n = 1; /* an empty queue has no storage to point into */
 	if (b->cap - b->off - b->len >= n)
 		return b->p + b->off + b->len;
 	if (b->off > 0) {

@@ -15,7 +15,7 @@ struct buf {
 
 static inline uint8_t *buf_data(const struct buf *b)
 {
-	return b->p + b->off;
+	return b->p ? b->p + b->off : NULL; /* NULL + 0 is undefined */
 }
 
 /* Returns room for at least n more bytes at the end of the queue (moving or

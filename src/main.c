@@ -1,10 +1,32 @@
 /* portal-gw: wiring and exit codes. */
+#include <dirent.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "opts.h"
 #include "server.h"
+
+/* Marks every descriptor above 2 that portal-gw inherited close-on-exec, so
+ * that none reaches a child. Its own are close-on-exec from birth. */
+static void cloexec_inherited(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d) {
+		long max = sysconf(_SC_OPEN_MAX);
+		for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		int fd = atoi(e->d_name);
+		if (fd > 2 && fd != dirfd(d))
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	closedir(d);
+}
 
 int main(int argc, char **argv)
 {
@@ -14,6 +36,8 @@ int main(int argc, char **argv)
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0)
 			return 1;
 	}
+
+	cloexec_inherited();
 
 	struct options o;
 	switch (opts_parse(argc, argv, &o)) {

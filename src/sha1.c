@@ -91,8 +91,8 @@ void sha1_update(struct sha1 *s, const void *data, size_t len)
 		sha1_block(s->h, s->block);
 		s->used = 0;
 	}
-	for (; len >= sizeof s->block; p += sizeof s->block,
-				       len -= sizeof s->block)
+	for (; len >= sizeof s->block;
+	     p += sizeof s->block, len -= sizeof s->block)
 		sha1_block(s->h, p);
 	if (len > 0)
 		memcpy(s->block, p, len);

@@ -83,9 +83,10 @@ static uint32_t step(uint32_t s, uint8_t b)
 	return next_state[s][byte_class[b]];
 }
 
-/* Skips whole 8-byte words of ASCII from p[i], stopping short of p[n]:
- * the fast path for the text that dominates in practice. Indexes rather
- * than offsets p, so that (NULL, 0) is never turned into NULL + 0. */
+/* The fast path for the ASCII that dominates real text: from p[i], skips
+ * whole 8-byte words of p[0..n) that are all ASCII and returns where the
+ * byte loop resumes. Takes an index rather than p + i so that (NULL, 0)
+ * never becomes NULL + 0. */
 static size_t skip_ascii(const uint8_t *p, size_t i, size_t n)
 {
 	for (; n - i >= 8; i += 8) {

@@ -3,6 +3,17 @@
  *   wsclient [-t MS] [-H 'Name: value']... [--frames] HOST PORT PATH [STEP...]
  *   wsclient [-t MS] --http HOST PORT REQUEST
  *
+ * Options may stand anywhere before PATH (or REQUEST). -H adds a header, or
+ * replaces the default one of the same name (Host, Upgrade, Connection,
+ * Sec-WebSocket-Key, Sec-WebSocket-Version). Steps, run in order:
+ *   text:STRING bin:HEX textn:N echo:N ping:STRING pong:STRING
+ *   frame:op=N,fin=0|1,rsv=N,mask=0|1,len=N,text=STRING|hex=HEX
+ *   close close:CODE close:CODE:REASON raw:HEX chunk:N recv recv:N wait
+ *   sleep:MS shut quit
+ * STRING takes the C escapes \n \r \t \\ \xHH; in frame: fields a comma
+ * is written \x2c. Every frame is masked with a fresh random key unless
+ * frame: says mask=0.
+ *
  * It speaks RFC 6455 with its own code, independent of src/ws.c, so that the
  * tests check the gateway instead of agreeing with it; only SHA-1 and base64
  * are shared, for Sec-WebSocket-Accept. Every frame the server sends is
@@ -21,8 +32,14 @@
  *   frame op=N fin=0|1 len=N PAYLOAD    with --frames, one per frame
  *   echo N ok | echo N mismatch (...)   the echo:N step's verdict
  *   error WHAT       the server broke the protocol (exit 4)
- *   timeout          a read waited longer than -t MS (exit 3)
+ *   timeout          no byte came for -t MS (default 5000) while a read
+ *                    or a blocked write waited (exit 3)
  *   status NNN       the handshake was answered with NNN, not 101 (exit 1)
+ *
+ * wait answers the server's Close with one carrying the same code (unless a
+ * close step already sent one) and reads on until EOF. --http prints the
+ * response head (CRLF as plain newlines, up to the blank line), then "eof"
+ * if the server closes within -t MS.
  *
  * Exit status: 0 after the last step, 1 no 101 or cannot connect, 2 usage,
  * 3 timeout, 4 protocol error by the server. */
@@ -49,10 +66,17 @@
 
 enum { EX_OK = 0, EX_PEER = 1, EX_USAGE = 2, EX_TIMEOUT = 3, EX_PROTO = 4 };
 
-enum { OP_CONT = 0, OP_TEXT = 1, OP_BIN = 2, OP_CLOSE = 8, OP_PING = 9, OP_PONG = 10 };
+enum {
+	OP_CONT = 0,
+	OP_TEXT = 1,
+	OP_BIN = 2,
+	OP_CLOSE = 8,
+	OP_PING = 9,
+	OP_PONG = 10
+};
 
-#define MAX_HEAD 65536               /* largest response head accepted */
-#define MAX_FRAME (256u * 1024 * 1024) /* largest frame payload accepted */
+#define MAX_HEAD    65536		 /* largest response head accepted */
+#define MAX_FRAME   (256u * 1024 * 1024) /* largest frame payload accepted */
 #define MAX_HEADERS 64
 
 static const char ws_guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -69,21 +93,23 @@ static struct {
 	int fd;
 	unsigned char *buf;
 	size_t off, len, cap; /* unread bytes are buf[off..len) */
-	bool eof;             /* the server closed (or reset) TCP */
-	bool wdead;           /* writing is over: shut, or the peer is gone */
-	size_t chunk;         /* 0: write whole; else pieces of this size */
+	bool eof;	      /* the server closed (or reset) TCP */
+	bool wdead;	      /* writing is over: shut, or the peer is gone */
+	size_t chunk;	      /* 0: write whole; else pieces of this size */
 	int timeout_ms;
 	bool frames;
 	bool sent_close, got_close;
-	int close_code;       /* the server's, -1 for none */
-} C = { .fd = -1, .timeout_ms = 5000, .close_code = -1 };
+	int close_code; /* the server's, -1 for none */
+} C = {.fd = -1, .timeout_ms = 5000, .close_code = -1};
 
 /* The data message being reassembled: its opcode (0 when none) and bytes. */
 static unsigned msg_op;
 static struct bytes msg;
 
-static void usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void proto_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void usage(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+static void proto_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
 
 static void usage(const char *fmt, ...)
 {
@@ -92,9 +118,10 @@ static void usage(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: wsclient [-t MS] [-H 'Name: value']... [--frames] "
-			"HOST PORT PATH [STEP...]\n"
-			"       wsclient [-t MS] --http HOST PORT REQUEST\n");
+	fprintf(stderr,
+		"\nusage: wsclient [-t MS] [-H 'Name: value']... [--frames] "
+		"HOST PORT PATH [STEP...]\n"
+		"       wsclient [-t MS] --http HOST PORT REQUEST\n");
 	exit(EX_USAGE);
 }
 
@@ -150,7 +177,7 @@ static void bytes_add(struct bytes *b, const void *p, size_t n)
 static void bytes_free(struct bytes *b)
 {
 	free(b->p);
-	*b = (struct bytes){ 0 };
+	*b = (struct bytes){0};
 }
 
 static void random_bytes(void *out, size_t n)
@@ -173,7 +200,7 @@ static void random_bytes(void *out, size_t n)
 
 static void nap_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
@@ -230,10 +257,18 @@ static bool unescape(const char *s, struct bytes *out)
 		unsigned char c = (unsigned char)*s++;
 		if (c == '\\') {
 			switch (*s++) {
-			case 'n': c = '\n'; break;
-			case 'r': c = '\r'; break;
-			case 't': c = '\t'; break;
-			case '\\': c = '\\'; break;
+			case 'n':
+				c = '\n';
+				break;
+			case 'r':
+				c = '\r';
+				break;
+			case 't':
+				c = '\t';
+				break;
+			case '\\':
+				c = '\\';
+				break;
 			case 'x': {
 				int hi = hexval(s[0]);
 				int lo = hi < 0 ? -1 : hexval(s[1]);
@@ -255,15 +290,28 @@ static bool unescape(const char *s, struct bytes *out)
 /* ---- steps ---- */
 
 enum step_kind {
-	S_TEXT, S_BIN, S_TEXTN, S_ECHO, S_FRAME, S_PING, S_PONG, S_CLOSE,
-	S_RAW, S_CHUNK, S_RECV, S_WAIT, S_SLEEP, S_SHUT, S_QUIT,
+	S_TEXT,
+	S_BIN,
+	S_TEXTN,
+	S_ECHO,
+	S_FRAME,
+	S_PING,
+	S_PONG,
+	S_CLOSE,
+	S_RAW,
+	S_CHUNK,
+	S_RECV,
+	S_WAIT,
+	S_SLEEP,
+	S_SHUT,
+	S_QUIT,
 };
 
 struct step {
 	enum step_kind kind;
 	struct bytes data; /* payload or raw bytes */
-	uint64_t n;        /* size, count, ms, or close code */
-	bool has_n;        /* close: a code was given */
+	uint64_t n;	   /* size, count, ms, or close code */
+	bool has_n;	   /* close: a code was given */
 	unsigned op, rsv;  /* frame: */
 	bool fin, mask, has_len;
 	uint64_t len;
@@ -297,7 +345,8 @@ static void parse_frame_fields(const char *arg, struct step *st)
 			st->rsv = (unsigned)x;
 		else if (has_prefix(f, "mask=", &v) && parse_u64(v, 1, &x))
 			st->mask = x == 1;
-		else if (has_prefix(f, "len=", &v) && parse_u64(v, UINT64_MAX >> 1, &x)) {
+		else if (has_prefix(f, "len=", &v) &&
+			 parse_u64(v, UINT64_MAX >> 1, &x)) {
 			st->has_len = true;
 			st->len = x;
 		} else if (has_prefix(f, "text=", &v) && unescape(v, &st->data))
@@ -313,7 +362,7 @@ static void parse_frame_fields(const char *arg, struct step *st)
 static void parse_step(const char *s, struct step *st)
 {
 	const char *a;
-	*st = (struct step){ 0 };
+	*st = (struct step){0};
 	if (has_prefix(s, "text:", &a)) {
 		st->kind = S_TEXT;
 		if (!unescape(a, &st->data))
@@ -381,17 +430,19 @@ static void parse_step(const char *s, struct step *st)
 
 static void connect_to(const char *host, const char *port)
 {
-	struct addrinfo hints = { 0 }, *res, *ai;
+	struct addrinfo hints = {0}, *res, *ai;
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	int rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0) {
-		fprintf(stderr, "wsclient: %s port %s: %s\n", host, port, gai_strerror(rc));
+		fprintf(stderr, "wsclient: %s port %s: %s\n", host, port,
+			gai_strerror(rc));
 		exit(EX_PEER);
 	}
 	int err = 0;
 	for (ai = res; ai; ai = ai->ai_next) {
-		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+				ai->ai_protocol);
 		if (fd < 0) {
 			err = errno;
 			continue;
@@ -463,7 +514,7 @@ static bool need(size_t n)
 			return false;
 		if (r > 0)
 			continue;
-		struct pollfd pfd = { C.fd, POLLIN, 0 };
+		struct pollfd pfd = {C.fd, POLLIN, 0};
 		int k = poll(&pfd, 1, C.timeout_ms);
 		if (k == 0)
 			timed_out();
@@ -485,7 +536,8 @@ static void write_piece(const unsigned char *p, size_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && (errno == EPIPE || errno == ECONNRESET)) {
-			fprintf(stderr, "wsclient: write: %s\n", strerror(errno));
+			fprintf(stderr, "wsclient: write: %s\n",
+				strerror(errno));
 			C.wdead = true;
 			return;
 		}
@@ -493,7 +545,8 @@ static void write_piece(const unsigned char *p, size_t n)
 			die_errno("write");
 		/* Blocked: keep reading while waiting, or a server that
 		 * stops reading until we read would never unblock us. */
-		struct pollfd pfd = { C.fd, (short)(POLLOUT | (C.eof ? 0 : POLLIN)), 0 };
+		struct pollfd pfd = {
+		    C.fd, (short)(POLLOUT | (C.eof ? 0 : POLLIN)), 0};
 		int k = poll(&pfd, 1, C.timeout_ms);
 		if (k == 0)
 			timed_out();
@@ -518,14 +571,16 @@ static void out_write(const unsigned char *p, size_t n)
 	}
 }
 
-static void send_frame(unsigned op, bool fin, unsigned rsv, bool mask, bool has_len,
-		       uint64_t len, const unsigned char *p, size_t n)
+static void send_frame(unsigned op, bool fin, unsigned rsv, bool mask,
+		       bool has_len, uint64_t len, const unsigned char *p,
+		       size_t n)
 {
 	unsigned char h[14];
 	size_t hl = 0;
 	uint64_t l = has_len ? len : n;
 	unsigned char m = mask ? 0x80 : 0;
-	h[hl++] = (unsigned char)((fin ? 0x80u : 0u) | (rsv & 7u) << 4 | (op & 15u));
+	h[hl++] =
+	    (unsigned char)((fin ? 0x80u : 0u) | (rsv & 7u) << 4 | (op & 15u));
 	if (l <= 125) {
 		h[hl++] = (unsigned char)(m | l);
 	} else if (l <= 0xffff) {
@@ -537,7 +592,7 @@ static void send_frame(unsigned op, bool fin, unsigned rsv, bool mask, bool has_
 		for (int i = 7; i >= 0; i--)
 			h[hl++] = (unsigned char)(l >> (8 * i));
 	}
-	struct bytes f = { 0 };
+	struct bytes f = {0};
 	bytes_add(&f, h, hl);
 	if (mask) {
 		unsigned char key[4];
@@ -556,9 +611,10 @@ static void send_frame(unsigned op, bool fin, unsigned rsv, bool mask, bool has_
 
 static void send_close(int code, const struct bytes *reason)
 {
-	struct bytes pl = { 0 };
+	struct bytes pl = {0};
 	if (code >= 0) {
-		unsigned char c[2] = { (unsigned char)(code >> 8), (unsigned char)code };
+		unsigned char c[2] = {(unsigned char)(code >> 8),
+				      (unsigned char)code};
 		bytes_add(&pl, c, 2);
 		if (reason)
 			bytes_add(&pl, reason->p, reason->len);
@@ -613,7 +669,7 @@ struct frame {
  * frame. Returns false at EOF on a frame boundary. */
 static bool read_frame(struct frame *f)
 {
-	*f = (struct frame){ 0 };
+	*f = (struct frame){0};
 	if (!need(2)) {
 		if (C.len == C.off)
 			return false;
@@ -638,7 +694,8 @@ static bool read_frame(struct frame *f)
 	if (len == 126) {
 		len = (uint64_t)h[2] << 8 | h[3];
 		if (len < 126)
-			proto_error("non-minimal length %llu", (unsigned long long)len);
+			proto_error("non-minimal length %llu",
+				    (unsigned long long)len);
 	} else if (len == 127) {
 		len = 0;
 		for (int i = 2; i < 10; i++)
@@ -646,14 +703,17 @@ static bool read_frame(struct frame *f)
 		if (len >> 63)
 			proto_error("64-bit length with the top bit set");
 		if (len < 65536)
-			proto_error("non-minimal length %llu", (unsigned long long)len);
+			proto_error("non-minimal length %llu",
+				    (unsigned long long)len);
 	}
 	if (f->op >= 8 && !f->fin)
 		proto_error("fragmented control frame (opcode %u)", f->op);
 	if (f->op >= 8 && len > 125)
-		proto_error("control frame of %llu bytes", (unsigned long long)len);
+		proto_error("control frame of %llu bytes",
+			    (unsigned long long)len);
 	if (len > MAX_FRAME)
-		proto_error("frame of %llu bytes is beyond this client", (unsigned long long)len);
+		proto_error("frame of %llu bytes is beyond this client",
+			    (unsigned long long)len);
 	if (!need(hl + (size_t)len))
 		proto_error("eof inside a frame payload");
 	bytes_add(&f->pl, C.buf + C.off + hl, (size_t)len);
@@ -668,7 +728,8 @@ static void check_close_payload(const struct bytes *pl)
 	if (pl->len == 1)
 		proto_error("close payload of 1 byte");
 	unsigned code = (unsigned)pl->p[0] << 8 | pl->p[1];
-	bool ok = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+	bool ok = (code >= 1000 && code <= 1003) ||
+		  (code >= 1007 && code <= 1014) ||
 		  (code >= 3000 && code <= 4999);
 	if (!ok)
 		proto_error("close code %u is not allowed on the wire", code);
@@ -690,7 +751,7 @@ struct item {
  * items of their own either way. The caller frees it->pl. */
 static void next_item(bool frames, struct item *it)
 {
-	*it = (struct item){ 0 };
+	*it = (struct item){0};
 	for (;;) {
 		struct frame f;
 		if (!read_frame(&f)) {
@@ -703,7 +764,9 @@ static void next_item(bool frames, struct item *it)
 			if (f.op == OP_CLOSE) {
 				check_close_payload(&f.pl);
 				C.got_close = true;
-				C.close_code = f.pl.len ? (f.pl.p[0] << 8 | f.pl.p[1]) : -1;
+				C.close_code =
+				    f.pl.len ? (f.pl.p[0] << 8 | f.pl.p[1])
+					     : -1;
 			}
 			it->kind = frames ? I_FRAME : I_MSG;
 			it->op = it->type = f.op;
@@ -714,7 +777,8 @@ static void next_item(bool frames, struct item *it)
 		if (f.op == OP_CONT && msg_op == 0)
 			proto_error("continuation frame outside a message");
 		if (f.op != OP_CONT && msg_op != 0)
-			proto_error("new data frame inside a fragmented message");
+			proto_error(
+			    "new data frame inside a fragmented message");
 		if (f.op != OP_CONT) {
 			msg_op = f.op;
 			msg.len = 0;
@@ -739,7 +803,7 @@ static void next_item(bool frames, struct item *it)
 			it->op = it->type = type;
 			it->fin = true;
 			it->pl = msg;
-			msg = (struct bytes){ 0 };
+			msg = (struct bytes){0};
 			return;
 		}
 	}
@@ -786,12 +850,18 @@ static void put_payload(unsigned type, const struct bytes *b)
 static const char *op_name(unsigned op)
 {
 	switch (op) {
-	case OP_TEXT: return "text";
-	case OP_BIN: return "binary";
-	case OP_CLOSE: return "close";
-	case OP_PING: return "ping";
-	case OP_PONG: return "pong";
-	default: return "?";
+	case OP_TEXT:
+		return "text";
+	case OP_BIN:
+		return "binary";
+	case OP_CLOSE:
+		return "close";
+	case OP_PING:
+		return "ping";
+	case OP_PONG:
+		return "pong";
+	default:
+		return "?";
 	}
 }
 
@@ -802,7 +872,8 @@ static void print_item(const struct item *it)
 		return;
 	}
 	if (it->kind == I_FRAME)
-		printf("frame op=%u fin=%d len=%zu", it->op, it->fin ? 1 : 0, it->pl.len);
+		printf("frame op=%u fin=%d len=%zu", it->op, it->fin ? 1 : 0,
+		       it->pl.len);
 	else if (it->op == OP_CLOSE && it->pl.len == 0)
 		printf("close none");
 	else
@@ -816,7 +887,7 @@ static void print_item(const struct item *it)
 static void pattern(size_t n, struct bytes *out)
 {
 	static const char alphabet[] =
-		"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 	out->len = 0;
 	for (size_t i = 0; i < n; i++)
 		bytes_add(out, &alphabet[i % (sizeof alphabet - 1)], 1);
@@ -824,7 +895,7 @@ static void pattern(size_t n, struct bytes *out)
 
 static void step_echo(size_t n)
 {
-	struct bytes want = { 0 };
+	struct bytes want = {0};
 	pattern(n, &want);
 	send_frame(OP_TEXT, true, 0, true, false, 0, want.p, want.len);
 	for (;;) {
@@ -841,16 +912,19 @@ static void step_echo(size_t n)
 			bytes_free(&it.pl);
 			continue;
 		}
-		if (it.op == OP_TEXT && it.pl.len == n && (n == 0 || memcmp(it.pl.p, want.p, n) == 0)) {
+		if (it.op == OP_TEXT && it.pl.len == n &&
+		    (n == 0 || memcmp(it.pl.p, want.p, n) == 0)) {
 			printf("echo %zu ok\n", n);
 		} else if (it.pl.len == n) {
 			size_t at = 0;
 			while (at < n && it.pl.p[at] == want.p[at])
 				at++;
-			printf("echo %zu mismatch (got %zu bytes of %s, first difference at %zu)\n",
+			printf("echo %zu mismatch (got %zu bytes of %s, first "
+			       "difference at %zu)\n",
 			       n, it.pl.len, op_name(it.op), at);
 		} else {
-			printf("echo %zu mismatch (got %zu bytes)\n", n, it.pl.len);
+			printf("echo %zu mismatch (got %zu bytes)\n", n,
+			       it.pl.len);
 		}
 		bytes_free(&it.pl);
 		break;
@@ -884,15 +958,18 @@ static void step_wait(void)
 
 static void run_step(const struct step *st)
 {
-	struct bytes b = { 0 };
+	struct bytes b = {0};
 	switch (st->kind) {
 	case S_TEXT:
 	case S_BIN:
 	case S_PING:
 	case S_PONG: {
-		unsigned op = st->kind == S_TEXT ? OP_TEXT : st->kind == S_BIN ? OP_BIN
-			    : st->kind == S_PING ? OP_PING : OP_PONG;
-		send_frame(op, true, 0, true, false, 0, st->data.p, st->data.len);
+		unsigned op = st->kind == S_TEXT   ? OP_TEXT
+			      : st->kind == S_BIN  ? OP_BIN
+			      : st->kind == S_PING ? OP_PING
+						   : OP_PONG;
+		send_frame(op, true, 0, true, false, 0, st->data.p,
+			   st->data.len);
 		break;
 	}
 	case S_TEXTN:
@@ -904,8 +981,8 @@ static void run_step(const struct step *st)
 		step_echo((size_t)st->n);
 		break;
 	case S_FRAME:
-		send_frame(st->op, st->fin, st->rsv, st->mask, st->has_len, st->len,
-			   st->data.p, st->data.len);
+		send_frame(st->op, st->fin, st->rsv, st->mask, st->has_len,
+			   st->len, st->data.p, st->data.len);
 		break;
 	case S_CLOSE:
 		send_close(st->has_n ? (int)st->n : -1, &st->data);
@@ -968,7 +1045,8 @@ static size_t read_head(void)
 	for (;;) {
 		size_t n = C.len - C.off;
 		size_t from = scanned > 3 ? scanned - 3 : 0;
-		size_t end = n > from ? head_end(C.buf + C.off + from, n - from) : 0;
+		size_t end =
+		    n > from ? head_end(C.buf + C.off + from, n - from) : 0;
 		if (end)
 			return from + end;
 		scanned = n;
@@ -979,8 +1057,8 @@ static size_t read_head(void)
 	}
 }
 
-static bool header_is(const char *line, size_t n, const char *name, const char **val,
-		      size_t *vlen)
+static bool header_is(const char *line, size_t n, const char *name,
+		      const char **val, size_t *vlen)
 {
 	size_t k = strlen(name);
 	if (n <= k || strncasecmp(line, name, k) != 0 || line[k] != ':')
@@ -1026,15 +1104,15 @@ static bool user_has(char **hdrs, size_t nh, const char *name)
 	return false;
 }
 
-static void handshake(const char *host, const char *port, const char *path, char **hdrs,
-		      size_t nh)
+static void handshake(const char *host, const char *port, const char *path,
+		      char **hdrs, size_t nh)
 {
 	unsigned char raw[16];
 	char key[BASE64_ENCODED_LEN(16) + 1];
 	random_bytes(raw, sizeof raw);
 	key[base64_encode(raw, sizeof raw, key)] = '\0';
 
-	struct bytes req = { 0 };
+	struct bytes req = {0};
 	char line[1024];
 	int k = snprintf(line, sizeof line, "GET %s HTTP/1.1\r\n", path);
 	if (k < 0 || (size_t)k >= sizeof line)
@@ -1042,21 +1120,21 @@ static void handshake(const char *host, const char *port, const char *path, char
 	bytes_add(&req, line, (size_t)k);
 	bool v6 = strchr(host, ':') != NULL;
 	const char *defaults[][2] = {
-		{ "Host", NULL },
-		{ "Upgrade", "websocket" },
-		{ "Connection", "Upgrade" },
-		{ "Sec-WebSocket-Key", key },
-		{ "Sec-WebSocket-Version", "13" },
+	    {"Host", NULL},
+	    {"Upgrade", "websocket"},
+	    {"Connection", "Upgrade"},
+	    {"Sec-WebSocket-Key", key},
+	    {"Sec-WebSocket-Version", "13"},
 	};
 	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
 		if (user_has(hdrs, nh, defaults[i][0]))
 			continue;
 		if (i == 0)
-			k = snprintf(line, sizeof line, "Host: %s%s%s:%s\r\n", v6 ? "[" : "",
-				     host, v6 ? "]" : "", port);
+			k = snprintf(line, sizeof line, "Host: %s%s%s:%s\r\n",
+				     v6 ? "[" : "", host, v6 ? "]" : "", port);
 		else
-			k = snprintf(line, sizeof line, "%s: %s\r\n", defaults[i][0],
-				     defaults[i][1]);
+			k = snprintf(line, sizeof line, "%s: %s\r\n",
+				     defaults[i][0], defaults[i][1]);
 		if (k < 0 || (size_t)k >= sizeof line)
 			usage("host too long");
 		bytes_add(&req, line, (size_t)k);
@@ -1075,8 +1153,9 @@ static void handshake(const char *host, const char *port, const char *path, char
 		exit(EX_PEER);
 	}
 	const char *h = (const char *)C.buf + C.off;
-	if (n < 12 || strncmp(h, "HTTP/1.1 ", 9) != 0 || h[9] < '0' || h[9] > '9' ||
-	    h[10] < '0' || h[10] > '9' || h[11] < '0' || h[11] > '9')
+	if (n < 12 || strncmp(h, "HTTP/1.1 ", 9) != 0 || h[9] < '0' ||
+	    h[9] > '9' || h[10] < '0' || h[10] > '9' || h[11] < '0' ||
+	    h[11] > '9')
 		proto_error("bad status line");
 	int status = (h[9] - '0') * 100 + (h[10] - '0') * 10 + (h[11] - '0');
 	if (status != 101) {
@@ -1107,19 +1186,24 @@ static void handshake(const char *host, const char *port, const char *path, char
 		if (header_is(p, len, "Sec-WebSocket-Accept", &v, &vl)) {
 			accepts++;
 			if (vl != wlen || memcmp(v, want, wlen) != 0)
-				proto_error("bad handshake: Sec-WebSocket-Accept %.*s, want %.*s",
-					    (int)vl, v, (int)wlen, want);
+				proto_error(
+				    "bad handshake: Sec-WebSocket-Accept %.*s, "
+				    "want %.*s",
+				    (int)vl, v, (int)wlen, want);
 		} else if (header_is(p, len, "Upgrade", &v, &vl)) {
 			upgrade = upgrade || has_token(v, vl, "websocket");
 		} else if (header_is(p, len, "Connection", &v, &vl)) {
 			connection = connection || has_token(v, vl, "upgrade");
-		} else if (header_is(p, len, "Sec-WebSocket-Extensions", &v, &vl)) {
-			proto_error("bad handshake: an extension nobody asked for");
+		} else if (header_is(p, len, "Sec-WebSocket-Extensions", &v,
+				     &vl)) {
+			proto_error(
+			    "bad handshake: an extension nobody asked for");
 		}
 		p = nl + 1;
 	}
 	if (accepts != 1)
-		proto_error("bad handshake: %d Sec-WebSocket-Accept headers", accepts);
+		proto_error("bad handshake: %d Sec-WebSocket-Accept headers",
+			    accepts);
 	if (!upgrade)
 		proto_error("bad handshake: no Upgrade: websocket");
 	if (!connection)
@@ -1131,7 +1215,7 @@ static void handshake(const char *host, const char *port, const char *path, char
  * then closes within the timeout. */
 static int http_mode(const char *host, const char *port, const char *request)
 {
-	struct bytes req = { 0 };
+	struct bytes req = {0};
 	if (!unescape(request, &req))
 		usage("bad escape in the request");
 	connect_to(host, port);
@@ -1162,7 +1246,7 @@ static int http_mode(const char *host, const char *port, const char *request)
 		}
 		if (r > 0)
 			continue;
-		struct pollfd pfd = { C.fd, POLLIN, 0 };
+		struct pollfd pfd = {C.fd, POLLIN, 0};
 		int k = poll(&pfd, 1, C.timeout_ms);
 		if (k == 0)
 			return EX_OK;
@@ -1197,7 +1281,8 @@ int main(int argc, char **argv)
 			if (nh == MAX_HEADERS)
 				usage("too many -H");
 			if (!strchr(argv[i + 1], ':'))
-				usage("-H wants 'Name: value', not '%s'", argv[i + 1]);
+				usage("-H wants 'Name: value', not '%s'",
+				      argv[i + 1]);
 			hdrs[nh++] = argv[++i];
 		} else if (strcmp(a, "--frames") == 0) {
 			C.frames = true;

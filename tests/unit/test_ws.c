@@ -203,7 +203,7 @@ static void violation(struct log *l, const char *why)
 static void log_event(struct log *l, const struct ws_event *ev,
 		      const uint8_t *from, const uint8_t *to, size_t at)
 {
-	if (l->ended)
+	if (ev->type != WS_EV_NONE && l->ended)
 		return violation(l, "event after Close or error");
 	switch (ev->type) {
 	case WS_EV_NONE:
@@ -427,7 +427,8 @@ static void test_streaming(void)
 	CHECK_INT(l.data_events, (s.len + 4095) / 4096);
 	CHECK(l.max_chunk <= 4096);
 	CHECK_INT(l.n, 1);
-	CHECK(l.n == 1 && CHECK_MEM(l.e[0].data, l.e[0].len, p, MIB));
+	if (l.n == 1)
+		CHECK_MEM(l.e[0].data, l.e[0].len, p, MIB);
 	log_free(&l);
 
 	/* An empty message is one DATA event with first and last set. */
@@ -531,7 +532,7 @@ static void test_control(void)
 
 		s = stream_new(true);
 		put(&s, S("\x81\x83k3y!abc"));
-		put(&s, (uint8_t[]){(uint8_t)ops[i], 0xff}, 2);
+		put(&s, (uint8_t[]){(uint8_t)(0x80 | ops[i]), 0xff}, 2);
 		put(&s, S("\0\0\0\0\0\0\0\x01" "k3y!\x01"));
 		want_msg(&w, WS_TEXT, S("\x0a\x51\x1a"));
 		want_error(&w, 1002, "control frame too long", 9 + 2);
@@ -584,7 +585,8 @@ static void test_control(void)
 	expect("input after close", &s, &server, &w);
 
 	s = stream_new(true);
-	frame(&s, WS_TEXT | 0x40, true, S("x"));
+	frame(&s, WS_TEXT, true, S("x"));
+	s.p[0] |= 0x40;
 	frame(&s, WS_TEXT, true, S("after"));
 	want_error(&w, 1002, "reserved bits set", 1);
 	expect("input after an error", &s, &server, &w);
@@ -602,14 +604,12 @@ static void test_close_codes(void)
 			     (code >= 3000 && code <= 4999);
 		if (ws_close_code_valid(code) != valid)
 			wrong++;
-		if (code > 0xffff)
-			continue;
 		struct stream s = stream_new(true);
 		struct log w = {0};
 		char name[32];
 		close_frame(&s, code, S("r"));
 		if (valid)
-			want_close(&w, code, S("r"), 1);
+			want_close(&w, code, S("r"));
 		else
 			want_error(&w, 1002, "invalid close code", 6 + 3);
 		snprintf(name, sizeof name, "close code %u", code);
@@ -639,7 +639,8 @@ static void test_violations(void)
 			s = stream_new(true);
 			frame(&s, WS_TEXT, false, S("a"));
 			size_t at = s.len;
-			frame(&s, ops[i] | rsv, true, S("b"));
+			frame(&s, ops[i], true, S("b"));
+			s.p[at] |= (uint8_t)rsv;
 			want_error(&w, 1002, "reserved bits set", at + 1);
 			snprintf(name, sizeof name, "RSV 0x%x, opcode %u", rsv,
 				 ops[i]);
@@ -763,7 +764,7 @@ static void test_limits(void)
 	s = stream_new(true);
 	frame(&s, WS_BINARY, false, p, 100);
 	at = s.len;
-	frame(&s, WS_CONT, true, p, 101);
+	frame(&s, WS_CONT, true, p, 150);
 	want_error(&w, 1009, "message too big", at + 4);
 	expect("max_message exceeded by a 16-bit length", &s, &c, &w);
 
@@ -813,7 +814,7 @@ static void test_utf8(void)
 		size_t b_at; /* the failing byte's index in b */
 	} split[] = {
 		{"ab\xe2\x82", "(rest", 0},
-		{"x\xc0", "\xaf", 0},          /* C0 never appears */
+		{"x", "\xc0\xaf", 0},          /* C0 never appears */
 		{"x\xe0", "\x9f\x80", 0},      /* overlong */
 		{"\xed", "\xa0\x80", 0},       /* surrogate */
 		{"\xf4", "\x90\x80\x80", 0},   /* above U+10FFFF */
@@ -951,7 +952,7 @@ static void test_close_payload(void)
 					    "\xf0\x9d\x84\x9e"};
 	for (size_t c = 0; c < 3; c++) {
 		size_t k = strlen(chars[c]);
-		for (size_t lead = 123 - k + 1; lead <= 123; lead++) {
+		for (size_t lead = 123 - k; lead <= 123; lead++) {
 			memset(r, 'a', sizeof r);
 			memcpy(r + lead, chars[c], k);
 			n = ws_close_payload(out, 4000, r, lead + k + 5);
