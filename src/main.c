@@ -40,15 +40,10 @@ int main(int argc, char **argv)
 	cloexec_inherited();
 
 	struct options o;
-	switch (opts_parse(argc, argv, &o)) {
-	case OPTS_EXIT:
-		return 0;
-	case OPTS_USAGE:
-		return 2;
-	case OPTS_FAIL:
-		return 1;
-	default:
-		break;
+	int parsed = opts_parse(argc, argv, &o);
+	if (parsed != OPTS_OK) {
+		opts_free(&o);
+		return parsed == OPTS_EXIT ? 0 : parsed == OPTS_USAGE ? 2 : 1;
 	}
 	log_threshold = o.loglevel;
 	int rc = server_run(&o);

@@ -237,12 +237,29 @@ teardown() {
 		[ "$p" = "$GW_PID" ] || [ "$p" = "${BATS_killer_pid:-}" ] ||
 			kill -KILL "$p" 2>/dev/null || true
 	done
-	stop_gw || echo "teardown: portal-gw did not exit on SIGTERM" >&2
+	local bad=
+	if [ -n "$GW_PID" ]; then
+		if ! stop_gw; then
+			echo "teardown: portal-gw did not exit on SIGTERM" >&2
+			bad=1
+		elif [ "$GW_STATUS" != 0 ]; then
+			echo "teardown: portal-gw exited $GW_STATUS after SIGTERM" >&2
+			bad=1
+		fi
+	fi
 	for p in $pids; do
 		kill -KILL "$p" 2>/dev/null || true
 	done
-	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -s "$BATS_TEST_TMPDIR/gw.log" ]; then
+	# A sanitizer report anywhere in the log fails the test.
+	if [ -s "$BATS_TEST_TMPDIR/gw.log" ] &&
+		grep -qE 'Sanitizer|runtime error:' "$BATS_TEST_TMPDIR/gw.log"; then
+		echo "teardown: sanitizer report in gw.log" >&2
+		bad=1
+	fi
+	if { [ -z "${BATS_TEST_COMPLETED:-}" ] || [ -n "$bad" ]; } &&
+		[ -s "$BATS_TEST_TMPDIR/gw.log" ]; then
 		echo "--- gw.log" >&2
 		cat "$BATS_TEST_TMPDIR/gw.log" >&2
 	fi
+	[ -z "$bad" ]
 }
