@@ -58,7 +58,7 @@ test: unit e2e
 
 run: $(O)/portal-gw
 	@echo "portal-gw: connect to ws://localhost:$(PORT)/echo, /count or /err"
-	cd examples && ../$(O)/portal-gw --port $(PORT) \
+	cd examples && $(abspath $(O))/portal-gw --port $(PORT) \
 	  /echo=./echo.sh /count=./count.sh /err=./err.sh
 
 install: $(O)/portal-gw
@@ -70,5 +70,8 @@ clean:
 	rm -rf build
 
 .PHONY: all unit e2e test run install clean
+
+# Further targets (fuzz, interop, bench, soak) live in mk/*.mk.
+include $(wildcard mk/*.mk)
 
 -include $(wildcard $(O)/obj/*.d)
