@@ -28,6 +28,7 @@
 #include "http.h"
 #include "log.h"
 #include "net.h"
+#include "route.h"
 #include "server.h"
 #include "utf8.h"
 #include "ws.h"
@@ -36,7 +37,6 @@
 #define PORTAL_VERSION "dev"
 #endif
 
-#define HEAD_MAX 8192        /* request head; larger gets 431 */
 #define MAX_HEADERS 64
 #define READ_CHUNK 16384     /* one read from the socket or a pipe */
 #define OUT_HIGH 65536       /* socket queue high-water mark */
@@ -46,7 +46,6 @@
 #define CLOSE_WAIT_MS 2000   /* for the peer's Close, then for its FIN */
 #define TERM_GRACE_MS 100    /* after stdin EOF, before SIGTERM (+closems) */
 #define KILL_GRACE_MS 500    /* after SIGTERM, before SIGKILL (+closems) */
-#define HEAD_TIMEOUT_MS 10000 /* for the whole request head: 408 after */
 
 enum sock_state {
 	SS_HANDSHAKE, /* reading the request head */
@@ -75,11 +74,12 @@ struct client {
 	enum sock_state ss;
 	struct sockaddr_storage peer;
 	int local_port;
-	const struct resource *res;
 	char path[256]; /* request path, for the log */
 	struct buf in, out;
 	struct ws_decoder dec;
 	struct loop_timer sock_timer;
+	struct loop_timer ping_timer;
+	bool ping_outstanding;
 
 	enum child_state cs;
 	pid_t pid;
@@ -100,6 +100,7 @@ static void on_child_out(struct loop *l, int fd, unsigned ev, void *arg);
 static void on_child_err(struct loop *l, int fd, unsigned ev, void *arg);
 static void on_sock_timer(struct loop *l, struct loop_timer *t);
 static void on_child_timer(struct loop *l, struct loop_timer *t);
+static void on_ping_timer(struct loop *l, struct loop_timer *t);
 static void sock_close(struct client *c);
 static void child_stop(struct client *c);
 static void maybe_done(struct client *c);
@@ -156,6 +157,7 @@ static void send_close(struct client *c, unsigned code, const char *reason,
 	size_t n = ws_close_payload(payload, code, reason,
 				    reason ? strlen(reason) : 0);
 	c->close_code = code;
+	loop_timer_stop(c->srv->loop, &c->ping_timer);
 	queue_frame(c, WS_CLOSE, true, payload, n);
 	c->ss = next;
 	loop_timer_start(c->srv->loop, &c->sock_timer, CLOSE_WAIT_MS,
@@ -263,7 +265,18 @@ static void on_child_out(struct loop *l, int fd, unsigned ev, void *arg)
 		return;
 	}
 	buf_commit(&c->line, (size_t)n);
-	emit_lines(c, false);
+	if (c->srv->opts->mode == MODE_BINARY) {
+		/* Each read is one binary message, as websocketd's --binary. */
+		if (can_send(c)) {
+			queue_frame(c, WS_BINARY, true, buf_data(&c->line),
+				    c->line.len);
+			c->msgs_out++;
+			c->bytes_out += c->line.len;
+		}
+		buf_consume(&c->line, c->line.len);
+	} else {
+		emit_lines(c, false);
+	}
 	if (c->line.len == 0)
 		buf_free(&c->line);
 	if (c->fd >= 0)
@@ -273,6 +286,24 @@ static void on_child_out(struct loop *l, int fd, unsigned ev, void *arg)
 }
 
 /* --- child stderr -> log ---------------------------------------------- */
+
+/* One line of the child's stderr, per --stderr. It is sent as a text
+ * message only between messages of stdout: inside a long stdout line that
+ * is going out in fragments, it is logged instead. */
+static void stderr_line(struct client *c, const uint8_t *p, size_t n)
+{
+	enum stderr_mode m = c->srv->opts->err_mode;
+	bool sent = false;
+	if ((m == STDERR_SEND || m == STDERR_BOTH) && can_send(c) &&
+	    !c->frag_open) {
+		send_text(c, p, n, true);
+		sent = true;
+	}
+	if (m == STDERR_LOG || m == STDERR_BOTH ||
+	    (m == STDERR_SEND && !sent && c->fd >= 0 && can_send(c)))
+		log_msg(LV_INFO, "#%llu stderr: %.*s", (unsigned long long)c->id,
+			(int)n, (const char *)p);
+}
 
 static void log_err_lines(struct client *c, bool eof)
 {
@@ -288,8 +319,7 @@ static void log_err_lines(struct client *c, bool eof)
 		else
 			break;
 		size_t show = n > 0 && p[n - 1] == '\r' ? n - 1 : n;
-		log_msg(LV_INFO, "#%llu stderr: %.*s", (unsigned long long)c->id,
-			(int)show, (const char *)p);
+		stderr_line(c, p, show);
 		buf_consume(&c->errline, nl ? n + 1 : n);
 	}
 }
@@ -315,6 +345,8 @@ static void on_child_err(struct loop *l, int fd, unsigned ev, void *arg)
 	}
 	buf_commit(&c->errline, (size_t)n);
 	log_err_lines(c, false);
+	if (c->fd >= 0 && c->out.len > 0)
+		flush_out(c);
 }
 
 /* --- client messages -> child stdin ----------------------------------- */
@@ -392,7 +424,8 @@ static void process_input(struct client *c)
 			to_child(c, ev.data, ev.len);
 			c->bytes_in += ev.len;
 			if (ev.last) {
-				to_child(c, (const uint8_t *)"\n", 1);
+				if (c->srv->opts->mode == MODE_LINES)
+					to_child(c, (const uint8_t *)"\n", 1);
 				c->msgs_in++;
 			}
 			break;
@@ -401,6 +434,14 @@ static void process_input(struct client *c)
 				queue_frame(c, WS_PONG, true, ev.data, ev.len);
 			break;
 		case WS_EV_PONG:
+			/* Any pong proves the client alive (RFC 6455 5.5.3
+			 * lets it answer only the latest ping). */
+			if (c->ping_outstanding) {
+				c->ping_outstanding = false;
+				loop_timer_start(c->srv->loop, &c->ping_timer,
+						 c->srv->opts->ping_ms,
+						 on_ping_timer);
+			}
 			break;
 		case WS_EV_CLOSE:
 			log_msg(LV_DEBUG, "#%llu client sent Close %u",
@@ -436,10 +477,14 @@ static void process_input(struct client *c)
 
 /* --- handshake -------------------------------------------------------- */
 
-static void http_error(struct client *c, int status, const char *why)
+static void http_error_extra(struct client *c, int status, const char *why,
+			     const char *more)
 {
-	char resp[512];
-	size_t n = hs_response_error(resp, sizeof resp, status, NULL);
+	char extra[2048], resp[4096];
+	const char *h = c->srv->extra_http ? c->srv->extra_http : "";
+	int k = snprintf(extra, sizeof extra, "%s%s", more ? more : "", h);
+	size_t n = hs_response_error(resp, sizeof resp, status,
+				     k > 0 && (size_t)k < sizeof extra ? extra : NULL);
 	log_msg(LV_ACCESS, "#%llu %s %d %s", (unsigned long long)c->id,
 		c->path[0] ? c->path : "-", status, why);
 	buf_free(&c->in);
@@ -450,75 +495,58 @@ static void http_error(struct client *c, int status, const char *why)
 	flush_out(c);
 }
 
-/* Longest resource path that is the request path or a prefix of it ending
- * at a '/'. */
-static const struct resource *route(const struct options *o, const char *path,
-				    size_t len)
+static void http_error(struct client *c, int status, const char *why)
 {
-	const struct resource *best = NULL;
-	for (size_t i = 0; i < o->nresources; i++) {
-		const struct resource *r = &o->resources[i];
-		bool match;
-		if (r->path_len == 1)
-			match = true; /* "/" serves every path */
-		else
-			match = len >= r->path_len &&
-				memcmp(path, r->path, r->path_len) == 0 &&
-				(len == r->path_len || path[r->path_len] == '/');
-		if (match && (!best || r->path_len > best->path_len))
-			best = r;
+	http_error_extra(c, status, why, NULL);
+}
+
+/* SERVER_NAME: the Host value without its port. */
+static size_t host_name_len(const char *host, size_t len)
+{
+	if (len && host[0] == '[') {
+		const char *end = memchr(host, ']', len);
+		return end ? (size_t)(end - host) + 1 : len;
 	}
-	return best;
+	const char *colon = memchr(host, ':', len);
+	return colon ? (size_t)(colon - host) : len;
 }
 
 static void build_env(struct client *c, const struct http_request *req,
-		      const struct hs_info *hs, struct env *e)
+		      const struct hs_info *hs, const struct route *r,
+		      struct env *e)
 {
-	char text[NET_ADDR_TEXT], num[32];
-	const struct resource *r = c->res;
+	const struct options *o = c->srv->opts;
+	char text[NET_ADDR_TEXT], num[48];
 
 	const char *path = getenv("PATH");
 	if (!path)
 		path = "/usr/local/bin:/usr/bin:/bin";
 	env_add(e, "PATH", path, strlen(path));
+	for (size_t i = 0; i < o->passenv.n; i++) {
+		const char *v = getenv(o->passenv.item[i]);
+		if (v && strcmp(o->passenv.item[i], "PATH") != 0)
+			env_add(e, o->passenv.item[i], v, strlen(v));
+	}
 	env_add(e, "GATEWAY_INTERFACE", "CGI/1.1", 7);
 	env_add(e, "SERVER_SOFTWARE", "portal-gw/" PORTAL_VERSION,
 		strlen("portal-gw/" PORTAL_VERSION));
 	env_add(e, "SERVER_PROTOCOL", "HTTP/1.1", 8);
 	env_add(e, "REQUEST_METHOD", "GET", 3);
-	size_t hl = hs->host_len;
-	const char *colon = NULL;
-	if (hs->host_len && hs->host[0] != '[')
-		colon = memchr(hs->host, ':', hs->host_len);
-	else if (hs->host_len)
-		colon = memchr(hs->host, ']', hs->host_len) ?
-			memchr(hs->host, ':', hs->host_len - 1) : NULL;
-	if (hs->host_len && hs->host[0] == '[') {
-		const char *end = memchr(hs->host, ']', hs->host_len);
-		hl = end ? (size_t)(end - hs->host) + 1 : hs->host_len;
-	} else if (colon) {
-		hl = (size_t)(colon - hs->host);
-	}
-	env_add(e, "SERVER_NAME", hs->host, hl);
+	env_add(e, "SERVER_NAME", hs->host, host_name_len(hs->host, hs->host_len));
 	int k = snprintf(num, sizeof num, "%d", c->local_port);
 	env_add(e, "SERVER_PORT", num, (size_t)k);
 	env_add(e, "REQUEST_URI", req->target, req->target_len);
-	if (r->path_len == 1) {
-		env_add(e, "SCRIPT_NAME", hs->path, hs->path_len);
-		env_add(e, "PATH_INFO", "", 0);
-	} else {
-		env_add(e, "SCRIPT_NAME", r->path, r->path_len);
-		env_add(e, "PATH_INFO", hs->path + r->path_len,
-			hs->path_len - r->path_len);
-	}
+	env_add(e, "SCRIPT_NAME", r->script, r->script_len);
+	env_add(e, "PATH_INFO", r->path_info, r->path_info_len);
 	env_add(e, "QUERY_STRING", hs->query ? hs->query : "", hs->query_len);
 	net_addr_host(&c->peer, text, sizeof text);
 	env_add(e, "REMOTE_ADDR", text, strlen(text));
 	env_add(e, "REMOTE_HOST", text, strlen(text));
 	k = snprintf(num, sizeof num, "%d", net_addr_port(&c->peer));
 	env_add(e, "REMOTE_PORT", num, (size_t)k);
-	k = snprintf(num, sizeof num, "%llx-%llu",
-		     (unsigned long long)c->started, (unsigned long long)c->id);
+	k = snprintf(num, sizeof num, "%llx-%ld-%llu",
+		     (unsigned long long)c->srv->started_s, (long)getpid(),
+		     (unsigned long long)c->id);
 	env_add(e, "UNIQUE_ID", num, (size_t)k);
 
 	/* HTTP_* for each header name once, repeats joined in order. */
@@ -543,19 +571,19 @@ static void build_env(struct client *c, const struct http_request *req,
 }
 
 static int start_child(struct client *c, const struct http_request *req,
-		       const struct hs_info *hs)
+		       const struct hs_info *hs, const struct route *r)
 {
 	char envbuf[32768];
-	char *vars[160];
+	char *vars[200];
 	struct env e;
 	env_init(&e, envbuf, sizeof envbuf, vars, sizeof vars / sizeof vars[0]);
-	build_env(c, req, hs, &e);
+	build_env(c, req, hs, r, &e);
 	if (e.overflow)
 		log_msg(LV_INFO, "#%llu environment too large; some headers "
 			"left out", (unsigned long long)c->id);
 
 	struct child ch;
-	int err = child_spawn(c->res->program, c->res->argv, env_finish(&e), &ch);
+	int err = child_spawn(r->program, r->argv, env_finish(&e), &ch);
 	if (err)
 		return err;
 	c->pid = ch.pid;
@@ -563,6 +591,7 @@ static int start_child(struct client *c, const struct http_request *req,
 	c->cout = ch.out;
 	c->cerr = ch.err;
 	c->cs = CS_RUNNING;
+	c->srv->nchildren++;
 	struct loop *l = c->srv->loop;
 	if (loop_add(l, c->cin, 0, on_child_in, c) < 0 ||
 	    loop_add(l, c->cout, LOOP_READ, on_child_out, c) < 0 ||
@@ -578,12 +607,13 @@ static int start_child(struct client *c, const struct http_request *req,
 
 static void handshake(struct client *c)
 {
+	const struct options *o = c->srv->opts;
 	struct http_header headers[MAX_HEADERS];
 	struct http_request req;
 	int n = http_parse_request((const char *)buf_data(&c->in), c->in.len, &req,
 				   headers, MAX_HEADERS);
 	if (n == HTTP_INCOMPLETE) {
-		if (c->in.len >= HEAD_MAX)
+		if (c->in.len >= o->max_head)
 			http_error(c, 431, "request head too large");
 		return;
 	}
@@ -596,39 +626,57 @@ static void handshake(struct client *c)
 		return;
 	}
 	struct hs_info hs;
+	struct route r;
 	int status = hs_check(&req, &hs);
 	size_t plen = hs.path_len < sizeof c->path - 1 ? hs.path_len
 						       : sizeof c->path - 1;
 	if (hs.path)
 		memcpy(c->path, hs.path, plen);
 	c->path[plen] = '\0';
-	if (status == 0 && !(c->res = route(c->srv->opts, hs.path, hs.path_len)))
-		status = 404;
+	if (status == 0)
+		status = route_find(o, hs.path, hs.path_len, &r);
 	if (status) {
 		http_error(c, status, "handshake refused");
+		return;
+	}
+	if (!route_origin_ok(&o->origins, o->sameorigin, hs.origin, hs.origin_len,
+			     hs.host, hs.host_len)) {
+		http_error(c, 403, "origin not allowed");
 		return;
 	}
 	if (c->srv->draining) {
 		http_error(c, 503, "shutting down");
 		return;
 	}
-
-	int err = start_child(c, &req, &hs);
-	if (err) {
-		log_msg(LV_ERROR, "#%llu cannot start %s: %s",
-			(unsigned long long)c->id, c->res->program, strerror(err));
-		bool busy = err == EAGAIN || err == EMFILE || err == ENFILE ||
-			    err == ENOMEM;
-		http_error(c, busy ? 503 : 500, "cannot start program");
+	if (o->maxforks && c->srv->nchildren >= o->maxforks) {
+		http_error_extra(c, 503, "--maxforks reached", "Retry-After: 1\r\n");
 		return;
 	}
 
-	char resp[512];
-	size_t len = hs_response_101(resp, sizeof resp, hs.key, hs.key_len, NULL);
+	int err = start_child(c, &req, &hs, &r);
+	if (err) {
+		log_msg(LV_ERROR, "#%llu cannot start %s: %s",
+			(unsigned long long)c->id, r.program, strerror(err));
+		bool busy = err == EAGAIN || err == EMFILE || err == ENFILE ||
+			    err == ENOMEM;
+		if (busy)
+			http_error_extra(c, 503, "cannot start program",
+					 "Retry-After: 1\r\n");
+		else
+			http_error(c, 500, "cannot start program");
+		return;
+	}
+
+	char resp[4096];
+	size_t len = hs_response_101(resp, sizeof resp, hs.key, hs.key_len,
+				     c->srv->extra_ws);
 	buf_append(&c->out, resp, len);
 	buf_consume(&c->in, (size_t)n);
 	c->ss = SS_OPEN;
 	loop_timer_stop(c->srv->loop, &c->sock_timer);
+	if (o->ping_ms)
+		loop_timer_start(c->srv->loop, &c->ping_timer, o->ping_ms,
+				 on_ping_timer);
 	char peer[NET_ADDR_TEXT];
 	net_addr_text(&c->peer, peer, sizeof peer);
 	log_msg(LV_INFO, "#%llu %s connected to %s, child %ld",
@@ -651,7 +699,7 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 	}
 	if (!(ev & LOOP_READ))
 		return;
-	size_t want = c->ss == SS_HANDSHAKE ? HEAD_MAX - c->in.len : READ_CHUNK;
+	size_t want = c->ss == SS_HANDSHAKE ? c->srv->opts->max_head - c->in.len : READ_CHUNK;
 	uint8_t *p = buf_reserve(&c->in, want);
 	if (!p)
 		return;
@@ -698,13 +746,43 @@ static void update_interest(struct client *c)
 	}
 	if (c->cin >= 0)
 		loop_set(l, c->cin, c->tochild.len > 0 ? LOOP_WRITE : 0);
-	if (c->cout >= 0) {
-		bool room = c->fd < 0 || c->out.len < OUT_HIGH;
+	bool room = c->fd < 0 || c->out.len < OUT_HIGH;
+	if (c->cout >= 0)
 		loop_set(l, c->cout, room ? LOOP_READ : 0);
-	}
+	enum stderr_mode m = c->srv->opts->err_mode;
+	if (c->cerr >= 0 && (m == STDERR_SEND || m == STDERR_BOTH))
+		loop_set(l, c->cerr, room ? LOOP_READ : 0);
 }
 
 /* --- ending ----------------------------------------------------------- */
+
+/* Server pings: a ping every ping_ms; a session whose client neither
+ * answers within pong_ms nor is merely held up by our own backpressure is
+ * treated as gone. */
+static void on_ping_timer(struct loop *l, struct loop_timer *t)
+{
+	struct client *c = CLIENT_OF(t, ping_timer);
+	const struct options *o = c->srv->opts;
+	if (c->ss != SS_OPEN)
+		return;
+	if (c->ping_outstanding && (loop_mask(l, c->fd) & LOOP_READ)) {
+		log_msg(LV_INFO, "#%llu no pong within %u ms; client gone",
+			(unsigned long long)c->id, o->pong_ms);
+		sock_close(c);
+		return;
+	}
+	if (!c->ping_outstanding) {
+		char payload[24];
+		int k = snprintf(payload, sizeof payload, "%llu",
+				 (unsigned long long)loop_now(l));
+		queue_frame(c, WS_PING, true, (const uint8_t *)payload, (size_t)k);
+		c->ping_outstanding = true;
+		flush_out(c);
+		if (c->fd < 0)
+			return;
+	}
+	loop_timer_start(l, t, o->pong_ms, on_ping_timer);
+}
 
 static void on_sock_timer(struct loop *l, struct loop_timer *t)
 {
@@ -727,6 +805,7 @@ static void sock_close(struct client *c)
 	if (c->fd < 0)
 		return;
 	loop_timer_stop(c->srv->loop, &c->sock_timer);
+	loop_timer_stop(c->srv->loop, &c->ping_timer);
 	loop_del(c->srv->loop, c->fd);
 	close(c->fd);
 	c->fd = -1;
@@ -806,6 +885,7 @@ static void child_stop(struct client *c)
 
 void client_reaped(struct client *c, int status)
 {
+	c->srv->nchildren--;
 	c->status = status;
 	c->cs = CS_REAPED;
 	close_child_in(c);
@@ -890,7 +970,7 @@ void client_start(struct server *srv, int fd, const struct sockaddr_storage *pee
 	c->cin = c->cout = c->cerr = -1;
 	ws_decoder_init(&c->dec, WS_SERVER);
 	c->dec.max_message = srv->opts->max_message;
-	c->dec.binary_ok = false;
+	c->dec.binary_ok = srv->opts->mode == MODE_BINARY;
 	if (loop_add(srv->loop, fd, LOOP_READ, on_socket, c) < 0) {
 		close(fd);
 		free(c);
@@ -901,7 +981,8 @@ void client_start(struct server *srv, int fd, const struct sockaddr_storage *pee
 		c->next->prev = c;
 	srv->clients = c;
 	srv->nclients++;
-	loop_timer_start(srv->loop, &c->sock_timer, HEAD_TIMEOUT_MS, on_sock_timer);
+	loop_timer_start(srv->loop, &c->sock_timer, srv->opts->handshake_ms,
+			 on_sock_timer);
 }
 
 struct client *client_by_pid(struct server *srv, pid_t pid)

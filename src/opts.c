@@ -14,10 +14,14 @@
 
 #define DEFAULT_PORT 8080
 #define DEFAULT_MAX_MESSAGE (1024 * 1024)
+#define DEFAULT_MAX_HEAD 8192
+#define DEFAULT_HANDSHAKE_MS 10000
+#define DEFAULT_DRAIN_MS 25000 /* inside Kubernetes' 30 s grace period */
 #define MAX_ARGS 256
 
 const char opts_usage[] =
 	"usage: portal-gw [OPTIONS] /PATH=COMMAND [/PATH=COMMAND ...]\n"
+	"       portal-gw [OPTIONS] --dir DIR [/PATH=COMMAND ...]\n"
 	"       portal-gw [OPTIONS] PROGRAM [ARGS ...]\n"
 	"\n"
 	"Serves WebSocket clients: each client gets its own COMMAND; every text\n"
@@ -26,18 +30,31 @@ const char opts_usage[] =
 	"connection (0: 1000, otherwise 1011). COMMAND is split like a shell\n"
 	"would but never run by one. /PATH also serves /PATH/anything.\n"
 	"\n"
-	"options:\n"
-	"  --port N            TCP port (default $PORT, else 8080; 0: any free port)\n"
-	"  --address ADDR      listen on this IPv4 or IPv6 address (repeatable;\n"
-	"                      default: every interface)\n"
-	"  --closems MS        extra time a child gets to exit after its client\n"
-	"                      leaves, before SIGTERM and again before SIGKILL\n"
-	"                      (default 0; the base grace is 100 ms, then 500 ms)\n"
-	"  --max-message N     largest client message in bytes (default 1048576)\n"
-	"  --loglevel LEVEL    debug, trace, access, info, error or fatal\n"
-	"                      (default access)\n"
-	"  --help              show this text\n"
-	"  --version           show the version\n"
+	"listening:\n"
+	"  --port N              TCP port (default $PORT, else 8080; 0: any free)\n"
+	"  --address ADDR        IPv4 or IPv6 address (repeatable; default: all)\n"
+	"  --maxforks N          at most N children at once; 503 beyond (0: no limit)\n"
+	"  --origin LIST         allowed Origins: host, host:port, scheme://host[:port]\n"
+	"  --sameorigin          Origin must match Host\n"
+	"  --header 'N: V'       add a header to every response (repeatable)\n"
+	"  --header-ws 'N: V'    ... to 101 responses only\n"
+	"  --header-http 'N: V'  ... to other HTTP responses only\n"
+	"programs:\n"
+	"  --dir DIR             serve each executable file DIR/NAME at /NAME\n"
+	"  --passenv LIST        also pass these environment variables (comma list)\n"
+	"  --binary              raw bytes both ways; binary messages out\n"
+	"  --stderr MODE         log (default), send (also to the client), both, ignore\n"
+	"  --closems MS          extra grace before SIGTERM and before SIGKILL (0)\n"
+	"limits:\n"
+	"  --max-message BYTES   largest client message (default 1048576)\n"
+	"  --max-head BYTES      largest request head (default 8192)\n"
+	"  --handshake-timeout MS  time for the request head (default 10000)\n"
+	"  --ping-interval MS    ping each client this often (default 0: never)\n"
+	"  --ping-timeout MS     end a session with no pong in time (default: interval)\n"
+	"  --drain-timeout MS    on SIGTERM, kill what is left after this (25000)\n"
+	"other:\n"
+	"  --loglevel LEVEL      debug, trace, access, info, error or fatal (access)\n"
+	"  --help, --version\n"
 	"\n"
 	"Flags may also be written -flag, --flag=value or -flag=value.\n"
 	"See man portal-gw for the details.\n";
@@ -230,28 +247,109 @@ enum flag_id {
 	F_ADDRESS,
 	F_CLOSEMS,
 	F_MAXMSG,
+	F_MAXHEAD,
+	F_HSTIMEOUT,
+	F_PING,
+	F_PONG,
+	F_DRAIN,
+	F_MAXFORKS,
+	F_STDERR,
+	F_BINARY,
+	F_DIR,
+	F_ORIGIN,
+	F_SAMEORIGIN,
+	F_PASSENV,
+	F_HEADER,
+	F_HEADER_WS,
+	F_HEADER_HTTP,
 	F_LOGLEVEL,
 	F_HELP,
 	F_VERSION,
 };
 
+enum flag_kind {
+	K_VALUE, /* needs a value */
+	K_BOOL,  /* no value, or =true/=false as Go's flag package allows */
+	K_NONE,  /* no value at all */
+};
+
 static const struct {
 	const char *name;
 	enum flag_id id;
-	bool takes_value;
+	enum flag_kind kind;
 } flags[] = {
-	{ "port", F_PORT, true },	  { "address", F_ADDRESS, true },
-	{ "closems", F_CLOSEMS, true },	  { "max-message", F_MAXMSG, true },
-	{ "loglevel", F_LOGLEVEL, true }, { "help", F_HELP, false },
-	{ "h", F_HELP, false },		  { "version", F_VERSION, false },
+	{ "port", F_PORT, K_VALUE },
+	{ "address", F_ADDRESS, K_VALUE },
+	{ "closems", F_CLOSEMS, K_VALUE },
+	{ "max-message", F_MAXMSG, K_VALUE },
+	{ "max-head", F_MAXHEAD, K_VALUE },
+	{ "handshake-timeout", F_HSTIMEOUT, K_VALUE },
+	{ "ping-interval", F_PING, K_VALUE },
+	{ "ping-timeout", F_PONG, K_VALUE },
+	{ "drain-timeout", F_DRAIN, K_VALUE },
+	{ "maxforks", F_MAXFORKS, K_VALUE },
+	{ "stderr", F_STDERR, K_VALUE },
+	{ "binary", F_BINARY, K_BOOL },
+	{ "dir", F_DIR, K_VALUE },
+	{ "origin", F_ORIGIN, K_VALUE },
+	{ "sameorigin", F_SAMEORIGIN, K_BOOL },
+	{ "passenv", F_PASSENV, K_VALUE },
+	{ "header", F_HEADER, K_VALUE },
+	{ "header-ws", F_HEADER_WS, K_VALUE },
+	{ "header-http", F_HEADER_HTTP, K_VALUE },
+	{ "loglevel", F_LOGLEVEL, K_VALUE },
+	{ "help", F_HELP, K_NONE },
+	{ "h", F_HELP, K_NONE },
+	{ "version", F_VERSION, K_NONE },
 };
+
+/* Adds the comma-separated items of v (empty ones skipped) to l. */
+static bool add_items(struct options *o, struct opts_list *l, const char *v)
+{
+	char *copy = strdup(v);
+	if (!copy || o->owned.n == OPTS_MAX_LIST)
+		return false;
+	o->owned.item[o->owned.n++] = copy;
+	for (char *tok = strtok(copy, ","); tok; tok = strtok(NULL, ",")) {
+		while (*tok == ' ')
+			tok++;
+		if (!*tok)
+			continue;
+		if (l->n == OPTS_MAX_LIST)
+			return false;
+		l->item[l->n++] = tok;
+	}
+	return true;
+}
+
+/* "Name: value" with a token name and no CR or LF anywhere. */
+static bool header_ok(const char *v)
+{
+	const char *colon = strchr(v, ':');
+	if (!colon || colon == v || strpbrk(v, "\r\n"))
+		return false;
+	for (const char *p = v; p < colon; p++) {
+		if (!strchr("!#$%&'*+-.^_`|~", *p) &&
+		    !((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= 'A' && *p <= 'Z')))
+			return false;
+	}
+	return true;
+}
+
+static bool add_header(struct opts_list *l, const char *v)
+{
+	if (!header_ok(v) || l->n == OPTS_MAX_LIST)
+		return false;
+	l->item[l->n++] = v;
+	return true;
+}
 
 static int apply_flag(struct options *o, enum flag_id id, const char *flag,
 		      const char *v)
 {
 	unsigned long long n;
-	char what[80];
-	snprintf(what, sizeof what, "%s", flag);
+	const unsigned long long hour_ms = 3600ull * 1000;
 	switch (id) {
 	case F_PORT:
 		if (!parse_uint(v, 65535, &n))
@@ -260,20 +358,95 @@ static int apply_flag(struct options *o, enum flag_id id, const char *flag,
 		return OPTS_OK;
 	case F_ADDRESS:
 		if (o->naddresses == OPTS_MAX_ADDRESSES) {
-			usage_error("too many --address flags (at most 16)", "");
+			usage_error("too many --address flags (at most 16)%s", "");
 			return OPTS_USAGE;
 		}
 		o->addresses[o->naddresses++] = v;
 		return OPTS_OK;
 	case F_CLOSEMS:
-		if (!parse_uint(v, 3600 * 1000, &n))
+		if (!parse_uint(v, hour_ms, &n))
 			goto bad;
 		o->closems = (unsigned)n;
 		return OPTS_OK;
 	case F_MAXMSG:
-		if (!parse_uint(v, UINT64_MAX, &n) || n == 0)
+		if (!parse_uint(v, UINT64_MAX >> 1, &n) || n == 0)
 			goto bad;
 		o->max_message = n;
+		return OPTS_OK;
+	case F_MAXHEAD:
+		if (!parse_uint(v, 1024 * 1024, &n) || n < 256)
+			goto bad;
+		o->max_head = (size_t)n;
+		return OPTS_OK;
+	case F_HSTIMEOUT:
+		if (!parse_uint(v, hour_ms, &n) || n == 0)
+			goto bad;
+		o->handshake_ms = (unsigned)n;
+		return OPTS_OK;
+	case F_PING:
+		if (!parse_uint(v, hour_ms, &n))
+			goto bad;
+		o->ping_ms = (unsigned)n;
+		return OPTS_OK;
+	case F_PONG:
+		if (!parse_uint(v, hour_ms, &n) || n == 0)
+			goto bad;
+		o->pong_ms = (unsigned)n;
+		return OPTS_OK;
+	case F_DRAIN:
+		if (!parse_uint(v, hour_ms, &n))
+			goto bad;
+		o->drain_ms = (unsigned)n;
+		return OPTS_OK;
+	case F_MAXFORKS:
+		if (!parse_uint(v, 1000000, &n))
+			goto bad;
+		o->maxforks = (unsigned)n;
+		return OPTS_OK;
+	case F_STDERR:
+		if (strcmp(v, "log") == 0)
+			o->err_mode = STDERR_LOG;
+		else if (strcmp(v, "send") == 0)
+			o->err_mode = STDERR_SEND;
+		else if (strcmp(v, "both") == 0)
+			o->err_mode = STDERR_BOTH;
+		else if (strcmp(v, "ignore") == 0)
+			o->err_mode = STDERR_IGNORE;
+		else
+			goto bad;
+		return OPTS_OK;
+	case F_BINARY:
+		o->mode = v ? MODE_BINARY : MODE_LINES;
+		return OPTS_OK;
+	case F_SAMEORIGIN:
+		o->sameorigin = v != NULL;
+		return OPTS_OK;
+	case F_DIR:
+		free(o->dir);
+		if (!(o->dir = realpath(v, NULL))) {
+			fprintf(stderr, "portal-gw: --dir %s: %s\n", v, strerror(errno));
+			return OPTS_FAIL;
+		}
+		return OPTS_OK;
+	case F_ORIGIN:
+		if (!add_items(o, &o->origins, v))
+			goto bad;
+		return OPTS_OK;
+	case F_PASSENV:
+		if (!add_items(o, &o->passenv, v))
+			goto bad;
+		return OPTS_OK;
+	case F_HEADER:
+		if (!add_header(&o->headers, v))
+			goto bad;
+		return OPTS_OK;
+	case F_HEADER_WS:
+		if (!add_header(&o->headers_ws, v))
+			goto bad;
+		return OPTS_OK;
+	case F_HEADER_HTTP:
+		if (!add_header(&o->headers_http, v))
+			goto bad;
 		return OPTS_OK;
 	case F_LOGLEVEL:
 		if (!log_level_parse(v, &o->loglevel))
@@ -288,7 +461,7 @@ static int apply_flag(struct options *o, enum flag_id id, const char *flag,
 	}
 bad:
 	fprintf(stderr, "portal-gw: invalid value '%s' for %s (see portal-gw --help)\n",
-		v, what);
+		v, flag);
 	return OPTS_USAGE;
 }
 
@@ -306,13 +479,24 @@ static int parse_flag(struct options *o, int argc, char **argv, int *i)
 		char flag[64];
 		snprintf(flag, sizeof flag, "--%s", flags[k].name);
 		const char *v = NULL;
-		if (flags[k].takes_value) {
+		if (flags[k].kind == K_VALUE) {
 			if (eq) {
 				v = eq + 1;
 			} else if (*i + 1 < argc) {
 				v = argv[++*i];
 			} else {
 				usage_error("flag %s needs a value", flag);
+				return OPTS_USAGE;
+			}
+		} else if (flags[k].kind == K_BOOL) {
+			/* A non-NULL v means on. */
+			if (!eq || strcmp(eq + 1, "true") == 0 ||
+			    strcmp(eq + 1, "1") == 0) {
+				v = "true";
+			} else if (strcmp(eq + 1, "false") != 0 &&
+				   strcmp(eq + 1, "0") != 0) {
+				fprintf(stderr, "portal-gw: invalid value '%s' for "
+					"%s (see portal-gw --help)\n", eq + 1, flag);
 				return OPTS_USAGE;
 			}
 		} else if (eq) {
@@ -336,9 +520,12 @@ int opts_parse(int argc, char **argv, struct options *o)
 	o->port = -1;
 	o->loglevel = LV_ACCESS;
 	o->max_message = DEFAULT_MAX_MESSAGE;
+	o->max_head = DEFAULT_MAX_HEAD;
+	o->handshake_ms = DEFAULT_HANDSHAKE_MS;
+	o->drain_ms = DEFAULT_DRAIN_MS;
 
 	int i = 1, rc;
-	bool flags_done = false;
+	bool flags_done = false, program_form = false;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
 		if (!flags_done && strcmp(a, "--") == 0) {
@@ -357,14 +544,22 @@ int opts_parse(int argc, char **argv, struct options *o)
 			 * everything after PROGRAM is its own. */
 			if ((rc = add_resource(o, "/", 1, argv + i, argc - i)) != OPTS_OK)
 				return rc;
+			program_form = true;
 			break;
 		}
 	}
-	if (o->nresources == 0) {
-		usage_error("%sno resource to serve: give /PATH=COMMAND or PROGRAM",
-			    "");
+	if (o->nresources == 0 && !o->dir) {
+		usage_error("%sno resource to serve: give /PATH=COMMAND, PROGRAM "
+			    "or --dir DIR", "");
 		return OPTS_USAGE;
 	}
+	if (o->dir && program_form) {
+		usage_error("%s--dir serves one program per file; it cannot be "
+			    "combined with the PROGRAM form", "");
+		return OPTS_USAGE;
+	}
+	if (o->ping_ms && !o->pong_ms)
+		o->pong_ms = o->ping_ms;
 	if (o->port < 0) {
 		const char *env = getenv("PORT");
 		unsigned long long n;
@@ -393,5 +588,8 @@ void opts_free(struct options *o)
 		free(r->argv);
 	}
 	free(o->resources);
+	free(o->dir);
+	for (size_t i = 0; i < o->owned.n; i++)
+		free((char *)o->owned.item[i]);
 	memset(o, 0, sizeof *o);
 }

@@ -9,6 +9,25 @@
 #include "log.h"
 
 #define OPTS_MAX_ADDRESSES 16
+#define OPTS_MAX_LIST 32 /* entries of a repeatable or comma-list flag */
+
+/* A flag's values: repeated flags and comma-separated items add up. */
+struct opts_list {
+	const char *item[OPTS_MAX_LIST];
+	size_t n;
+};
+
+enum stderr_mode {
+	STDERR_LOG,    /* log each line (default) */
+	STDERR_SEND,   /* send each line to the client as a text message */
+	STDERR_BOTH,   /* both */
+	STDERR_IGNORE, /* read and drop */
+};
+
+enum msg_mode {
+	MODE_LINES,  /* text messages <-> lines (default) */
+	MODE_BINARY, /* --binary: raw bytes both ways, binary messages out */
+};
 
 struct resource {
 	char *path;     /* "/echo"; "/" serves every path */
@@ -24,6 +43,22 @@ struct options {
 	unsigned closems;
 	enum log_level loglevel;
 	uint64_t max_message;
+	size_t max_head;          /* bytes of a request head; 431 beyond */
+	unsigned handshake_ms;    /* for the whole request head; 408 after */
+	unsigned ping_ms;         /* 0: no server pings */
+	unsigned pong_ms;         /* a pong must come within this */
+	unsigned drain_ms;        /* shutdown: SIGKILL everything after this */
+	unsigned maxforks;        /* 0: no limit */
+	enum stderr_mode err_mode;
+	enum msg_mode mode;
+	bool sameorigin;
+	struct opts_list origins;
+	struct opts_list passenv;
+	struct opts_list headers;      /* on every response */
+	struct opts_list headers_ws;   /* on 101 responses */
+	struct opts_list headers_http; /* on other responses */
+	char *dir;                     /* --dir: realpath of the directory */
+	struct opts_list owned;        /* storage of the lists above */
 	struct resource *resources;
 	size_t nresources;
 };

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -90,9 +92,30 @@ static void stop_listening(struct server *srv)
 	loop_timer_stop(srv->loop, &srv->accept_timer);
 }
 
-static void on_signal(struct loop *l, int fd, unsigned ev, void *arg)
+/* SIGKILL to every child's group; sockets closed without a word. */
+static void abort_all(struct server *srv)
+{
+	struct client *c, *next;
+	for (c = srv->clients; c; c = next) {
+		next = client_next(c);
+		client_abort(c);
+	}
+	/* Each session ends as soon as its child is reaped, which SIGKILL
+	 * makes a matter of milliseconds; then the loop ends. */
+}
+
+static void on_drain_timer(struct loop *l, struct loop_timer *t)
 {
 	(void)l;
+	struct server *srv = (struct server *)(void *)((char *)t -
+		offsetof(struct server, drain_timer));
+	log_msg(LV_INFO, "--drain-timeout: ending %zu session(s) now",
+		srv->nclients);
+	abort_all(srv);
+}
+
+static void on_signal(struct loop *l, int fd, unsigned ev, void *arg)
+{
 	(void)ev;
 	struct server *srv = arg;
 	unsigned long set = sig_take(fd);
@@ -103,18 +126,16 @@ static void on_signal(struct loop *l, int fd, unsigned ev, void *arg)
 	struct client *c, *next;
 	if (srv->draining) {
 		log_msg(LV_INFO, "second signal: ending every session now");
-		for (c = srv->clients; c; c = next) {
-			next = client_next(c);
-			client_abort(c);
-		}
-		srv->clients = NULL; /* the loop ends; exit reaps nothing more */
-		srv->nclients = 0;
+		abort_all(srv);
 		return;
 	}
 	log_msg(LV_INFO, "shutting down: %zu session(s) to close",
 		srv->nclients);
 	srv->draining = true;
 	stop_listening(srv);
+	if (srv->opts->drain_ms)
+		loop_timer_start(l, &srv->drain_timer, srv->opts->drain_ms,
+				 on_drain_timer);
 	for (c = srv->clients; c; c = next) {
 		next = client_next(c);
 		client_go_away(c);
@@ -130,6 +151,27 @@ static void bury(struct server *srv)
 	}
 }
 
+/* "Name: value\r\n" for each header of a and b; NULL if there are none. */
+static char *join_headers(const struct opts_list *a, const struct opts_list *b)
+{
+	size_t len = 1;
+	const struct opts_list *lists[2] = { a, b };
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < lists[k]->n; i++)
+			len += strlen(lists[k]->item[i]) + 2;
+	}
+	if (len == 1)
+		return NULL;
+	char *s = malloc(len), *p = s;
+	if (!s)
+		return NULL;
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < lists[k]->n; i++)
+			p += sprintf(p, "%s\r\n", lists[k]->item[i]);
+	}
+	return s;
+}
+
 int server_run(const struct options *o)
 {
 	struct server srv;
@@ -141,6 +183,9 @@ int server_run(const struct options *o)
 			strerror(errno));
 		return 1;
 	}
+	srv.started_s = (uint64_t)time(NULL);
+	srv.extra_ws = join_headers(&o->headers, &o->headers_ws);
+	srv.extra_http = join_headers(&o->headers, &o->headers_http);
 	srv.sigfd = sig_init();
 	if (srv.sigfd < 0 ||
 	    loop_add(srv.loop, srv.sigfd, LOOP_READ, on_signal, &srv) < 0) {
@@ -188,6 +233,8 @@ int server_run(const struct options *o)
 	bury(&srv);
 	stop_listening(&srv);
 	loop_free(srv.loop);
+	free(srv.extra_ws);
+	free(srv.extra_http);
 	log_msg(LV_INFO, "stopped");
 	return 0;
 }

@@ -24,7 +24,12 @@ struct server {
 	size_t nclients;
 	struct client *graveyard; /* ended this iteration, freed after it */
 	uint64_t next_id;
+	uint64_t started_s;   /* wall-clock start, for UNIQUE_ID */
+	size_t nchildren;     /* children started and not yet reaped */
 	bool draining;
+	struct loop_timer drain_timer;
+	char *extra_ws;       /* header lines added to 101 responses */
+	char *extra_http;     /* and to every other response */
 };
 
 /* Runs the gateway until it has drained after SIGTERM/SIGINT. Returns the

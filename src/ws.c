@@ -83,11 +83,14 @@ void ws_decoder_init(struct ws_decoder *d, enum ws_role role)
 	d->binary_ok = true;
 }
 
+/* 7.4.1-7.4.2: 0-999 are unused. Of 1000-2999, kept for the protocol, only
+ * 1000-1003 and 1007-1014 (the RFC and the IANA registry) may be sent: 1004
+ * is reserved and 1005, 1006 and 1015 are for local use. 3000-4999 belong to
+ * libraries and applications. */
 bool ws_close_code_valid(unsigned code)
 {
 	return (code >= 1000 && code <= 1003) ||
-	       (code >= 1007 && code <= 1014) ||
-	       (code >= 3000 && code <= 4999);
+	       (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
 }
 
 /* First header byte: FIN, RSV1-3, opcode. Opens a message on a TEXT or
@@ -239,7 +242,8 @@ static bool data_chunk(struct ws_decoder *d, const uint8_t *p, size_t n,
 	bool frame_end = d->remaining == 0;
 	bool last = frame_end && d->fin;
 
-	/* 8.1: fail fast on the first chunk that holds an invalid byte. */
+	/* 8.1: invalid UTF-8 fails the connection. Checking each chunk as it
+	 * arrives fails it at the first bad byte, not at the message's end. */
 	if (text && utf8_feed(&d->utf8, p, n) != UTF8_OK)
 		return fail(d, ev, E_UTF8);
 	if (last && text && !utf8_complete(&d->utf8))
@@ -278,8 +282,8 @@ static bool payload_begin(struct ws_decoder *d, struct ws_event *ev)
 }
 
 /* Takes payload bytes from buf[*pos..len), at least one. */
-static bool payload(struct ws_decoder *d, uint8_t *buf, size_t len,
-		    size_t *pos, struct ws_event *ev)
+static bool payload(struct ws_decoder *d, uint8_t *buf, size_t len, size_t *pos,
+		    struct ws_event *ev)
 {
 	size_t n = len - *pos;
 	uint8_t *p = buf + *pos;

@@ -13,11 +13,11 @@
 #include "check.h"
 #include "ws.h"
 
-#define S(s)      s, sizeof(s) - 1
-#define MIB       ((size_t)1 << 20)
-#define SCRATCH   (MIB + 4096)
+#define S(s)	  s, sizeof(s) - 1
+#define MIB	  ((size_t)1 << 20)
+#define SCRATCH	  (MIB + 4096)
 #define SPLIT_ALL 4096
-#define MAXE      16
+#define MAXE	  16
 
 static uint8_t *scratch_end; /* guarded: the byte after it is unmapped */
 
@@ -83,9 +83,8 @@ static void close_frame(struct stream *s, unsigned code, const void *reason,
  * so it ends on a character boundary. */
 static uint8_t *text_pattern(size_t n)
 {
-	static const char *const chars[] = {"h", "\xc3\xa9", "l",
-					    "\xe2\x82\xac", " ",
-					    "\xf0\x9d\x84\x9e", "o"};
+	static const char *const chars[] = {
+	    "h", "\xc3\xa9", "l", "\xe2\x82\xac", " ", "\xf0\x9d\x84\x9e", "o"};
 	uint8_t *p = malloc(n ? n : 1);
 	size_t i = 0, c = 0;
 
@@ -122,8 +121,8 @@ enum { L_MSG = 1, L_PING, L_PONG, L_CLOSE, L_ERROR };
 struct entry {
 	int type;
 	unsigned opcode; /* L_MSG */
-	unsigned code;   /* L_CLOSE, L_ERROR */
-	uint8_t *data;   /* L_MSG: the whole message; PING/PONG; CLOSE reason */
+	unsigned code;	 /* L_CLOSE, L_ERROR */
+	uint8_t *data;	 /* L_MSG: the whole message; PING/PONG; CLOSE reason */
 	size_t len;
 	const char *reason; /* L_ERROR; NULL in a wanted log: any */
 };
@@ -138,7 +137,7 @@ struct log {
 	size_t msg_len, msg_cap;
 	unsigned msg_op;
 	bool open, ended;
-	size_t err_at;      /* stream offset just after the ERROR's bytes */
+	size_t err_at;	    /* stream offset just after the ERROR's bytes */
 	size_t data_events; /* DATA events and their largest length */
 	size_t max_chunk;
 	int bad; /* broken invariants */
@@ -309,8 +308,8 @@ static const struct cfg client = {WS_CLIENT, 0, true, true};
 /* Feeds s[0..n) as a piece of first bytes (none if 0), then pieces of step
  * bytes, calling ws_decode as its contract says until each piece is used
  * up. */
-static void run(const uint8_t *s, size_t n, const struct cfg *cfg,
-		size_t first, size_t step, struct log *l)
+static void run(const uint8_t *s, size_t n, const struct cfg *cfg, size_t first,
+		size_t step, struct log *l)
 {
 	struct ws_decoder d;
 
@@ -335,9 +334,11 @@ static void run(const uint8_t *s, size_t n, const struct cfg *cfg,
 			}
 			if (ev.type == WS_EV_NONE && used != m - off)
 				violation(l, "NONE before the input ran out");
-			log_event(l, &ev, q + off, q + off + used, a + off + used);
+			log_event(l, &ev, q + off, q + off + used,
+				  a + off + used);
 			off += used;
-			if ((ev.type == WS_EV_CLOSE || ev.type == WS_EV_ERROR) &&
+			if ((ev.type == WS_EV_CLOSE ||
+			     ev.type == WS_EV_ERROR) &&
 			    d.state != WS_S_DONE)
 				violation(l, "not done after Close or error");
 			if (ev.type == WS_EV_NONE)
@@ -397,8 +398,8 @@ static void test_lengths(void)
 			for (int masked = 0; masked < 2; masked++) {
 				size_t n = lens[i];
 				unsigned op = text ? WS_TEXT : WS_BINARY;
-				uint8_t *p = text ? text_pattern(n)
-						  : binary_pattern(n);
+				uint8_t *p =
+				    text ? text_pattern(n) : binary_pattern(n);
 				struct stream s = stream_new(masked);
 				struct log w = {0};
 				char name[64];
@@ -536,7 +537,7 @@ static void test_control(void)
 		s = stream_new(true);
 		put(&s, S("\x81\x83k3y!abc"));
 		put(&s, (uint8_t[]){(uint8_t)(0x80 | ops[i]), 0xff}, 2);
-		put(&s, S("\0\0\0\0\0\0\0\x01" "k3y!\x01"));
+		put(&s, S("\0\0\0\0\0\0\0\001k3y!\001"));
 		want_msg(&w, WS_TEXT, S("\x0a\x51\x1a"));
 		want_error(&w, 1002, "control frame too long", 9 + 2);
 		expect("control frame with a 64-bit length", &s, &server, &w);
@@ -803,25 +804,25 @@ static void test_utf8(void)
 	struct log w = {0};
 
 	s = stream_new(true);
-	frame(&s, WS_TEXT, true, S("ab\xff" "cd"));
+	frame(&s, WS_TEXT, true, S("ab\377cd"));
 	want_error(&w, 1007, "invalid UTF-8", 6 + 3);
 	expect("invalid UTF-8 in one frame", &s, &server, &w);
 
 	s = stream_new(true);
-	frame(&s, WS_BINARY, true, S("ab\xff" "cd"));
-	want_msg(&w, WS_BINARY, S("ab\xff" "cd"));
+	frame(&s, WS_BINARY, true, S("ab\377cd"));
+	want_msg(&w, WS_BINARY, S("ab\377cd"));
 	expect("binary is not UTF-8", &s, &server, &w);
 
 	static const struct {
 		const char *a, *b;
 		size_t b_at; /* the failing byte's index in b */
 	} split[] = {
-		{"ab\xe2\x82", "(rest", 0},
-		{"x", "\xc0\xaf", 0},          /* C0 never appears */
-		{"x\xe0", "\x9f\x80", 0},      /* overlong */
-		{"\xed", "\xa0\x80", 0},       /* surrogate */
-		{"\xf4", "\x90\x80\x80", 0},   /* above U+10FFFF */
-		{"\xf0\x9d\x84", "\x9e!\xf8", 2},
+	    {"ab\xe2\x82", "(rest", 0},
+	    {"x", "\xc0\xaf", 0},	 /* C0 never appears */
+	    {"x\xe0", "\x9f\x80", 0},	 /* overlong */
+	    {"\xed", "\xa0\x80", 0},	 /* surrogate */
+	    {"\xf4", "\x90\x80\x80", 0}, /* above U+10FFFF */
+	    {"\xf0\x9d\x84", "\x9e!\xf8", 2},
 	};
 	for (size_t i = 0; i < sizeof split / sizeof split[0]; i++) {
 		s = stream_new(true);
@@ -843,8 +844,8 @@ static void test_utf8(void)
 	frame(&s, WS_CONT, false, S("\x82"));
 	frame(&s, WS_CONT, true, NULL, 0);
 	want_error(&w, 1007, "invalid UTF-8", s.len);
-	expect("text ends inside a character, empty last fragment", &s,
-	       &server, &w);
+	expect("text ends inside a character, empty last fragment", &s, &server,
+	       &w);
 }
 
 /* --- encoder and masking --------------------------------------------- */
@@ -859,20 +860,20 @@ static void test_encode_header(void)
 		const char *want;
 		size_t want_len;
 	} cases[] = {
-		{WS_TEXT, true, 0, S("\x81\x00")},
-		{WS_TEXT, true, 1, S("\x81\x01")},
-		{WS_BINARY, true, 125, S("\x82\x7d")},
-		{WS_BINARY, true, 126, S("\x82\x7e\x00\x7e")},
-		{WS_BINARY, false, 127, S("\x02\x7e\x00\x7f")},
-		{WS_CONT, true, 65535, S("\x80\x7e\xff\xff")},
-		{WS_CONT, false, 65536, S("\x00\x7f\0\0\0\0\0\x01\0\0")},
-		{WS_TEXT, true, UINT64_C(0x123456789a),
-		 S("\x81\x7f\0\0\0\x12\x34\x56\x78\x9a")},
-		{WS_BINARY, true, INT64_MAX,
-		 S("\x82\x7f\x7f\xff\xff\xff\xff\xff\xff\xff")},
-		{WS_PING, true, 5, S("\x89\x05")},
-		{WS_PONG, true, 0, S("\x8a\x00")},
-		{WS_CLOSE, true, 2, S("\x88\x02")},
+	    {WS_TEXT, true, 0, S("\x81\x00")},
+	    {WS_TEXT, true, 1, S("\x81\x01")},
+	    {WS_BINARY, true, 125, S("\x82\x7d")},
+	    {WS_BINARY, true, 126, S("\x82\x7e\x00\x7e")},
+	    {WS_BINARY, false, 127, S("\x02\x7e\x00\x7f")},
+	    {WS_CONT, true, 65535, S("\x80\x7e\xff\xff")},
+	    {WS_CONT, false, 65536, S("\x00\x7f\0\0\0\0\0\x01\0\0")},
+	    {WS_TEXT, true, UINT64_C(0x123456789a),
+	     S("\x81\x7f\0\0\0\x12\x34\x56\x78\x9a")},
+	    {WS_BINARY, true, INT64_MAX,
+	     S("\x82\x7f\x7f\xff\xff\xff\xff\xff\xff\xff")},
+	    {WS_PING, true, 5, S("\x89\x05")},
+	    {WS_PONG, true, 0, S("\x8a\x00")},
+	    {WS_CLOSE, true, 2, S("\x88\x02")},
 	};
 	uint8_t out[WS_MAX_HEADER + 1];
 
@@ -941,7 +942,10 @@ static void test_close_payload(void)
 	n = ws_close_payload(out, 1000, NULL, 0);
 	CHECK_MEM(out, n, "\x03\xe8", 2);
 	n = ws_close_payload(out, 1011, "exit 3", 6);
-	CHECK_MEM(out, n, "\x03\xf3" "exit 3", 8);
+	CHECK_MEM(out, n,
+		  "\x03\xf3"
+		  "exit 3",
+		  8);
 
 	memset(r, 'a', sizeof r);
 	n = ws_close_payload(out, 1000, r, 123);

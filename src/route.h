@@ -1,0 +1,45 @@
+/* Which program serves a request path: the longest /PATH=COMMAND resource,
+ * or an executable file of --dir. */
+#ifndef PORTAL_ROUTE_H
+#define PORTAL_ROUTE_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "opts.h"
+
+struct route {
+	const char *program;    /* what to execute */
+	char *const *argv;
+	const char *script;     /* SCRIPT_NAME */
+	size_t script_len;
+	const char *path_info;  /* PATH_INFO: the rest of the path */
+	size_t path_info_len;
+	/* storage for a --dir match */
+	char dir_program[PATH_MAX];
+	char *dir_argv[2];
+};
+
+/* Finds the program for path[0..len) (the request path without its query).
+ * A resource longer than "/" wins over --dir, which wins over "/". For --dir,
+ * the first path segment names a file directly in the directory: not empty,
+ * not starting with '.', a regular executable file after following
+ * symlinks, and still inside the directory then. The "/" resource of the
+ * PROGRAM form serves every path with SCRIPT_NAME = the path, as websocketd.
+ * Returns 0 and fills *r (whose fields point into path, o or r itself), or
+ * 404. */
+int route_find(const struct options *o, const char *path, size_t len,
+	       struct route *r);
+
+/* True when origin[0..olen) is acceptable under --origin (allowed) and
+ * --sameorigin (same, against host[0..hlen), the Host header). Without
+ * either, everything is. With either, a request without Origin is allowed
+ * (only browsers send one, and they always do), "null" and unparsable
+ * origins are not. An allowed entry is host, host:port or
+ * scheme://host[:port]; without a port any port matches; hosts compare
+ * case-insensitively. Pure. */
+_Bool route_origin_ok(const struct opts_list *allowed, _Bool same,
+		      const char *origin, size_t olen, const char *host,
+		      size_t hlen);
+
+#endif
