@@ -24,6 +24,8 @@
 #include "buf.h"
 #include "child.h"
 #include "env.h"
+#include "framed.h"
+#include "base64.h"
 #include "handshake.h"
 #include "http.h"
 #include "log.h"
@@ -86,6 +88,10 @@ struct client {
 	int cin, cout, cerr;
 	struct buf tochild, line, errline;
 	bool frag_open;     /* a stdout line is going out in fragments */
+	unsigned frag_type; /* --framed: WS_TEXT or WS_BINARY of that line */
+	bool warned_frame;
+	uint8_t b64_carry[3]; /* --framed: bytes of a binary message to the */
+	size_t b64_n;         /* child that await a group of three */
 	bool warned_utf8;
 	int status;
 	struct loop_timer child_timer;
@@ -169,11 +175,14 @@ static void send_close(struct client *c, unsigned code, const char *reason,
 
 /* Sends p[0..n) as one frame of the current stdout message; invalid UTF-8
  * becomes U+FFFD so that no invalid text frame is ever sent. */
-static void send_text(struct client *c, const uint8_t *p, size_t n, bool fin)
+/* Sends p[0..n) as one frame of the current stdout message, of type op
+ * (WS_TEXT or WS_BINARY) when it starts one; text that is not valid UTF-8
+ * becomes U+FFFD, so that no invalid text frame is ever sent. */
+static void send_data(struct client *c, unsigned op, const uint8_t *p, size_t n,
+		      bool fin)
 {
 	static uint8_t scrubbed[UTF8_SCRUB_MAX(LINE_CHUNK + READ_CHUNK)];
-	unsigned op = c->frag_open ? WS_CONT : WS_TEXT;
-	if (utf8_valid_prefix(p, n) != n) {
+	if (op == WS_TEXT && utf8_valid_prefix(p, n) != n) {
 		size_t replaced;
 		n = utf8_scrub(p, n, scrubbed, &replaced);
 		p = scrubbed;
@@ -183,11 +192,71 @@ static void send_text(struct client *c, const uint8_t *p, size_t n, bool fin)
 			c->warned_utf8 = true;
 		}
 	}
-	queue_frame(c, op, fin, p, n);
+	queue_frame(c, c->frag_open ? WS_CONT : op, fin, p, n);
 	c->frag_open = !fin;
 	c->bytes_out += n;
 	if (fin)
 		c->msgs_out++;
+}
+
+static void send_text(struct client *c, const uint8_t *p, size_t n, bool fin)
+{
+	send_data(c, WS_TEXT, p, n, fin);
+}
+
+/* --framed: p[0..n) is (part of) one "T ..." or "B ..." line. Returns the
+ * bytes consumed; the rest waits for more input. */
+static size_t send_framed(struct client *c, const uint8_t *p, size_t n, bool fin)
+{
+	static uint8_t dec[LINE_CHUNK + READ_CHUNK];
+	size_t used = 0, k;
+	if (!c->frag_open) {
+		if (n >= 2 && (p[0] == 'T' || p[0] == 'B') && p[1] == ' ') {
+			c->frag_type = p[0] == 'B' ? WS_BINARY : WS_TEXT;
+			used = 2;
+		} else if (n == 0) {
+			return 0; /* an empty line is no message */
+		} else {
+			c->frag_type = WS_TEXT;
+			if (!c->warned_frame) {
+				log_msg(LV_INFO, "#%llu child wrote a line without "
+					"'T ' or 'B '; sent as text",
+					(unsigned long long)c->id);
+				c->warned_frame = true;
+			}
+		}
+	}
+	p += used;
+	n -= used;
+	if (c->frag_type == WS_TEXT) {
+		size_t limit = fin ? n : n - utf8_partial_tail(p, n);
+		size_t m = framed_unescape(p, limit, fin, dec, &k);
+		send_data(c, WS_TEXT, dec, m, fin);
+	} else {
+		k = fin ? n : n / 4 * 4;
+		long m = base64_decode((const char *)p, k, dec, sizeof dec);
+		if (m < 0) {
+			if (!c->warned_frame) {
+				log_msg(LV_INFO, "#%llu child wrote invalid base64; "
+					"part of a binary message dropped",
+					(unsigned long long)c->id);
+				c->warned_frame = true;
+			}
+			m = 0;
+		}
+		send_data(c, WS_BINARY, dec, (size_t)m, fin);
+	}
+	return used + k;
+}
+
+/* Sends a complete line (fin) or a piece of a long one; returns the bytes
+ * of p consumed. */
+static size_t send_line(struct client *c, const uint8_t *p, size_t n, bool fin)
+{
+	if (c->srv->opts->mode == MODE_FRAMED)
+		return send_framed(c, p, n, fin);
+	send_text(c, p, n, fin);
+	return n;
 }
 
 static bool can_send(const struct client *c)
@@ -210,13 +279,14 @@ static void emit_lines(struct client *c, bool eof)
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
 		if (can_send(c))
-			send_text(c, p, n, true);
+			send_line(c, p, n, true);
+		c->frag_open = false;
 		buf_consume(&c->line, (size_t)(nl - p) + 1);
 	}
 	size_t len = c->line.len;
 	if (eof) {
 		if (can_send(c) && (len > 0 || c->frag_open))
-			send_text(c, buf_data(&c->line), len, true);
+			send_line(c, buf_data(&c->line), len, true);
 		c->frag_open = false;
 		buf_free(&c->line);
 	} else if (len >= LINE_CHUNK) {
@@ -224,11 +294,11 @@ static void emit_lines(struct client *c, bool eof)
 		/* Keep back a '\r' that may start "\r\n", and a character
 		 * that has not fully arrived. */
 		size_t keep = p[len - 1] == '\r' ? 1 : utf8_partial_tail(p, len);
+		size_t used = len - keep;
 		if (can_send(c))
-			send_text(c, p, len - keep, false);
-		else
-			c->frag_open = true;
-		buf_consume(&c->line, len - keep);
+			used = send_line(c, p, len - keep, false);
+		c->frag_open = true;
+		buf_consume(&c->line, used);
 	}
 }
 
@@ -402,6 +472,55 @@ static void to_child(struct client *c, const uint8_t *p, size_t n)
 	}
 }
 
+/* --framed: a chunk of a client message as (part of) a "T " or "B " line. */
+static void to_child_framed(struct client *c, const struct ws_event *ev)
+{
+	uint8_t out[4096];
+	const uint8_t *p = ev->data;
+	size_t n = ev->len;
+	if (ev->first) {
+		to_child(c, (const uint8_t *)(ev->opcode == WS_TEXT ? "T " : "B "), 2);
+		c->b64_n = 0;
+	}
+	if (ev->opcode == WS_TEXT) {
+		while (n > 0) {
+			size_t k = n < sizeof out / 2 ? n : sizeof out / 2;
+			to_child(c, out, framed_escape(p, k, out));
+			p += k;
+			n -= k;
+		}
+	} else {
+		if (c->b64_n > 0) {
+			while (c->b64_n < 3 && n > 0) {
+				c->b64_carry[c->b64_n++] = *p++;
+				n--;
+			}
+			if (c->b64_n == 3) {
+				to_child(c, out, base64_encode(c->b64_carry, 3,
+							       (char *)out));
+				c->b64_n = 0;
+			}
+		}
+		while (n >= 3) {
+			size_t k = n / 3 * 3;
+			if (k > sizeof out / 4 * 3)
+				k = sizeof out / 4 * 3;
+			to_child(c, out, base64_encode(p, k, (char *)out));
+			p += k;
+			n -= k;
+		}
+		for (; n > 0; n--)
+			c->b64_carry[c->b64_n++] = *p++;
+		if (ev->last && c->b64_n > 0) {
+			to_child(c, out, base64_encode(c->b64_carry, c->b64_n,
+						       (char *)out));
+			c->b64_n = 0;
+		}
+	}
+	if (ev->last)
+		to_child(c, (const uint8_t *)"\n", 1);
+}
+
 /* Decodes queued socket bytes while the child's queue has room. */
 static void process_input(struct client *c)
 {
@@ -421,7 +540,10 @@ static void process_input(struct client *c)
 		case WS_EV_DATA:
 			if (!open)
 				break;
-			to_child(c, ev.data, ev.len);
+			if (c->srv->opts->mode == MODE_FRAMED)
+				to_child_framed(c, &ev);
+			else
+				to_child(c, ev.data, ev.len);
 			c->bytes_in += ev.len;
 			if (ev.last) {
 				if (c->srv->opts->mode == MODE_LINES)
@@ -970,7 +1092,7 @@ void client_start(struct server *srv, int fd, const struct sockaddr_storage *pee
 	c->cin = c->cout = c->cerr = -1;
 	ws_decoder_init(&c->dec, WS_SERVER);
 	c->dec.max_message = srv->opts->max_message;
-	c->dec.binary_ok = srv->opts->mode == MODE_BINARY;
+	c->dec.binary_ok = srv->opts->mode != MODE_LINES;
 	if (loop_add(srv->loop, fd, LOOP_READ, on_socket, c) < 0) {
 		close(fd);
 		free(c);

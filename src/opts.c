@@ -43,6 +43,8 @@ const char opts_usage[] =
 	"  --dir DIR             serve each executable file DIR/NAME at /NAME\n"
 	"  --passenv LIST        also pass these environment variables (comma list)\n"
 	"  --binary              raw bytes both ways; binary messages out\n"
+	"  --framed              exact messages both ways as 'T text' / 'B base64'\n"
+	"                        lines (see man portal-gw, FRAMED MODE)\n"
 	"  --stderr MODE         log (default), send (also to the client), both, ignore\n"
 	"  --closems MS          extra grace before SIGTERM and before SIGKILL (0)\n"
 	"limits:\n"
@@ -255,6 +257,7 @@ enum flag_id {
 	F_MAXFORKS,
 	F_STDERR,
 	F_BINARY,
+	F_FRAMED,
 	F_DIR,
 	F_ORIGIN,
 	F_SAMEORIGIN,
@@ -290,6 +293,7 @@ static const struct {
 	{ "maxforks", F_MAXFORKS, K_VALUE },
 	{ "stderr", F_STDERR, K_VALUE },
 	{ "binary", F_BINARY, K_BOOL },
+	{ "framed", F_FRAMED, K_BOOL },
 	{ "dir", F_DIR, K_VALUE },
 	{ "origin", F_ORIGIN, K_VALUE },
 	{ "sameorigin", F_SAMEORIGIN, K_BOOL },
@@ -417,6 +421,9 @@ static int apply_flag(struct options *o, enum flag_id id, const char *flag,
 		return OPTS_OK;
 	case F_BINARY:
 		o->mode = v ? MODE_BINARY : MODE_LINES;
+		return OPTS_OK;
+	case F_FRAMED:
+		o->mode = v ? MODE_FRAMED : MODE_LINES;
 		return OPTS_OK;
 	case F_SAMEORIGIN:
 		o->sameorigin = v != NULL;

@@ -27,6 +27,7 @@ enum stderr_mode {
 enum msg_mode {
 	MODE_LINES,  /* text messages <-> lines (default) */
 	MODE_BINARY, /* --binary: raw bytes both ways, binary messages out */
+	MODE_FRAMED, /* --framed: "T text" / "B base64" lines both ways */
 };
 
 struct resource {

@@ -1,0 +1,260 @@
+#!/bin/bash
+# Interop: portal-gw against WebSocket clients nobody here wrote.
+#
+#   tests/interop/run.sh PORTAL_GW [CLIENT ...]      (make interop)
+#
+# CLIENTs: python (Debian's python3-websockets), node-ws (npm `ws`, installed
+# into tests/interop/node_modules from package-lock.json with npm ci),
+# node-builtin (Node's own WebSocket; skipped if this Node has none) and
+# chromium (headless, driven through the DevTools protocol). Default: all.
+# INTEROP_CLIENTS may also name them.
+#
+# Each client gets its own gateway on a free port of 127.0.0.1 serving
+#   /echo=cat   /ok: prints "hi", exits 0   /fail: prints "bye", exits 3
+# with --max-message 2000000 (a 1 MiB message plus overhead), and prints one
+# PASS/FAIL line per check and "N passed, N failed". A client that is
+# missing, hangs past its deadline or ends without that line counts as a
+# failure. Exits 1 if anything failed; the last line sums up all clients.
+#
+# Every process started here is ended on the way out (trap), and every
+# wait has a deadline. Gateway logs are printed for a client that failed.
+
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+GW=${1:-}
+[ -n "$GW" ] || { echo "usage: $0 PORTAL_GW [CLIENT ...]" >&2; exit 2; }
+GW=$(cd "$(dirname "$GW")" && pwd)/$(basename "$GW")
+[ -x "$GW" ] || { echo "interop: $GW is not an executable" >&2; exit 2; }
+shift
+clients=("$@")
+if [ ${#clients[@]} -eq 0 ]; then
+	read -r -a clients <<<"${INTEROP_CLIENTS:-python node-ws node-builtin chromium}"
+fi
+
+PY=/usr/bin/python3       # Debian's: it sees python3-websockets
+CLIENT_DEADLINE=${INTEROP_CLIENT_DEADLINE:-240}  # seconds per client
+START_DEADLINE_MS=5000
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/portal-gw-interop.XXXXXX")
+GW_PID=
+CLIENT_PID=
+
+cleanup() {
+	if [ -n "$CLIENT_PID" ]; then
+		kill -TERM "$CLIENT_PID" 2>/dev/null
+		wait "$CLIENT_PID" 2>/dev/null
+	fi
+	stop_gw
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+now_ms() {
+	local t=${EPOCHREALTIME/[.,]/}
+	echo $((10#$t / 1000))
+}
+
+alive() {
+	local stat
+	[ -r "/proc/$1/stat" ] || return 1
+	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" != Z ]
+}
+
+total_pass=0
+total_fail=0
+summary=()
+
+# fail_line NAME WHAT: one failure the runner itself saw.
+fail_line() {
+	echo "FAIL $1: $2"
+	total_fail=$((total_fail + 1))
+}
+
+# start_gw NAME: starts a gateway logging to $tmp/NAME.gw.log; sets PORT
+# and GW_PID.
+start_gw() {
+	local log="$tmp/$1.gw.log" line end
+	: >"$log"
+	# The child commands run under the gateway, not a shell: the quoting
+	# is the gateway's own (see COMMAND in the man page).
+	"$GW" --address 127.0.0.1 --port 0 --max-message 2000000 \
+		/echo=cat '/ok=sh -c "echo hi"' '/fail=sh -c "echo bye; exit 3"' \
+		</dev/null >"$tmp/$1.gw.out" 2>"$log" &
+	GW_PID=$!
+	end=$(($(now_ms) + START_DEADLINE_MS))
+	while :; do
+		line=$(grep -m1 -o 'listening on 127\.0\.0\.1:[0-9][0-9]*' "$log")
+		if [ -n "$line" ]; then
+			PORT=${line##*:}
+			return 0
+		fi
+		if ! alive "$GW_PID"; then
+			wait "$GW_PID"
+			echo "# portal-gw exited with status $? before listening" >&2
+			GW_PID=
+			return 1
+		fi
+		if [ "$(now_ms)" -ge "$end" ]; then
+			echo "# portal-gw did not log 'listening on' within ${START_DEADLINE_MS} ms" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# stop_gw: SIGTERM, up to 5 s, then SIGKILL. Sets GW_RC to the gateway's
+# exit status, or "killed".
+GW_RC=
+stop_gw() {
+	GW_RC=
+	[ -n "$GW_PID" ] || return 0
+	local end=$(($(now_ms) + 5000))
+	kill -TERM "$GW_PID" 2>/dev/null
+	while alive "$GW_PID" && [ "$(now_ms)" -lt "$end" ]; do sleep 0.02; done
+	if alive "$GW_PID"; then
+		kill -KILL "$GW_PID" 2>/dev/null
+		wait "$GW_PID" 2>/dev/null
+		GW_PID=
+		GW_RC=killed
+		return 1
+	fi
+	wait "$GW_PID"
+	GW_RC=$?
+	GW_PID=
+}
+
+# node_ws_ready: installs the npm `ws` of package-lock.json if need be.
+node_ws_ready() {
+	local want have
+	want=$(sed -n 's/^ *"ws": "\(.*\)".*/\1/p' "$here/package.json")
+	have=$(sed -n 's/^ *"version": "\(.*\)".*/\1/p' "$here/node_modules/ws/package.json" 2>/dev/null)
+	[ -n "$have" ] && [ "$have" = "$want" ] && return 0
+	command -v npm >/dev/null || { echo "# no npm to install ws" >&2; return 1; }
+	echo "# node-ws: npm ci (ws $want)"
+	(cd "$here" && timeout 300 npm ci --no-audit --no-fund --loglevel=error) >&2
+}
+
+# builtin_flags: prints the node flags that give a global WebSocket;
+# fails if this Node has none.
+builtin_flags() {
+	local f
+	for f in "" "--experimental-websocket"; do
+		# shellcheck disable=SC2086
+		if timeout 20 node $f -e 'process.exit(typeof WebSocket === "function" ? 0 : 1)' 2>/dev/null; then
+			echo "$f"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# run_client NAME: prepares NAME's client and runs it against a gateway of
+# its own.
+run_client() {
+	local name=$1 cmd=() flags out rc line p f
+	case $name in
+	python)
+		if ! [ -x "$PY" ] || ! "$PY" -c 'import websockets' 2>/dev/null; then
+			fail_line python-websockets "client available (no python3-websockets for $PY; .ci/interop.sh installs it)"
+			summary+=("python-websockets: missing")
+			return
+		fi
+		cmd=("$PY" "$here/python_client.py")
+		;;
+	node-ws)
+		if ! command -v node >/dev/null; then
+			fail_line node-ws "client available (no node; .ci/interop.sh installs nodejs)"
+			summary+=("node-ws: missing")
+			return
+		fi
+		if ! node_ws_ready; then
+			fail_line node-ws "client available (npm ci failed in tests/interop)"
+			summary+=("node-ws: missing")
+			return
+		fi
+		cmd=(node "$here/node_client.js" ws)
+		;;
+	node-builtin)
+		if ! command -v node >/dev/null || ! flags=$(builtin_flags); then
+			echo "SKIP node-builtin: this Node has no built-in WebSocket"
+			summary+=("node-builtin: skipped")
+			return
+		fi
+		# shellcheck disable=SC2206
+		cmd=(node $flags "$here/node_client.js" builtin)
+		;;
+	chromium)
+		cmd=("$PY" "$here/chromium_client.py")
+		;;
+	*)
+		fail_line "$name" "unknown client (python, node-ws, node-builtin, chromium)"
+		return
+		;;
+	esac
+
+	echo "=== $name"
+	if ! start_gw "$name"; then
+		fail_line "$name" "start portal-gw"
+		cat "$tmp/$name.gw.log" >&2
+		summary+=("$name: no gateway")
+		stop_gw
+		return
+	fi
+	out="$tmp/$name.out"
+	timeout -k 10 "$CLIENT_DEADLINE" "${cmd[@]}" "ws://127.0.0.1:$PORT" </dev/null >"$out" 2>&1 &
+	CLIENT_PID=$!
+	wait "$CLIENT_PID"
+	rc=$?
+	CLIENT_PID=
+	cat "$out"
+	stop_gw
+
+	# The client's own count, then what the runner saw besides.
+	line=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed$' "$out" | tail -n1)
+	p=0
+	f=0
+	if [ -n "$line" ]; then
+		line=${line#*: }
+		p=${line%% passed*}
+		f=${line#*passed, }
+		f=${f%% failed}
+	fi
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		fail_line "$name" "client finished within ${CLIENT_DEADLINE}s (timed out)"
+		f=$((f + 1))
+	elif [ -z "$line" ]; then
+		fail_line "$name" "client printed its summary (exit status $rc)"
+		f=$((f + 1))
+	elif [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		fail_line "$name" "client exit status 0 (got $rc)"
+		f=$((f + 1))
+	fi
+	if [ "$GW_RC" != 0 ]; then
+		fail_line "$name" "portal-gw exits 0 on SIGTERM (got $GW_RC)"
+		f=$((f + 1))
+	fi
+	summary+=("$name: $p passed, $f failed")
+	if [ "$f" != 0 ]; then
+		echo "--- portal-gw log for $name"
+		cat "$tmp/$name.gw.log"
+		echo "---"
+	fi
+}
+
+start=$(now_ms)
+for c in "${clients[@]}"; do
+	run_client "$c"
+done
+
+echo
+echo "=== interop summary ($(( ($(now_ms) - start) / 1000 )) s)"
+for s in "${summary[@]}"; do echo "  $s"; done
+echo "interop: $total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ] && [ "$total_pass" -gt 0 ]
