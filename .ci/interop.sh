@@ -1,0 +1,23 @@
+#!/bin/bash
+# CI: install what `make interop` needs, then run it: Debian's
+# python3-websockets and chromium, and nodejs and npm only if there is no
+# node. The npm package `ws` is installed by the run itself (npm ci in
+# tests/interop). Extra arguments go to make (e.g. O=build/asan).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+/usr/bin/python3 -c 'import websockets' 2>/dev/null || need+=(python3-websockets)
+command -v chromium >/dev/null || need+=(chromium)
+if ! command -v node >/dev/null; then
+	need+=(nodejs)
+	command -v npm >/dev/null || need+=(npm)
+fi
+if ((${#need[@]})); then
+	echo "interop: installing ${need[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+make interop "$@"

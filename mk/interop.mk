@@ -1,0 +1,14 @@
+# make interop: portal-gw against WebSocket clients nobody here wrote:
+# Python's websockets (Debian python3-websockets), Node.js (npm `ws`, pinned
+# in tests/interop/package-lock.json and installed there with npm ci; also
+# Node's built-in WebSocket where Node has one) and headless Chromium driven
+# through the DevTools protocol. Not part of `make test`; .ci/interop.sh
+# installs the packages and runs it. INTEROP_CLIENTS="python node-ws
+# node-builtin chromium" picks clients. See tests/interop/run.sh.
+
+INTEROP_CLIENTS ?=
+
+interop: $(O)/portal-gw
+	bash tests/interop/run.sh $(O)/portal-gw $(INTEROP_CLIENTS)
+
+.PHONY: interop
