@@ -48,10 +48,14 @@
 #define CLOSE_WAIT_MS 2000   /* for the peer's Close, then for its FIN */
 #define TERM_GRACE_MS 100    /* after stdin EOF, before SIGTERM (+closems) */
 #define KILL_GRACE_MS 500    /* after SIGTERM, before SIGKILL (+closems) */
+#define END_WAIT_MS 1500     /* for the child's last output (+3 closems) */
 
 enum sock_state {
 	SS_HANDSHAKE, /* reading the request head */
 	SS_OPEN,      /* frames both ways */
+	SS_ENDING,    /* the client sent Close or broke the protocol: no more
+			 reading; the child is ended and its last output sent
+			 before our Close */
 	SS_CLOSE_SENT, /* our Close is queued; waiting for the peer's */
 	SS_CLOSING,   /* last bytes queued: flush, shut down, wait for FIN */
 	SS_GONE,      /* socket closed */
@@ -87,6 +91,8 @@ struct client {
 	pid_t pid;
 	int cin, cout, cerr;
 	struct buf tochild, line, errline;
+	size_t partial;     /* bytes at the end of tochild of a message that
+			       has not fully arrived: held back, never written */
 	bool frag_open;     /* a stdout line is going out in fragments */
 	unsigned frag_type; /* --framed: WS_TEXT or WS_BINARY of that line */
 	bool warned_frame;
@@ -97,6 +103,8 @@ struct client {
 	struct loop_timer child_timer;
 
 	unsigned close_code; /* what we sent, for the log */
+	unsigned end_code;   /* SS_ENDING: the Close to send, 0 for none */
+	const char *end_reason;
 	uint64_t msgs_in, msgs_out, bytes_in, bytes_out;
 };
 
@@ -261,7 +269,7 @@ static size_t send_line(struct client *c, const uint8_t *p, size_t n, bool fin)
 
 static bool can_send(const struct client *c)
 {
-	return c->ss == SS_OPEN;
+	return c->ss == SS_OPEN || c->ss == SS_ENDING;
 }
 
 /* Turns complete lines in c->line into messages; a partial line longer
@@ -429,12 +437,14 @@ static void close_child_in(struct client *c)
 	close(c->cin);
 	c->cin = -1;
 	buf_free(&c->tochild);
+	c->partial = 0;
 }
 
 static void flush_child(struct client *c)
 {
-	while (c->cin >= 0 && c->tochild.len > 0) {
-		ssize_t n = write(c->cin, buf_data(&c->tochild), c->tochild.len);
+	while (c->cin >= 0 && c->tochild.len > c->partial) {
+		ssize_t n = write(c->cin, buf_data(&c->tochild),
+				  c->tochild.len - c->partial);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -521,6 +531,25 @@ static void to_child_framed(struct client *c, const struct ws_event *ev)
 		to_child(c, (const uint8_t *)"\n", 1);
 }
 
+/* The client is done (its Close, or a protocol error that fails the
+ * connection): read nothing more, end the child, and send Close(code) once
+ * the child's last output is out (finish_output), so that no line it wrote
+ * for messages already received is lost. A child that takes too long is
+ * not waited for beyond END_WAIT_MS. */
+static void end_session(struct client *c, unsigned code, const char *reason)
+{
+	unsigned closems = c->srv->opts->closems;
+	c->end_code = code;
+	c->end_reason = reason;
+	c->ss = SS_ENDING;
+	loop_timer_stop(c->srv->loop, &c->ping_timer);
+	loop_timer_start(c->srv->loop, &c->sock_timer,
+			 END_WAIT_MS + 3ull * closems, on_sock_timer);
+	child_stop(c);
+	update_interest(c);
+	finish_output(c);
+}
+
 /* Decodes queued socket bytes while the child's queue has room. */
 static void process_input(struct client *c)
 {
@@ -529,9 +558,10 @@ static void process_input(struct client *c)
 			buf_free(&c->in);
 			return;
 		}
-		if (c->ss == SS_OPEN && c->tochild.len >= TOCHILD_HIGH)
+		if (c->ss == SS_OPEN && c->tochild.len - c->partial >= TOCHILD_HIGH)
 			return; /* resumed when the child drains its stdin */
 		struct ws_event ev;
+		size_t before;
 		size_t used = ws_decode(&c->dec, buf_data(&c->in), c->in.len, &ev);
 		bool open = c->ss == SS_OPEN;
 		switch (ev.type) {
@@ -540,6 +570,7 @@ static void process_input(struct client *c)
 		case WS_EV_DATA:
 			if (!open)
 				break;
+			before = c->tochild.len;
 			if (c->srv->opts->mode == MODE_FRAMED)
 				to_child_framed(c, &ev);
 			else
@@ -549,6 +580,9 @@ static void process_input(struct client *c)
 				if (c->srv->opts->mode == MODE_LINES)
 					to_child(c, (const uint8_t *)"\n", 1);
 				c->msgs_in++;
+				c->partial = 0;
+			} else if (c->tochild.len > before) {
+				c->partial += c->tochild.len - before;
 			}
 			break;
 		case WS_EV_PING:
@@ -571,7 +605,7 @@ static void process_input(struct client *c)
 			if (open) {
 				/* Echo a valid code; an empty Close gets an
 				 * empty one (1005 is never sent). */
-				send_close(c, ev.code, NULL, SS_CLOSING);
+				end_session(c, ev.code, NULL);
 			} else {
 				c->ss = SS_CLOSING;
 				flush_out(c);
@@ -582,11 +616,16 @@ static void process_input(struct client *c)
 			log_msg(LV_INFO, "#%llu protocol error: %s (%u)",
 				(unsigned long long)c->id, ev.reason, ev.code);
 			if (open)
-				send_close(c, ev.code, ev.reason, SS_CLOSING);
+				end_session(c, ev.code, ev.reason);
 			else
 				c->ss = SS_CLOSING;
 			child_stop(c);
 			break;
+		}
+		if (c->fd < 0 || c->ss == SS_ENDING) {
+			if (c->fd >= 0)
+				buf_free(&c->in); /* nothing after it is read */
+			return;
 		}
 		if (c->fd < 0)
 			return;
@@ -714,6 +753,11 @@ static int start_child(struct client *c, const struct http_request *req,
 	c->cerr = ch.err;
 	c->cs = CS_RUNNING;
 	c->srv->nchildren++;
+	if (pidmap_put(&c->srv->children, c->pid, c) < 0) {
+		/* It can never be told apart from an orphan when reaped. */
+		log_msg(LV_ERROR, "#%llu out of memory", (unsigned long long)c->id);
+		child_kill_group(c->pid, SIGKILL);
+	}
 	struct loop *l = c->srv->loop;
 	if (loop_add(l, c->cin, 0, on_child_in, c) < 0 ||
 	    loop_add(l, c->cout, LOOP_READ, on_child_out, c) < 0 ||
@@ -860,14 +904,16 @@ static void update_interest(struct client *c)
 		unsigned m = 0;
 		bool room = c->out.len < OUT_HIGH && c->in.len < READ_CHUNK;
 		if (c->ss == SS_HANDSHAKE || c->ss == SS_CLOSING ||
-		    c->ss == SS_CLOSE_SENT || (room && c->tochild.len < TOCHILD_HIGH))
+		    c->ss == SS_CLOSE_SENT ||
+		    (c->ss == SS_OPEN && room &&
+		     c->tochild.len - c->partial < TOCHILD_HIGH))
 			m |= LOOP_READ;
 		if (c->out.len > 0)
 			m |= LOOP_WRITE;
 		loop_set(l, c->fd, m);
 	}
 	if (c->cin >= 0)
-		loop_set(l, c->cin, c->tochild.len > 0 ? LOOP_WRITE : 0);
+		loop_set(l, c->cin, c->tochild.len > c->partial ? LOOP_WRITE : 0);
 	bool room = c->fd < 0 || c->out.len < OUT_HIGH;
 	if (c->cout >= 0)
 		loop_set(l, c->cout, room ? LOOP_READ : 0);
@@ -914,6 +960,12 @@ static void on_sock_timer(struct loop *l, struct loop_timer *t)
 		http_error(c, 408, "request head not received in time");
 		return;
 	}
+	if (c->ss == SS_ENDING) {
+		log_msg(LV_DEBUG, "#%llu child's output not done in time",
+			(unsigned long long)c->id);
+		send_close(c, c->end_code, c->end_reason, SS_CLOSING);
+		return;
+	}
 	if (c->ss == SS_CLOSE_SENT) {
 		log_msg(LV_DEBUG, "#%llu no Close from the client in time",
 			(unsigned long long)c->id);
@@ -945,7 +997,9 @@ static void finish_output(struct client *c)
 {
 	if (c->cout >= 0 || c->cs != CS_REAPED)
 		return;
-	if (c->ss == SS_OPEN) {
+	if (c->ss == SS_ENDING) {
+		send_close(c, c->end_code, c->end_reason, SS_CLOSING);
+	} else if (c->ss == SS_OPEN) {
 		char reason[64], sig[32];
 		int st = c->status;
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
@@ -1000,6 +1054,11 @@ static void child_stop(struct client *c)
 	if (c->cs != CS_RUNNING)
 		return;
 	c->cs = CS_EOF_SENT;
+	/* A message cut short by the client's end is not delivered. */
+	c->tochild.len -= c->partial;
+	c->partial = 0;
+	if (c->tochild.len == 0)
+		buf_free(&c->tochild);
 	flush_child(c);
 	loop_timer_start(c->srv->loop, &c->child_timer,
 			 TERM_GRACE_MS + c->srv->opts->closems, on_child_timer);
@@ -1008,6 +1067,7 @@ static void child_stop(struct client *c)
 void client_reaped(struct client *c, int status)
 {
 	c->srv->nchildren--;
+	pidmap_del(&c->srv->children, c->pid);
 	c->status = status;
 	c->cs = CS_REAPED;
 	close_child_in(c);
@@ -1105,15 +1165,6 @@ void client_start(struct server *srv, int fd, const struct sockaddr_storage *pee
 	srv->nclients++;
 	loop_timer_start(srv->loop, &c->sock_timer, srv->opts->handshake_ms,
 			 on_sock_timer);
-}
-
-struct client *client_by_pid(struct server *srv, pid_t pid)
-{
-	for (struct client *c = srv->clients; c; c = c->next) {
-		if (c->pid == pid && c->cs != CS_NONE && c->cs != CS_REAPED)
-			return c;
-	}
-	return NULL;
 }
 
 void client_go_away(struct client *c)

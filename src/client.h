@@ -13,9 +13,6 @@ struct client;
 void client_start(struct server *srv, int fd,
 		  const struct sockaddr_storage *peer, int local_port);
 
-/* The client whose child has pid, or NULL. */
-struct client *client_by_pid(struct server *srv, pid_t pid);
-
 /* The child was reaped with wait status. */
 void client_reaped(struct client *c, int status);
 

@@ -72,7 +72,7 @@ static void reap(struct server *srv)
 	int status;
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		struct client *c = client_by_pid(srv, pid);
+		struct client *c = pidmap_get(&srv->children, pid);
 		if (c)
 			client_reaped(c, status);
 		else
@@ -233,6 +233,7 @@ int server_run(const struct options *o)
 	bury(&srv);
 	stop_listening(&srv);
 	loop_free(srv.loop);
+	pidmap_free(&srv.children);
 	free(srv.extra_ws);
 	free(srv.extra_http);
 	log_msg(LV_INFO, "stopped");

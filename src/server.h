@@ -8,6 +8,7 @@
 
 #include "loop.h"
 #include "opts.h"
+#include "pidmap.h"
 
 struct client;
 
@@ -26,6 +27,7 @@ struct server {
 	uint64_t next_id;
 	uint64_t started_s;   /* wall-clock start, for UNIQUE_ID */
 	size_t nchildren;     /* children started and not yet reaped */
+	struct pidmap children; /* their pids -> struct client */
 	bool draining;
 	struct loop_timer drain_timer;
 	char *extra_ws;       /* header lines added to 101 responses */
