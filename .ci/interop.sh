@@ -17,7 +17,7 @@ if ((${#need[@]})); then
 	echo "interop: installing ${need[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+	apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
 make interop "$@"

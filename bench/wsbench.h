@@ -38,6 +38,7 @@ struct opts {
 	int sessions;    /* -n: idle sessions to open */
 	double hold;     /* seconds idle sessions are held before reading RSS */
 	int parallel;    /* -P: concurrent sessions (churn, idle) or spawns */
+	int threads;     /* -T: spawning processes (spawn) */
 	const char *prog;
 };
 

@@ -683,11 +683,6 @@ static void build_env(struct client *c, const struct http_request *req,
 	if (!path)
 		path = "/usr/local/bin:/usr/bin:/bin";
 	env_add(e, "PATH", path, strlen(path));
-	for (size_t i = 0; i < o->passenv.n; i++) {
-		const char *v = getenv(o->passenv.item[i]);
-		if (v && strcmp(o->passenv.item[i], "PATH") != 0)
-			env_add(e, o->passenv.item[i], v, strlen(v));
-	}
 	env_add(e, "GATEWAY_INTERFACE", "CGI/1.1", 7);
 	env_add(e, "SERVER_SOFTWARE", "portal-gw/" PORTAL_VERSION,
 		strlen("portal-gw/" PORTAL_VERSION));
@@ -728,6 +723,14 @@ static void build_env(struct client *c, const struct http_request *req,
 				env_add_header(e, g->name, g->name_len, g->value,
 					       g->value_len);
 		}
+	}
+
+	/* Last, so that no passed variable can replace or shadow one that
+	 * describes the request. */
+	for (size_t i = 0; i < o->passenv.n; i++) {
+		const char *v = getenv(o->passenv.item[i]);
+		if (v && !env_has(e, o->passenv.item[i]))
+			env_add(e, o->passenv.item[i], v, strlen(v));
 	}
 }
 

@@ -101,6 +101,16 @@ void env_add_header(struct env *e, const char *name, size_t name_len,
 		drop_last(e);
 }
 
+bool env_has(const struct env *e, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < e->n; i++) {
+		if (strncmp(e->vars[i], name, n) == 0 && e->vars[i][n] == '=')
+			return true;
+	}
+	return false;
+}
+
 char **env_finish(struct env *e)
 {
 	e->vars[e->n] = NULL;

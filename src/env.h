@@ -27,6 +27,9 @@ void env_add(struct env *e, const char *name, const char *value, size_t len);
 void env_add_header(struct env *e, const char *name, size_t name_len,
 		    const char *value, size_t value_len);
 
+/* True when NAME is already set. */
+bool env_has(const struct env *e, const char *name);
+
 /* NULL-terminates the list and returns it. */
 char **env_finish(struct env *e);
 

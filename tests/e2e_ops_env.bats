@@ -138,6 +138,27 @@ no_env() {
 	no_env UNSET_VAR
 }
 
+@test "--passenv cannot override or duplicate a variable that comes from the request" {
+	# The passed names used to be added first with nothing to stop a clash:
+	# SERVER_NAME then appears twice (getenv(3) in C sees the gateway's
+	# value, dash the request's), and HTTP_HOST from the gateway replaces
+	# the request's Host, which is dropped. Each name should appear once,
+	# with the request's value (websocketd: Go's exec keeps the last, and
+	# its CGI variables come after the passed ones).
+	SERVER_NAME=from-gateway HTTP_HOST=from-gateway FOO=ok \
+		start_gw --passenv SERVER_NAME,HTTP_HOST,FOO /env=env
+	run ws /env wait
+	expect_status 0
+	expect_env FOO ok
+	local n
+	n=$(grep -c '^text SERVER_NAME=' <<<"$output" || true)
+	[ "$n" -eq 1 ] || { echo "SERVER_NAME appears $n times:" >&2; grep '^text SERVER_NAME=' <<<"$output" >&2; false; }
+	n=$(grep -c '^text HTTP_HOST=' <<<"$output" || true)
+	[ "$n" -eq 1 ] || { echo "HTTP_HOST appears $n times" >&2; false; }
+	expect_env SERVER_NAME 127.0.0.1
+	expect_env HTTP_HOST "127.0.0.1:$PORT"
+}
+
 # --- --dir ------------------------------------------------------------
 
 # make_dir: $BATS_TEST_TMPDIR/www with
@@ -147,6 +168,7 @@ no_env() {
 #   .hidden      executable dotfile (writes a marker if ever run)
 #   inlink       symlink to hello (inside)
 #   outlink      symlink to ../outside/secret (executable, outside)
+#   prefixlink   symlink to ../www-evil/evil (outside, same name prefix)
 #   sub/inner    executable in a subdirectory
 # and $BATS_TEST_TMPDIR/outside/secret, which writes a marker if ever run.
 make_dir() {
@@ -165,6 +187,11 @@ EOF_
 	chmod -x "$D/plain"
 	ln -s hello "$D/inlink"
 	ln -s ../outside/secret "$D/outlink"
+	# A sibling whose name starts with the directory's.
+	mkdir -p "$T/www-evil"
+	printf '#!/bin/sh\necho ran >"%s/evil.ran"\necho evil\n' "$T" >"$T/www-evil/evil"
+	chmod +x "$T/www-evil/evil"
+	ln -s ../www-evil/evil "$D/prefixlink"
 }
 
 # refused PATH: the handshake for PATH is refused with 404 (or 400).
@@ -228,7 +255,9 @@ refused() {
 	expect_status 0
 	expect_lines "text hello /inlink [/x]" "close 1000*" "eof"
 	refused /outlink
+	refused /prefixlink
 	[ ! -e "$BATS_TEST_TMPDIR/secret.ran" ]
+	[ ! -e "$BATS_TEST_TMPDIR/evil.ran" ]
 }
 
 @test "--dir with /PATH=COMMAND resources: the explicit resource wins" {

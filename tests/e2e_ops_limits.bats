@@ -70,6 +70,20 @@ EOF_
 	expect_lines "text still-here" "close 1000*" "eof"
 }
 
+@test "a request head with 64 header lines is accepted, 65 get 431" {
+	start_gw /echo=cat
+	# upgrade itself sends 5 header lines.
+	local h=() i
+	for i in $(seq 1 59); do h+=("X-H$i: $i"); done
+	run ws -t 200 --http "$(upgrade /echo "${h[@]}")"
+	expect_status 0
+	[[ ${lines[0]} == "HTTP/1.1 101"* ]] || { printf '  |%s\n' "${lines[@]}" >&2; false; }
+	h+=("X-H60: 60")
+	run ws -t 3000 --http "$(upgrade /echo "${h[@]}")"
+	expect_status 0
+	[[ ${lines[0]} == "HTTP/1.1 431"* ]] || { printf '  |%s\n' "${lines[@]}" >&2; false; }
+}
+
 @test "a client sending half a request head gets 408 after --handshake-timeout while others are served" {
 	start_gw --handshake-timeout 500 /echo=cat
 	local T=$BATS_TEST_TMPDIR before t0 spid
@@ -102,6 +116,31 @@ EOF_
 	echo "408 after ${elapsed} ms" >&2
 	[ "$elapsed" -ge 500 ]
 	[ "$elapsed" -lt 2500 ]
+}
+
+@test "100 half-sent request heads do not delay a normal client, and each gets 408" {
+	start_gw --handshake-timeout 1000 /echo=cat
+	local T=$BATS_TEST_TMPDIR spid
+	(
+		fds=()
+		for i in $(seq 1 100); do
+			exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"
+			printf 'GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\n' >&$fd
+			fds+=("$fd")
+		done
+		touch "$T/opened"
+		for fd in "${fds[@]}"; do
+			head -n1 <&$fd >>"$T/slow.out"
+		done
+	) 3>&- &
+	spid=$!
+	wait_for "100 slow connections to be open" test -e "$T/opened"
+	run ws /echo text:fast recv close:1000 wait
+	expect_status 0
+	expect_lines "text fast" "close 1000*" "eof"
+	[ ! -s "$T/slow.out" ]
+	wait_for "every slow connection to be answered" eval "! alive $spid"
+	[ "$(grep -c '^HTTP/1.1 408' "$T/slow.out")" -eq 100 ]
 }
 
 @test "a slowloris trickling one byte every 100 ms still gets 408 at the deadline" {

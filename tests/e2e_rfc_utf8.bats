@@ -245,3 +245,16 @@ run_gen() {
 	expect_status 0
 	expect_lines 'text \xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5' "close 1007*" "eof"
 }
+
+@test "no part of a message with invalid UTF-8 reaches the child, the messages before it do" {
+	stop_gw
+	start_gw "/echo=tee -a $BATS_TEST_TMPDIR/child.in"
+	run ws -t 2000 /echo text:first recv \
+		'frame:op=1,fin=0,text=valid \xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5' \
+		'frame:op=0,fin=0,text=more' 'frame:op=0,fin=0,hex=f4908080' recv \
+		frame:op=0,text=rest wait
+	expect_status 0
+	expect_lines "text first" "close 1007*" "eof"
+	stop_gw
+	[ "$(cat "$BATS_TEST_TMPDIR/child.in")" = first ]
+}

@@ -12,7 +12,7 @@
 /* --- reference (Unicode 15 table 3-7, byte by byte) -------------------- */
 
 /* How many bytes from p[0..n) (n > 0) belong to one character: *want is
- * the length of the sequence p[0] starts (0 if p[0] cannot start one) and
+ * the length of the sequence p[0] starts (1 if p[0] cannot start one) and
  * the result is how many of its bytes are there and well-formed, so the
  * character is complete when the result equals *want, and otherwise
  * p[0..result) is the maximal subpart Unicode replaces with one U+FFFD. */
@@ -31,7 +31,7 @@ static size_t ref_char(const uint8_t *p, size_t n, size_t *want)
 	else if (b >= 0xf0 && b <= 0xf4)
 		*want = 4;
 	else {
-		*want = 0;
+		*want = 1; /* and none of it is there */
 		return 0;
 	}
 	if (b == 0xe0)

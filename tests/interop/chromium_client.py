@@ -35,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SERVED = {"/page.html": "text/html; charset=utf-8", "/checks.js": "text/javascript; charset=utf-8"}
 START_DEADLINE = 30.0  # for Chromium to open its DevTools port
 CALL_DEADLINE = 15.0  # for one DevTools command
-CHECKS_DEADLINE = 150.0  # for the page to finish all its checks
+CHECKS_DEADLINE = float(os.environ.get("INTEROP_CHECKS_DEADLINE", "150"))  # for the page to finish all its checks
 POLL = 0.1
 
 FLAGS = [
@@ -165,50 +165,143 @@ def wait_devtools_port(proc, profile):
     raise Failure("chromium did not open its DevTools port within %gs" % START_DEADLINE)
 
 
-async def drive(devtools_url, page_url, report):
-    """Opens the page and waits for its results; returns (results, error)."""
+async def open_page(cdp, url):
+    """Opens url in a new tab; returns (targetId, sessionId)."""
+    target = await cdp.call("Target.createTarget", {"url": "about:blank"})
+    att = await cdp.call("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})
+    sid = att["sessionId"]
+    await cdp.call("Runtime.enable", session=sid)
+    await cdp.call("Page.enable", session=sid)
+    nav = await cdp.call("Page.navigate", {"url": url}, session=sid)
+    if nav.get("errorText"):
+        raise Failure("cannot load %s: %s" % (url, nav["errorText"]))
+    return target["targetId"], sid
+
+
+async def wait_page(cdp, sid, deadline, report=None):
+    """Polls window.interop until its done is true; returns it."""
+    end = time.monotonic() + deadline
+    state = None
+    while time.monotonic() < end:
+        r = await cdp.call(
+            "Runtime.evaluate",
+            {"expression": "JSON.stringify(window.interop || null)", "returnByValue": True},
+            session=sid,
+        )
+        value = r.get("result", {}).get("value")
+        state = json.loads(value) if isinstance(value, str) else None
+        if state and report is not None:
+            report["partial"] = state.get("results", [])
+        if state and state.get("done"):
+            return state
+        await asyncio.sleep(POLL)
+    got = len(state.get("results", [])) if state else 0
+    raise Failure("the page did not finish within %gs (%d checks done)" % (deadline, got))
+
+
+async def echo_probe(base):
+    """The gateway still answers: an echo through python3-websockets."""
+    async with websockets.connect(base + "/echo", open_timeout=5, close_timeout=5) as ws:
+        await ws.send("still there?")
+        got = await asyncio.wait_for(ws.recv(), 5)
+        if got != "still there?":
+            raise Failure("echo probe got %r" % got)
+
+
+async def tab_closed_check(cdp, base, page_base):
+    """A tab whose WebSocket is open on /linger (cat, then sleeps after its
+    stdin ends) is closed: Chromium sends Close 1001 (going away) and drops
+    the connection. The gateway must end that session and keep serving."""
+    name = "tab closed mid-session (Close 1001 going away): gateway keeps serving"
+    try:
+        target, sid = await open_page(cdp, page_base + "&mode=linger")
+        state = await wait_page(cdp, sid, 10)
+        if state.get("error") or state.get("echo") != "are you there":
+            raise Failure("the tab's session did not start: %s" % state)
+        await cdp.call("Target.closeTarget", {"targetId": target})
+        await asyncio.sleep(1.0)
+        await echo_probe(base)
+        return {"name": name, "ok": True, "detail": "gateway answered after the tab closed"}
+    except Exception as e:
+        what = str(e) if isinstance(e, Failure) else "%s: %s" % (type(e).__name__, e)
+        return {"name": name, "ok": False, "detail": what}
+
+
+async def browser_quit_check(cdp, base, page_base, report):
+    """Like tab_closed_check, but the whole browser quits (Browser.close):
+    Chromium then sends Close 1001 and drops the connection at once, without
+    waiting for the gateway's Close. The gateway must keep serving."""
+    name = "browser quits mid-session (Close 1001, then TCP closed): gateway keeps serving"
+    try:
+        _, sid = await open_page(cdp, page_base + "&mode=linger")
+        state = await wait_page(cdp, sid, 10)
+        if state.get("error") or state.get("echo") != "are you there":
+            raise Failure("the tab's session did not start: %s" % state)
+        report["console"] = list(cdp.console)
+        report["quit"] = True
+        try:
+            await cdp.call("Browser.close", deadline=5)
+        except Failure:
+            pass  # the connection may end before the answer
+        await asyncio.sleep(1.0)
+        await echo_probe(base)
+        return {"name": name, "ok": True, "detail": "gateway answered after the browser quit"}
+    except Exception as e:
+        what = str(e) if isinstance(e, Failure) else "%s: %s" % (type(e).__name__, e)
+        return {"name": name, "ok": False, "detail": what}
+
+
+async def drive(devtools_url, page_base, base, report):
+    """Runs the page's checks, then the tab-close and browser-quit checks;
+    returns (results, error)."""
     async with websockets.connect(devtools_url, max_size=None, open_timeout=CALL_DEADLINE) as ws:
         cdp = CDP(ws)
         try:
             version = await cdp.call("Browser.getVersion")
             report["version"] = version.get("product", "?")
-            target = await cdp.call("Target.createTarget", {"url": "about:blank"})
-            att = await cdp.call("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})
-            sid = att["sessionId"]
-            await cdp.call("Runtime.enable", session=sid)
-            await cdp.call("Page.enable", session=sid)
-            nav = await cdp.call("Page.navigate", {"url": page_url}, session=sid)
-            if nav.get("errorText"):
-                raise Failure("cannot load %s: %s" % (page_url, nav["errorText"]))
-            end = time.monotonic() + CHECKS_DEADLINE
-            state = None
-            while time.monotonic() < end:
-                r = await cdp.call(
-                    "Runtime.evaluate",
-                    {"expression": "JSON.stringify(window.interop || null)", "returnByValue": True},
-                    session=sid,
-                )
-                value = r.get("result", {}).get("value")
-                state = json.loads(value) if isinstance(value, str) else None
-                if state and state.get("done"):
-                    return state.get("results", []), state.get("error")
-                await asyncio.sleep(POLL)
-            got = len(state.get("results", [])) if state else 0
-            raise Failure("the page's checks did not finish within %gs (%d done)" % (CHECKS_DEADLINE, got))
+            _, sid = await open_page(cdp, page_base)
+            state = await wait_page(cdp, sid, CHECKS_DEADLINE, report)
+            results = state.get("results", [])
+            results.append(await tab_closed_check(cdp, base, page_base))
+            results.append(await browser_quit_check(cdp, base, page_base, report))
+            return results, state.get("error")
         finally:
-            report["console"] = cdp.console
-            try:
-                await cdp.call("Browser.close", deadline=5)
-            except Exception:
-                pass
+            if not report.get("quit"):
+                report["console"] = cdp.console
+                try:
+                    await cdp.call("Browser.close", deadline=5)
+                except Exception:
+                    pass
             cdp.reader.cancel()
 
 
-def stop_chromium(proc):
+CHILD = {"proc": None, "tmp": None}
+
+
+def kill_strays(tmp):
+    """SIGKILLs, by pid, any process still running whose command line names
+    our temporary directory (a helper that left Chromium's process group)."""
+    me = os.getpid()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == me:
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as fh:
+                cmd = fh.read()
+        except OSError:
+            continue
+        if tmp.encode() in cmd:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def stop_chromium(proc, tmp, grace=5):
     if proc is None:
         return
     try:
-        proc.wait(timeout=5)
+        proc.wait(timeout=grace)
     except subprocess.TimeoutExpired:
         pass
     # The whole group: the browser, its zygotes and renderers.
@@ -216,6 +309,7 @@ def stop_chromium(proc):
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+    kill_strays(tmp)
     try:
         proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
@@ -223,17 +317,25 @@ def stop_chromium(proc):
 
 
 def on_signal(signum, frame):
+    # timeout(1) signals both us and our process group: act once, at once.
+    for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(s, signal.SIG_IGN)
+    if CHILD["proc"] is not None:
+        stop_chromium(CHILD["proc"], CHILD["tmp"], grace=0)
+    print("FAIL %s: interrupted by signal %d" % (TAG, signum), flush=True)
     raise SystemExit(128 + signum)
 
 
 def main(base):
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     passed = failed = 0
     report = {}
     proc = None
     server = None
     tmp = tempfile.mkdtemp(prefix="portal-gw-chromium.")
+    CHILD["tmp"] = tmp
     errlog = os.path.join(tmp, "chromium.log")
     try:
         try:
@@ -242,19 +344,24 @@ def main(base):
                 raise Failure("no chromium on PATH (.ci/interop.sh installs Debian's)")
             server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
             threading.Thread(target=server.serve_forever, daemon=True).start()
-            page_url = "http://127.0.0.1:%d/page.html?ws=%s" % (server.server_address[1], base)
+            page_base = "http://127.0.0.1:%d/page.html?ws=%s" % (server.server_address[1], base)
             profile = os.path.join(tmp, "profile")
             os.mkdir(profile)
+            # Everything Chromium writes stays in tmp, the home included.
+            env = dict(os.environ)
+            env.update(HOME=tmp, XDG_CONFIG_HOME=tmp + "/config", XDG_CACHE_HOME=tmp + "/cache")
             with open(errlog, "wb") as log:
                 proc = subprocess.Popen(
                     [chromium, *FLAGS, "--user-data-dir=" + profile, "about:blank"],
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
+                    env=env,
                     start_new_session=True,
                 )
+                CHILD["proc"] = proc
             port, path = wait_devtools_port(proc, profile)
-            results, error = asyncio.run(drive("ws://127.0.0.1:%d%s" % (port, path), page_url, report))
+            results, error = asyncio.run(drive("ws://127.0.0.1:%d%s" % (port, path), page_base, base, report))
             print("# %s: %s" % (TAG, report.get("version", "?")))
             for r in results:
                 ok = bool(r.get("ok"))
@@ -265,11 +372,16 @@ def main(base):
                 raise Failure("page script: " + error)
             if not results:
                 raise Failure("the page ran no check")
-        except Failure as e:
-            print("FAIL %s: drive the browser (%s)" % (TAG, e))
-            failed += 1
         except Exception as e:
-            print("FAIL %s: drive the browser (%s: %s)" % (TAG, type(e).__name__, e))
+            if not passed + failed:
+                # The page's checks that did finish before the browser failed.
+                for r in report.get("partial", []):
+                    ok = bool(r.get("ok"))
+                    print("%s %s: %s (%s)" % ("PASS" if ok else "FAIL", TAG, r.get("name"), r.get("detail")))
+                    passed += ok
+                    failed += not ok
+            what = str(e) if isinstance(e, Failure) else "%s: %s" % (type(e).__name__, e)
+            print("FAIL %s: drive the browser (%s)" % (TAG, what))
             failed += 1
         if failed:
             for line in report.get("console", []):
@@ -283,7 +395,7 @@ def main(base):
             except OSError:
                 pass
     finally:
-        stop_chromium(proc)
+        stop_chromium(proc, tmp)
         if server is not None:
             server.shutdown()
             server.server_close()

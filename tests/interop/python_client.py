@@ -9,9 +9,9 @@ and /fail (prints "bye", exits 3). Prints one PASS/FAIL line per check and
 browser's wasClean: a Close frame was both received and sent, and the server
 then closed the TCP connection promptly.
 
-Uses the asyncio client, present in every version from Debian 11's (8.1)
-on; from websockets 14 the same call gives the new implementation, whose
-close_code and close_reason are read the same way.
+Written for the asyncio client of websockets 10 (Debian 12); it reads only
+what later versions keep (close_code, close_reason, the Close frames sent
+and received), so a newer Debian's package should work as well.
 """
 
 import asyncio
@@ -74,11 +74,15 @@ async def wait_closed(ws):
     return time.monotonic() - t0
 
 
-def both_close_frames(exc_or_ws):
-    """True if a Close frame was both received and sent (when knowable)."""
-    rcvd = getattr(exc_or_ws, "rcvd", getattr(exc_or_ws, "close_rcvd", None))
-    sent = getattr(exc_or_ws, "sent", getattr(exc_or_ws, "close_sent", None))
-    return rcvd is not None and sent is not None
+def both_close_frames(obj):
+    """True if a Close frame was both received and sent. obj is a
+    ConnectionClosed exception or a connection (legacy: close_rcvd on the
+    connection; newer versions: on its .protocol)."""
+    for o in (obj, getattr(obj, "protocol", None)):
+        for r, s in (("rcvd", "sent"), ("close_rcvd", "close_sent")):
+            if o is not None and hasattr(o, r) and hasattr(o, s):
+                return getattr(o, r) is not None and getattr(o, s) is not None
+    return False
 
 
 async def echo_one(base, text, deadline=DEADLINE):

@@ -11,6 +11,7 @@
 #
 # Each client gets its own gateway on a free port of 127.0.0.1 serving
 #   /echo=cat   /ok: prints "hi", exits 0   /fail: prints "bye", exits 3
+#   /linger: cat, then sleeps when its stdin ends (for chromium's tab close)
 # with --max-message 2000000 (a 1 MiB message plus overhead), and prints one
 # PASS/FAIL line per check and "N passed, N failed". A client that is
 # missing, hangs past its deadline or ends without that line counts as a
@@ -39,11 +40,15 @@ START_DEADLINE_MS=5000
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/portal-gw-interop.XXXXXX")
 GW_PID=
 CLIENT_PID=
+CLIENT_OUT=
 
 cleanup() {
 	if [ -n "$CLIENT_PID" ]; then
+		# timeout(1) passes the signal on; the client ends what it started.
 		kill -TERM "$CLIENT_PID" 2>/dev/null
 		wait "$CLIENT_PID" 2>/dev/null
+		cat "$CLIENT_OUT" 2>/dev/null
+		echo "interop: interrupted"
 	fi
 	stop_gw
 	rm -rf "$tmp"
@@ -84,6 +89,7 @@ start_gw() {
 	# is the gateway's own (see COMMAND in the man page).
 	"$GW" --address 127.0.0.1 --port 0 --max-message 2000000 \
 		/echo=cat '/ok=sh -c "echo hi"' '/fail=sh -c "echo bye; exit 3"' \
+		'/linger=sh -c "cat; exec sleep 600"' \
 		</dev/null >"$tmp/$1.gw.out" 2>"$log" &
 	GW_PID=$!
 	end=$(($(now_ms) + START_DEADLINE_MS))
@@ -161,7 +167,7 @@ run_client() {
 	python)
 		if ! [ -x "$PY" ] || ! "$PY" -c 'import websockets' 2>/dev/null; then
 			fail_line python-websockets "client available (no python3-websockets for $PY; .ci/interop.sh installs it)"
-			summary+=("python-websockets: missing")
+			summary+=("python: missing")
 			return
 		fi
 		cmd=("$PY" "$here/python_client.py")
@@ -206,6 +212,7 @@ run_client() {
 		return
 	fi
 	out="$tmp/$name.out"
+	CLIENT_OUT=$out
 	timeout -k 10 "$CLIENT_DEADLINE" "${cmd[@]}" "ws://127.0.0.1:$PORT" </dev/null >"$out" 2>&1 &
 	CLIENT_PID=$!
 	wait "$CLIENT_PID"
@@ -238,6 +245,15 @@ run_client() {
 	fi
 	if [ "$GW_RC" != 0 ]; then
 		fail_line "$name" "portal-gw exits 0 on SIGTERM (got $GW_RC)"
+		f=$((f + 1))
+	fi
+	if grep -E '^[^ ]+ access #' "$tmp/$name.gw.log" | sort | uniq -d | grep -q .; then
+		fail_line "$name" "portal-gw logs each session once (an access line repeats)"
+		f=$((f + 1))
+	fi
+	# For a sanitizer build (make interop O=build/asan ...).
+	if grep -qE 'Sanitizer|runtime error:' "$tmp/$name.gw.log"; then
+		fail_line "$name" "no sanitizer report in the portal-gw log"
 		f=$((f + 1))
 	fi
 	summary+=("$name: $p passed, $f failed")

@@ -1,0 +1,35 @@
+# make bench: portal-gw against websocketd (when installed) on the same load,
+# alternating, several rounds, then a table of medians, ratios and the
+# targets of issue 5. Installs nothing; says what is missing and skips it.
+# Knobs (environment): ROUNDS=3 DUR=2 IDLE_N=10000 and the rest at the top
+# of bench/run.sh. Raw results and server logs go to $(O)/bench/.
+#
+# $(O)/wsbench is the load client (always -O2, whatever OPT says); when
+# musl-gcc is found, a static musl portal-gw is built too, for its size.
+
+BENCH_SRC = $(wildcard bench/*.c)
+BENCH_OBJ = $(BENCH_SRC:bench/%.c=$(O)/bench/%.o)
+MUSL_CC ?= musl-gcc
+
+$(O)/bench:
+	mkdir -p $@
+
+$(O)/bench/%.o: bench/%.c | $(O)/bench
+	$(CC) $(CFLAGS) -O2 -Isrc -c -o $@ $<
+
+$(O)/wsbench: $(BENCH_OBJ) $(O)/obj/sha1.o $(O)/obj/base64.o
+	$(CC) $(CFLAGS) -O2 $(LDFLAGS) -o $@ $^
+
+$(O)/bench/portal-gw.musl: src/main.c $(LIB_SRC) | $(O)/bench
+	$(MUSL_CC) -static $(CSTD) $(WARN) -O2 \
+	  -DPORTAL_VERSION='"$(VERSION)"' -o $@ src/main.c $(LIB_SRC)
+
+bench: $(O)/portal-gw $(O)/wsbench
+	@if command -v $(MUSL_CC) >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory $(O)/bench/portal-gw.musl; \
+	else echo "bench: $(MUSL_CC) not found; no static musl size"; fi
+	bash bench/run.sh $(O)
+
+.PHONY: bench
+
+-include $(wildcard $(O)/bench/*.d)
