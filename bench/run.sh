@@ -136,7 +136,10 @@ want large1m && FIGS+=("large1m|large -c 10 -k 4 -s 1048576")
 want churn && FIGS+=("churn|churn -P $CHURN_P")
 want idle && FIGS+=("idle|idle -n $IDLE_N -P 64 --hold 1")
 
-echo "bench: $ROUNDS rounds, $DUR s per run; results in $RES"
+CAT=$(command -v cat)
+NCPU=$(nproc)
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "bench: $ROUNDS rounds, $DUR s per run; results in $RES; load average $LOAD0"
 for round in $(seq "$ROUNDS"); do
 	order=$IMPLS
 	[ $((round % 2)) -eq 0 ] && order=$(echo "$IMPLS" | tr ' ' '\n' | tac | tr '\n' ' ')
@@ -153,7 +156,9 @@ for round in $(seq "$ROUNDS"); do
 		done
 	fi
 	if want floors; then
-		echo "floors $round $("$WB" spawn -P "$CHURN_P" -d "$DUR" -w "$WARM")" >>"$RES"
+		echo "floors $round $("$WB" spawn -P "$CHURN_P" --prog "$CAT" -d "$DUR" -w "$WARM")" >>"$RES"
+		tail -1 "$RES" | sed 's/^/  /'
+		echo "floorsT $round $("$WB" spawn -P "$CHURN_P" -T "$NCPU" --prog "$CAT" -d "$DUR" -w "$WARM")" >>"$RES"
 		tail -1 "$RES" | sed 's/^/  /'
 		measure relay relay_tput "$round" throughput --raw -c 50 -k 8 -s 32
 		measure relay relay_large "$round" large --raw -c 10 -k 4 -s 65536
@@ -273,14 +278,16 @@ if want idle; then
 fi
 if want floors; then
 	sp=$(vals floors "[0-9]*" spawns_per_s | median)
+	spT=$(vals floorsT "[0-9]*" spawns_per_s | median)
 	rt=$(med relay relay_tput msgs_per_s)
 	rl=$(med relay relay_large mb_per_s)
 	if want churn; then
 		g=$(med portal-gw churn sessions_per_s)
 		r=$(ratio "$g" "$sp")
-		row "churn vs posix_spawn+wait floor (-P $CHURN_P, /s)" "$g" "floor ${sp:-?}" "$r" ">= 0.85x" "$(verdict "$r" ">=" 0.85)"
+		row "churn vs spawn+wait floor, 1 spawner (/s)" "$g" "floor ${sp:-?}" "$r" ">= 0.85x" "$(verdict "$r" ">=" 0.85)"
 		w=$(med websocketd churn sessions_per_s)
 		isnum "$w" && row "  websocketd vs the same floor" "$w" "floor ${sp:-?}" "$(ratio "$w" "$sp")" "" "-"
+		row "  vs the floor with $NCPU spawning processes" "$g" "floor ${spT:-?}" "$(ratio "$g" "$spT")" "" "-"
 	fi
 	if want throughput; then
 		g=$(med portal-gw throughput msgs_per_s)
@@ -319,6 +326,10 @@ echo "servers: portal-gw $("$GW" --version 2>&1 | head -1 | awk '{ print $NF }')
 	"websocketd: ${WSD:-not installed}; both serve cat on 127.0.0.1;" \
 	"$ROUNDS rounds x $DUR s, medians; ratio = portal-gw / other column"
 [ -n "$IDLE_NOTE" ] && echo "idle: $IDLE_NOTE"
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "load average before: $LOAD0, after: $LOAD1 (wsbench and the servers add about 2)"
+awk -v l="${LOAD0%% *}" -v n="$NCPU" 'BEGIN { exit !(l > n / 2) }' &&
+	echo "WARNING: the machine was busy before the run started; absolute figures are low and noisy, ratios less so"
 echo
 {
 	echo "figure|portal-gw|websocketd|ratio|target|met"

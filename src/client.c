@@ -86,6 +86,7 @@ struct client {
 	struct loop_timer sock_timer;
 	struct loop_timer ping_timer;
 	bool ping_outstanding;
+	bool done; /* on the server's graveyard */
 
 	enum child_state cs;
 	pid_t pid;
@@ -377,8 +378,7 @@ static void stderr_line(struct client *c, const uint8_t *p, size_t n)
 		send_text(c, p, n, true);
 		sent = true;
 	}
-	if (m == STDERR_LOG || m == STDERR_BOTH ||
-	    (m == STDERR_SEND && !sent && c->fd >= 0 && can_send(c)))
+	if (m == STDERR_LOG || m == STDERR_BOTH || (m == STDERR_SEND && !sent))
 		log_msg(LV_INFO, "#%llu stderr: %.*s", (unsigned long long)c->id,
 			(int)n, (const char *)p);
 }
@@ -714,7 +714,10 @@ static void build_env(struct client *c, const struct http_request *req,
 			       strncasecmp(req->headers[j].name, h->name,
 					   h->name_len) == 0;
 		}
-		if (seen)
+		/* "Proxy" would become HTTP_PROXY, which many programs take
+		 * as their proxy setting (httpoxy, CVE-2016-5385). */
+		if (seen || (h->name_len == 5 &&
+			     strncasecmp(h->name, "proxy", 5) == 0))
 			continue;
 		for (size_t j = i; j < req->num_headers; j++) {
 			const struct http_header *g = &req->headers[j];
@@ -866,6 +869,12 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 		if (c->fd < 0)
 			return;
 	}
+	if ((ev & LOOP_HUP) && !(ev & LOOP_READ) && c->ss == SS_OPEN) {
+		log_msg(LV_INFO, "#%llu client went away without Close",
+			(unsigned long long)c->id);
+		sock_close(c);
+		return;
+	}
 	if (!(ev & LOOP_READ))
 		return;
 	size_t want = c->ss == SS_HANDSHAKE ? c->srv->opts->max_head - c->in.len : READ_CHUNK;
@@ -913,6 +922,10 @@ static void update_interest(struct client *c)
 			m |= LOOP_READ;
 		if (c->out.len > 0)
 			m |= LOOP_WRITE;
+		/* Not reading because the child is slow: still notice a
+		 * client that hangs up, rather than keep its session. */
+		if (c->ss == SS_OPEN && !(m & LOOP_READ))
+			m |= LOOP_HUP;
 		loop_set(l, c->fd, m);
 	}
 	if (c->cin >= 0)
@@ -1105,9 +1118,10 @@ static void log_access(struct client *c)
 
 static void maybe_done(struct client *c)
 {
-	if (c->fd >= 0 || c->cout >= 0 ||
+	if (c->done || c->fd >= 0 || c->cout >= 0 ||
 	    (c->cs != CS_REAPED && c->cs != CS_NONE))
 		return;
+	c->done = true; /* callers up the stack may call again */
 	struct server *srv = c->srv;
 	close_child_in(c);
 	if (c->cerr >= 0) {

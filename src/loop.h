@@ -9,6 +9,7 @@
 
 #define LOOP_READ 1u
 #define LOOP_WRITE 2u
+#define LOOP_HUP 4u /* the peer shut down or reset (sockets; not reading) */
 
 struct loop;
 

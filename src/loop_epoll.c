@@ -39,6 +39,8 @@ int backend_set(struct backend *b, int fd, unsigned old_mask, unsigned new_mask)
 		e.events |= EPOLLIN;
 	if (new_mask & LOOP_WRITE)
 		e.events |= EPOLLOUT;
+	if (new_mask & LOOP_HUP)
+		e.events |= EPOLLRDHUP;
 	if (!new_mask)
 		return old_mask ? epoll_ctl(b->epfd, EPOLL_CTL_DEL, fd, NULL) : 0;
 	return epoll_ctl(b->epfd, old_mask ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &e);
@@ -57,6 +59,8 @@ int backend_wait(struct backend *b, int timeout_ms, int *fds, unsigned *ev,
 			r |= LOOP_READ;
 		if (es[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 			r |= LOOP_WRITE;
+		if (es[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			r |= LOOP_HUP;
 		fds[i] = es[i].data.fd;
 		ev[i] = r;
 	}

@@ -1,4 +1,5 @@
 /* poll(2) backend: a dense pollfd array plus an fd -> index map. */
+#define _GNU_SOURCE /* POLLRDHUP */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -34,6 +35,10 @@ static short poll_events(unsigned mask)
 		e |= POLLIN;
 	if (mask & LOOP_WRITE)
 		e |= POLLOUT;
+#ifdef POLLRDHUP
+	if (mask & LOOP_HUP)
+		e |= POLLRDHUP;
+#endif
 	return e;
 }
 
@@ -96,6 +101,12 @@ int backend_wait(struct backend *b, int timeout_ms, int *fds, unsigned *ev,
 			e |= LOOP_READ;
 		if (r & (POLLOUT | POLLHUP | POLLERR | POLLNVAL))
 			e |= LOOP_WRITE;
+		if (r & (POLLHUP | POLLERR | POLLNVAL))
+			e |= LOOP_HUP;
+#ifdef POLLRDHUP
+		if (r & POLLRDHUP)
+			e |= LOOP_HUP;
+#endif
 		fds[k] = b->pfd[i].fd;
 		ev[k++] = e;
 	}

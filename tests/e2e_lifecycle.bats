@@ -151,3 +151,25 @@ EOF_
 	wait_gw_exit
 	[ "$GW_STATUS" -eq 0 ]
 }
+
+@test "a client that sends Close and then resets the connection ends its session once" {
+	# Regression: the session used to be ended twice (logged twice, freed
+	# twice) when the reset arrived while the child was still running.
+	start_gw '/echo=sh -c "cat; exec sleep 600"'
+	run ws /echo text:hello recv close:1001 sleep:50 reset
+	expect_status 0
+	wait_log 'access #1 '
+	run ws /echo text:again recv close:1000 wait
+	expect_lines "text again" "close 1000" "eof"
+	[ "$(grep -c 'access #1 ' "$BATS_TEST_TMPDIR/gw.log")" -eq 1 ]
+}
+
+@test "a client that hangs up while its slow child holds its data is noticed" {
+	# The child reads nothing, so portal-gw stops reading the socket; the
+	# client's FIN must still end the session and the child.
+	start_gw '/slow=sh -c "exec sleep 600"'
+	run ws /slow textn:300000 textn:300000 sleep:100 quit
+	wait_log 'access #1 '
+	run ws /slow close:1000 wait
+	expect_lines "close 1000" "eof"
+}

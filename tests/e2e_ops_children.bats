@@ -77,7 +77,8 @@ EOF_
 	expect_status 0
 	expect_lines "text err-line on stderr" "text out-after go" "close 1000*" "eof"
 	wait_log 'access #[0-9]+ .*close=1000'
-	! grep -q 'err-line' "$BATS_TEST_TMPDIR/gw.log"
+	run grep 'err-line' "$BATS_TEST_TMPDIR/gw.log"
+	expect_status 1
 }
 
 @test "--stderr=both delivers each stderr line to the client and to the log" {
@@ -114,7 +115,8 @@ EOF_
 	expect_status 0
 	expect_lines "text done" "close 1000*" "eof"
 	wait_log 'access #[0-9]+ .*close=1000'
-	! grep -q 'err-flood' "$BATS_TEST_TMPDIR/gw.log"
+	run grep -c 'err-flood' "$BATS_TEST_TMPDIR/gw.log"
+	expect_status 1
 }
 
 # --- exit status -> Close ---------------------------------------------
@@ -202,7 +204,8 @@ EOF_
 	for p in $procs; do
 		wait_for "process $p of the pipeline to be gone" eval "! alive $p"
 	done
-	! pgrep -g "$pg"
+	run pgrep -g "$pg"
+	expect_status 1
 }
 
 @test "a child that ignores SIGTERM is SIGKILLed about 600 ms after the client's Close" {

@@ -105,6 +105,31 @@ shown() {
 	expect_lines "text first" "close 1003*" "eof"
 }
 
+@test "RFC 6455 5.2 lengths in more bytes than needed or with the top bit set close with 1002" {
+	# Headers alone (masked): the length decides before any payload.
+	local h
+	for h in 81fe0000 81fe007d 81ff0000000000000000 81ff000000000000007d \
+		81ff000000000000ffff 81ff8000000000000001 81ffffffffffffffffff; do
+		run ws /echo text:ok recv "raw:$h" wait
+		expect_case "header $h" "text ok" "close 1002*" "eof"
+	done
+	all_cases_passed
+}
+
+@test "RFC 6455 5.2 the smallest length of each encoding is accepted" {
+	# 126 in 16 bits and 65536 in 64 bits, as raw masked frames (zero
+	# key) of "a"s.
+	local a126 a32768
+	a126=$(head -c 126 /dev/zero | tr '\0' a | od -An -v -tx1 | tr -d ' \n')
+	a32768=$(head -c 32768 /dev/zero | tr '\0' a | od -An -v -tx1 | tr -d ' \n')
+	run ws /echo "raw:81fe007e00000000$a126" recv \
+		"raw:81ff000000000001000000000000" "raw:$a32768" "raw:$a32768" \
+		recv close:1000 wait
+	expect_status 0
+	expect_lines "text $(head -c 126 /dev/zero | tr '\0' a)" "text <65536 bytes>" \
+		"close 1000*" "eof"
+}
+
 # --- 2: pings and pongs -----------------------------------------------
 
 @test "2.1-2.4 pings of 0 to 125 bytes (any byte values) get pongs with the same payload" {

@@ -9,7 +9,7 @@
  *   text:STRING bin:HEX textn:N echo:N ping:STRING pong:STRING
  *   frame:op=N,fin=0|1,rsv=N,mask=0|1,len=N,text=STRING|hex=HEX
  *   close close:CODE close:CODE:REASON raw:HEX chunk:N recv recv:N wait
- *   sleep:MS shut quit
+ *   sleep:MS shut quit reset (close with a TCP reset)
  * STRING takes the C escapes \n \r \t \\ \xHH; in frame: fields a comma
  * is written \x2c. Every frame is masked with a fresh random key unless
  * frame: says mask=0.
@@ -305,6 +305,7 @@ enum step_kind {
 	S_SLEEP,
 	S_SHUT,
 	S_QUIT,
+	S_RESET,
 };
 
 struct step {
@@ -421,6 +422,8 @@ static void parse_step(const char *s, struct step *st)
 		st->kind = S_SHUT;
 	} else if (strcmp(s, "quit") == 0) {
 		st->kind = S_QUIT;
+	} else if (strcmp(s, "reset") == 0) {
+		st->kind = S_RESET;
 	} else {
 		usage("unknown step '%s'", s);
 	}
@@ -1021,6 +1024,15 @@ static void run_step(const struct step *st)
 		close(C.fd);
 		C.fd = -1;
 		break;
+	case S_RESET: {
+		/* SO_LINGER 0: close(2) sends a TCP reset. */
+		struct linger lg = { 1, 0 };
+		need_socket();
+		setsockopt(C.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+		close(C.fd);
+		C.fd = -1;
+		break;
+	}
 	}
 }
 

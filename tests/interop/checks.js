@@ -5,7 +5,8 @@
 // Loaded as a classic <script> by page.html and with require() by
 // node_client.js. runChecks(WebSocket, base, onResult) resolves with a list of
 // {name, ok, detail}; base is "ws://127.0.0.1:PORT". The gateway serves
-// /echo=cat, /ok (prints "hi", exits 0) and /fail (prints "bye", exits 3).
+// /echo=cat, /ok (prints "hi", exits 0), /fail (prints "bye", exits 3) and
+// /linger (cat, then sleeps after its stdin ends).
 // The Python client (python_client.py) makes the same checks.
 (function (root) {
 	'use strict';
@@ -198,9 +199,33 @@
 			expectEnd(WS, base, '/fail', 'bye', 1011, 'exit status 3')],
 	];
 
+	// Where the API can drop a connection at once (the npm package ws has
+	// terminate()): a client that sends Close 1001 (going away) and drops
+	// TCP 20 ms later, as a process that quits does, on /linger, whose child
+	// only ends when the gateway ends it. The gateway must keep serving.
+	const DROP_CHECK = ['Close 1001 then TCP dropped, child lingering: gateway keeps serving',
+		async (WS, base) => {
+			const c = new Conn(WS, base + '/linger');
+			await c.open();
+			c.ws.send('are you there');
+			const got = await c.next();
+			if (got !== 'are you there') throw new Error('/linger echoed ' + show(got));
+			c.ws.close(1001, 'going away');
+			await new Promise((r) => setTimeout(r, 20));
+			c.ws.terminate();
+			await c.close();
+			await new Promise((r) => setTimeout(r, 500));
+			try {
+				return 'then ' + await echoOne(WS, base, 'still there?');
+			} catch (err) {
+				throw new Error('the gateway no longer answers: ' + err.message);
+			}
+		}];
+
 	async function runChecks(WS, base, onResult) {
 		const results = [];
-		for (const [name, fn] of CHECKS) {
+		const all = typeof WS.prototype.terminate === 'function' ? CHECKS.concat([DROP_CHECK]) : CHECKS;
+		for (const [name, fn] of all) {
 			let r;
 			try {
 				r = { name, ok: true, detail: await fn(WS, base) };

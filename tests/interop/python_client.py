@@ -3,8 +3,8 @@
 
     /usr/bin/python3 python_client.py ws://127.0.0.1:PORT
 
-Makes the checks of checks.js against /echo (cat), /ok (prints "hi", exits 0)
-and /fail (prints "bye", exits 3). Prints one PASS/FAIL line per check and
+Makes the checks of checks.js against /echo (cat), /ok (prints "hi", exits 0),
+/fail (prints "bye", exits 3) and /linger (cat, then sleeps). Prints one PASS/FAIL line per check and
 "N passed, N failed"; exits 1 if a check failed. A close is "clean" as a
 browser's wasClean: a Close frame was both received and sent, and the server
 then closed the TCP connection promptly.
@@ -149,6 +149,23 @@ async def expect_end(base, path, line, code, reason):
             ws.transport.abort()
 
 
+async def close_and_drop(base):
+    """Close 1001 (going away), then TCP dropped 20 ms later (the library's
+    close_timeout), on /linger, whose child only ends when the gateway ends
+    it: the gateway must keep serving."""
+    ws = await websockets.connect(base + "/linger", close_timeout=0.02)
+    await ws.send("are you there")
+    got = await recv(ws)
+    if got != "are you there":
+        raise CheckFailed("/linger echoed %s" % show(got))
+    await ws.close(1001, "going away")
+    await asyncio.sleep(0.5)
+    try:
+        return "then " + await echo_one(base, "still there?")
+    except (OSError, CheckFailed, websockets.WebSocketException, asyncio.TimeoutError) as e:
+        raise CheckFailed("the gateway no longer answers: %s: %s" % (type(e).__name__, e))
+
+
 CHECKS = [
     ("echo short text", lambda b: echo_one(b, "hello, portal-gw")),
     ("echo UTF-8 text", lambda b: echo_one(b, "h\u00e9llo w\u00f6rld \u2713 \u4e16\u754c \U0001f680")),
@@ -160,6 +177,7 @@ CHECKS = [
         'child exit 3: Close 1011 "exit status 3", wasClean',
         lambda b: expect_end(b, "/fail", "bye", 1011, "exit status 3"),
     ),
+    ("Close 1001 then TCP dropped, child lingering: gateway keeps serving", close_and_drop),
 ]
 
 
