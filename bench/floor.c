@@ -260,8 +260,7 @@ static void relay_accept(int ep, int lfd, const char *prog)
 	while ((s = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >=
 	       0) {
 		struct relay *r = calloc(1, sizeof *r);
-		struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT |
-						   EPOLLET,
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET,
 					 .data.ptr = r};
 
 		if (!r || pipe2(in, O_CLOEXEC) < 0) {

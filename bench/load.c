@@ -29,7 +29,7 @@
 enum cstate { C_FREE, C_CONNECTING, C_HANDSHAKE, C_OPEN, C_CLOSING };
 enum phase { P_SETUP, P_WARM, P_MEASURE, P_HOLD, P_DONE };
 
-#define WS_GUID   "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+#define WS_GUID	  "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define HDR_ROOM  14 /* largest client frame header: 2 + 8 + mask */
 #define CTL_ROOM  (HDR_ROOM + 125)
 #define SEQ_BYTES 8
@@ -45,10 +45,11 @@ struct conn {
 	size_t opos, olen;
 	uint64_t tx_queued; /* messages asked for, not yet started */
 	uint64_t tx_seq;    /* sequence number of the next/current message */
-	size_t tx_left;     /* bytes of the current message still to generate */
+	size_t tx_left;	    /* bytes of the current message still to generate */
 	size_t tx_off;
 	unsigned char tx_key[4];
-	unsigned char ctl[CTL_ROOM]; /* a pong or close, sent between messages */
+	unsigned char
+	    ctl[CTL_ROOM]; /* a pong or close, sent between messages */
 	size_t ctl_len;
 	bool close_sent;
 
@@ -62,7 +63,7 @@ struct conn {
 	uint64_t rx_seq;
 	bool close_got;
 	double *t_sent; /* send times, a ring indexed by seq % inflight */
-	bool pending;   /* idle: started, neither echoed nor failed yet */
+	bool pending;	/* idle: started, neither echoed nor failed yet */
 };
 
 static const struct opts *o;
@@ -208,18 +209,20 @@ static void tx_fill(struct conn *c)
 
 				p[h++] = 0x81; /* FIN, text */
 				if (msg_total < 126)
-					p[h++] = (unsigned char)(0x80 |
-								 msg_total);
+					p[h++] =
+					    (unsigned char)(0x80 | msg_total);
 				else if (msg_total <= 0xffff) {
 					p[h++] = 0x80 | 126;
-					p[h++] = (unsigned char)(msg_total >>
-								 8);
+					p[h++] =
+					    (unsigned char)(msg_total >> 8);
 					p[h++] = (unsigned char)msg_total;
 				} else {
 					p[h++] = 0x80 | 127;
 					for (int i = 7; i >= 0; i--)
-						p[h++] = (unsigned char)((uint64_t)
-							msg_total >> (8 * i));
+						p[h++] =
+						    (unsigned char)((uint64_t)
+									msg_total >>
+								    (8 * i));
 				}
 				memcpy(c->tx_key, &k, 4);
 				memcpy(p + h, c->tx_key, 4);
@@ -337,8 +340,7 @@ static void on_message(struct conn *c)
 		res->bytes += o->size;
 		if (o->mode != M_CHURN)
 			record_latency(
-				(t - c->t_sent[seq % (uint64_t)o->inflight]) *
-				1e6);
+			    (t - c->t_sent[seq % (uint64_t)o->inflight]) * 1e6);
 	}
 	switch (o->mode) {
 	case M_CHURN:
@@ -398,8 +400,8 @@ static int handshake(struct conn *c)
 			accept_ok = vlen == strlen(c->accept) &&
 				    memcmp(v, c->accept, vlen) == 0;
 		else if (strncasecmp(line, "Upgrade:", 8) == 0)
-			upgrade_ok = vlen == 9 && strncasecmp(v, "websocket",
-							      9) == 0;
+			upgrade_ok =
+			    vlen == 9 && strncasecmp(v, "websocket", 9) == 0;
 	}
 	if (!accept_ok || !upgrade_ok) {
 		conn_fail(c, accept_ok ? "101 without Upgrade: websocket"
@@ -423,8 +425,7 @@ static int rx_data(struct conn *c, const unsigned char *p, size_t n)
 	return 0;
 }
 
-static int rx_control(struct conn *c, int op, const unsigned char *pl,
-		      size_t n)
+static int rx_control(struct conn *c, int op, const unsigned char *pl, size_t n)
 {
 	char why[80];
 
@@ -616,11 +617,11 @@ static void conn_connected(struct conn *c)
 	sha1_final(&s, digest);
 	c->accept[base64_encode(digest, SHA1_LEN, c->accept)] = '\0';
 	c->olen = (size_t)snprintf(
-		(char *)c->obuf, bufsize,
-		"GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
-		"Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-		"Sec-WebSocket-Version: 13\r\n\r\n",
-		o->path, o->host, o->port, k64);
+	    (char *)c->obuf, bufsize,
+	    "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
+	    "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+	    "Sec-WebSocket-Version: 13\r\n\r\n",
+	    o->path, o->host, o->port, k64);
 	c->opos = 0;
 	c->st = C_HANDSHAKE;
 	tx_flush(c);
@@ -640,9 +641,8 @@ static void conn_start(struct conn *c)
 		c->pending = true;
 		n_pending++;
 	}
-	c->fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-					       SOCK_CLOEXEC,
-		       0);
+	c->fd = socket(addr.ss_family,
+		       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
 		conn_fail(c, strerror(errno));
 		return;
@@ -688,6 +688,61 @@ static long read_rss(int pid)
 			kib = strtol(line + 6, NULL, 10);
 	fclose(f);
 	return kib;
+}
+
+/* CPU seconds used so far by process pid, all threads, user + system. */
+static double read_cpu(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut, st;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* the command name may hold spaces */
+	if (!p || sscanf(p + 2,
+			 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+			 "%llu %llu",
+			 &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* read and write syscalls made so far by pid (/proc/PID/io), or -1. */
+static long long read_sysc(int pid)
+{
+	char path[64], line[128];
+	long long r = -1, w = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/io", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f)) {
+		if (strncmp(line, "syscr:", 6) == 0)
+			r = atoll(line + 6);
+		else if (strncmp(line, "syscw:", 6) == 0)
+			w = atoll(line + 6);
+	}
+	fclose(f);
+	return r < 0 || w < 0 ? -1 : r + w;
+}
+
+static void server_sample(int i)
+{
+	if (o->pid <= 0)
+		return;
+	res->cpu[i] = read_cpu(o->pid);
+	res->sysc[i] = read_sysc(o->pid);
+	res->have_srv = i == 1 && res->cpu[0] >= 0 && res->sysc[0] >= 0 &&
+			res->cpu[1] >= 0 && res->sysc[1] >= 0;
 }
 
 static int resolve(void)
@@ -742,12 +797,14 @@ static void tick(void)
 		phase = P_MEASURE;
 		t_measure = t;
 		t_end = t + o->duration;
+		server_sample(0);
 	} else if (phase == P_MEASURE && t >= t_end &&
 		   t - last_progress < 0.25) {
 		/* A window that ends while nothing moves runs on until
 		 * bytes move again or the stall timeout calls it a stall. */
 		phase = P_DONE;
 		res->secs = t - t_measure;
+		server_sample(1);
 		return;
 	}
 	if (o->mode == M_IDLE) {

@@ -12,7 +12,9 @@
  * Common options: --host H (127.0.0.1) --port N --path P (/) -d SECS
  * (measured, 3) -w SECS (warm-up, 0.5) -D SECS (deadline of the whole run,
  * default warm-up + duration + 30) --stall SECS (5) --raw (plain lines over
- * TCP, to measure `wsbench relay`).
+ * TCP, to measure `wsbench relay`) -p PID (the server: idle reads its RSS;
+ * the other load modes report its CPU time and read/write syscalls per
+ * message or churn session, srv_cpu_us_per_op and srv_rw_per_op).
  *
  * Output: one line of key=value pairs on stdout, e.g.
  *   mode=throughput msgs_per_s=212345 mb_per_s=6.8 p50_us=1500.0 ...
@@ -47,17 +49,18 @@ void fail(struct result *r, const char *fmt, ...)
 }
 
 static const char *const modes[] = {
-	[M_LATENCY] = "latency", [M_THROUGHPUT] = "throughput",
-	[M_LARGE] = "large",     [M_CHURN] = "churn",
-	[M_IDLE] = "idle",       [M_SPAWN] = "spawn",
-	[M_RELAY] = "relay",     [M_FREEPORT] = "freeport",
+    [M_LATENCY] = "latency", [M_THROUGHPUT] = "throughput",
+    [M_LARGE] = "large",     [M_CHURN] = "churn",
+    [M_IDLE] = "idle",	     [M_SPAWN] = "spawn",
+    [M_RELAY] = "relay",     [M_FREEPORT] = "freeport",
 };
 
 static void usage(const char *why)
 {
-	fprintf(stderr, "wsbench: %s\n"
-			"usage: wsbench latency|throughput|large|churn|idle|"
-			"spawn|relay|freeport [options] (see bench/wsbench.c)\n",
+	fprintf(stderr,
+		"wsbench: %s\n"
+		"usage: wsbench latency|throughput|large|churn|idle|"
+		"spawn|relay|freeport [options] (see bench/wsbench.c)\n",
 		why);
 	exit(2);
 }
@@ -88,11 +91,20 @@ static void parse(int argc, char **argv, struct opts *o)
 			break;
 	if (i == (int)(sizeof modes / sizeof *modes))
 		usage("unknown mode");
-	*o = (struct opts){.mode = (enum mode)i, .host = "127.0.0.1",
-			   .path = "/", .conns = 50, .inflight = 8, .size = 32,
-			   .duration = 3, .warmup = 0.5, .deadline = -1,
-			   .stall = 5, .sessions = 1000, .hold = 1,
-			   .parallel = 8, .prog = "cat"};
+	*o = (struct opts){.mode = (enum mode)i,
+			   .host = "127.0.0.1",
+			   .path = "/",
+			   .conns = 50,
+			   .inflight = 8,
+			   .size = 32,
+			   .duration = 3,
+			   .warmup = 0.5,
+			   .deadline = -1,
+			   .stall = 5,
+			   .sessions = 1000,
+			   .hold = 1,
+			   .parallel = 8,
+			   .prog = "cat"};
 	if (o->mode == M_LATENCY)
 		o->conns = o->inflight = 1;
 	if (o->mode == M_LARGE) {
@@ -200,9 +212,9 @@ static void report(const struct opts *o, struct result *r)
 		printf(" asked=%d held=%d rss_base_kib=%ld rss_kib=%ld "
 		       "kib_per_session=%.2f",
 		       o->sessions, r->held, r->rss_base_kib, r->rss_kib,
-		       r->held > 0 ? (double)(r->rss_kib - r->rss_base_kib) /
-					     r->held
-				   : 0.0);
+		       r->held > 0
+			   ? (double)(r->rss_kib - r->rss_base_kib) / r->held
+			   : 0.0);
 		break;
 	case M_SPAWN:
 		printf(" parallel=%d procs=%d prog=%s spawns_per_s=%.0f",
@@ -211,6 +223,17 @@ static void report(const struct opts *o, struct result *r)
 		break;
 	default:
 		break;
+	}
+	if (r->have_srv) {
+		double cpu = r->cpu[1] - r->cpu[0];
+		double per =
+		    (double)(o->mode == M_CHURN ? r->sessions : r->msgs);
+
+		printf(" srv_cpu_pct=%.0f", cpu / secs * 100);
+		if (per > 0)
+			printf(" srv_cpu_us_per_op=%.2f srv_rw_per_op=%.2f",
+			       cpu * 1e6 / per,
+			       (double)(r->sysc[1] - r->sysc[0]) / per);
 	}
 	printf(" secs=%.2f errors=%llu stall=%d", r->secs,
 	       (unsigned long long)r->errors, r->stalled ? 1 : 0);

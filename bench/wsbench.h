@@ -25,44 +25,49 @@ struct opts {
 	const char *host;
 	int port;
 	const char *path;
-	int conns;       /* -c: connections (throughput, large) */
-	int inflight;    /* -k: messages in flight per connection */
-	size_t size;     /* -s: payload bytes per message */
+	int conns;	 /* -c: connections (throughput, large) */
+	int inflight;	 /* -k: messages in flight per connection */
+	size_t size;	 /* -s: payload bytes per message */
 	double duration; /* -d: seconds measured */
-	double warmup;   /* -w: seconds run before measuring */
+	double warmup;	 /* -w: seconds run before measuring */
 	double deadline; /* -D: hard limit for the whole run, seconds */
-	double stall;    /* seconds without progress that count as a stall */
-	bool busy;       /* -b: spin on epoll_wait(0) instead of sleeping */
-	bool raw;        /* --raw: lines over plain TCP (the relay floor) */
-	int pid;         /* -p: server pid whose RSS idle reads */
-	int sessions;    /* -n: idle sessions to open */
-	double hold;     /* seconds idle sessions are held before reading RSS */
-	int parallel;    /* -P: concurrent sessions (churn, idle) or spawns */
-	int threads;     /* -T: spawning processes (spawn) */
+	double stall;	 /* seconds without progress that count as a stall */
+	bool busy;	 /* -b: spin on epoll_wait(0) instead of sleeping */
+	bool raw;	 /* --raw: lines over plain TCP (the relay floor) */
+	int pid;	 /* -p: server pid whose RSS idle reads */
+	int sessions;	 /* -n: idle sessions to open */
+	double hold;	 /* seconds idle sessions are held before reading RSS */
+	int parallel;	 /* -P: concurrent sessions (churn, idle) or spawns */
+	int threads;	 /* -T: spawning processes (spawn) */
 	const char *prog;
 };
 
 struct result {
-	uint64_t msgs;     /* messages echoed inside the window */
-	uint64_t bytes;    /* payload bytes echoed inside the window */
+	uint64_t msgs;	   /* messages echoed inside the window */
+	uint64_t bytes;	   /* payload bytes echoed inside the window */
 	uint64_t sessions; /* churn: sessions completed inside the window */
 	uint64_t errors;   /* connections that failed or broke the protocol */
-	double secs;       /* length of the window actually measured */
-	bool stalled;      /* no byte moved for opts.stall seconds */
-	bool timed_out;    /* the deadline ended the run */
-	double stall_at;   /* seconds into the run when the stall was declared */
-	float *lat;        /* round trips in microseconds, nlat of them */
+	double secs;	   /* length of the window actually measured */
+	bool stalled;	   /* no byte moved for opts.stall seconds */
+	bool timed_out;	   /* the deadline ended the run */
+	double stall_at; /* seconds into the run when the stall was declared */
+	float *lat;	 /* round trips in microseconds, nlat of them */
 	size_t nlat;
 	size_t lat_cap;
 	long rss_base_kib; /* idle: server VmRSS before and with the sessions */
 	long rss_kib;
 	int held; /* idle: sessions open when RSS was read */
+	/* With -p: the server's CPU seconds (all threads, user + system) and
+	 * read/write syscalls (/proc/PID/io) at the window's ends. */
+	double cpu[2];
+	long long sysc[2];
+	bool have_srv;
 	char why[160]; /* first error, for the report */
 };
 
 double now(void);
 void fail(struct result *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* load.c: runs latency, throughput, large, churn and idle. Returns 0 when
  * the run produced a figure (a stall is a figure), -1 when it could not. */
