@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -86,11 +87,17 @@ struct client {
 	struct loop_timer sock_timer;
 	struct loop_timer ping_timer;
 	bool ping_outstanding;
+	uint64_t last_read;   /* when bytes last came from the client */
+	uint64_t written;     /* bytes written to the socket so far */
+	uint64_t written_mark; /* ... when sock_timer was last armed */
+	bool close_flushed;   /* our Close has left the queue */
+	bool upgraded;        /* a 101 was sent: a session to log */
 	bool done; /* on the server's graveyard */
 
 	enum child_state cs;
 	pid_t pid;
 	int cin, cout, cerr;
+	uint64_t out_read;  /* when stdout last gave bytes */
 	struct buf tochild, line, errline;
 	size_t partial;     /* bytes at the end of tochild of a message that
 			       has not fully arrived: held back, never written */
@@ -142,6 +149,15 @@ static void flush_out(struct client *c)
 			return;
 		}
 		buf_consume(&c->out, (size_t)n);
+		c->written += (uint64_t)n;
+	}
+	if (c->out.len == 0 && !c->close_flushed &&
+	    (c->ss == SS_CLOSE_SENT || c->ss == SS_CLOSING)) {
+		/* The peer's time to answer runs from when our Close has
+		 * actually left, not from when it was queued. */
+		c->close_flushed = true;
+		loop_timer_start(c->srv->loop, &c->sock_timer, CLOSE_WAIT_MS,
+				 on_sock_timer);
 	}
 	if (c->out.len == 0 && c->ss == SS_CLOSING) {
 		/* Everything is out: half-close and wait for the peer's FIN
@@ -175,6 +191,7 @@ static void send_close(struct client *c, unsigned code, const char *reason,
 	loop_timer_stop(c->srv->loop, &c->ping_timer);
 	queue_frame(c, WS_CLOSE, true, payload, n);
 	c->ss = next;
+	c->written_mark = c->written;
 	loop_timer_start(c->srv->loop, &c->sock_timer, CLOSE_WAIT_MS,
 			 on_sock_timer);
 	flush_out(c);
@@ -344,6 +361,7 @@ static void on_child_out(struct loop *l, int fd, unsigned ev, void *arg)
 		return;
 	}
 	buf_commit(&c->line, (size_t)n);
+	c->out_read = loop_now(c->srv->loop);
 	if (c->srv->opts->mode == MODE_BINARY) {
 		/* Each read is one binary message, as websocketd's --binary. */
 		if (can_send(c)) {
@@ -399,6 +417,27 @@ static void log_err_lines(struct client *c, bool eof)
 		size_t show = n > 0 && p[n - 1] == '\r' ? n - 1 : n;
 		stderr_line(c, p, show);
 		buf_consume(&c->errline, nl ? n + 1 : n);
+	}
+}
+
+/* Reads what the dead child left in its stderr pipe (at most a pipe's
+ * worth, unless something it started still writes there) and closes it. */
+static void drain_stderr(struct client *c)
+{
+	for (int i = 0; i < 64 && c->cerr >= 0; i++) {
+		uint8_t *p = buf_reserve(&c->errline, ERR_LINE_MAX);
+		ssize_t n = p ? read(c->cerr, p, ERR_LINE_MAX) : -1;
+		if (n <= 0)
+			break;
+		buf_commit(&c->errline, (size_t)n);
+		log_err_lines(c, false);
+	}
+	if (c->cerr >= 0) {
+		log_err_lines(c, true);
+		buf_free(&c->errline);
+		loop_del(c->srv->loop, c->cerr);
+		close(c->cerr);
+		c->cerr = -1;
 	}
 }
 
@@ -845,6 +884,8 @@ static void handshake(struct client *c)
 	buf_append(&c->out, resp, len);
 	buf_consume(&c->in, (size_t)n);
 	c->ss = SS_OPEN;
+	c->upgraded = true;
+	c->last_read = loop_now(c->srv->loop);
 	loop_timer_stop(c->srv->loop, &c->sock_timer);
 	if (o->ping_ms)
 		loop_timer_start(c->srv->loop, &c->ping_timer, o->ping_ms,
@@ -899,6 +940,7 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 		return;
 	}
 	buf_commit(&c->in, (size_t)n);
+	c->last_read = loop_now(c->srv->loop);
 	if (c->ss == SS_HANDSHAKE)
 		handshake(c);
 	else
@@ -949,7 +991,9 @@ static void on_ping_timer(struct loop *l, struct loop_timer *t)
 	const struct options *o = c->srv->opts;
 	if (c->ss != SS_OPEN)
 		return;
-	if (c->ping_outstanding && (loop_mask(l, c->fd) & LOOP_READ)) {
+	bool heard = loop_now(l) - c->last_read < o->pong_ms;
+	bool paused = !(loop_mask(l, c->fd) & LOOP_READ);
+	if (c->ping_outstanding && !heard && !paused) {
 		log_msg(LV_INFO, "#%llu no pong within %u ms; client gone",
 			(unsigned long long)c->id, o->pong_ms);
 		sock_close(c);
@@ -970,7 +1014,6 @@ static void on_ping_timer(struct loop *l, struct loop_timer *t)
 
 static void on_sock_timer(struct loop *l, struct loop_timer *t)
 {
-	(void)l;
 	struct client *c = CLIENT_OF(t, sock_timer);
 	if (c->ss == SS_HANDSHAKE) {
 		http_error(c, 408, "request head not received in time");
@@ -980,6 +1023,13 @@ static void on_sock_timer(struct loop *l, struct loop_timer *t)
 		log_msg(LV_DEBUG, "#%llu child's output not done in time",
 			(unsigned long long)c->id);
 		send_close(c, c->end_code, c->end_reason, SS_CLOSING);
+		return;
+	}
+	if ((c->ss == SS_CLOSE_SENT || c->ss == SS_CLOSING) && c->out.len > 0 &&
+	    c->written != c->written_mark) {
+		/* Still taking our last frames, only slowly: wait on. */
+		c->written_mark = c->written;
+		loop_timer_start(l, t, CLOSE_WAIT_MS, on_sock_timer);
 		return;
 	}
 	if (c->ss == SS_CLOSE_SENT) {
@@ -1013,6 +1063,7 @@ static void finish_output(struct client *c)
 {
 	if (c->cout >= 0 || c->cs != CS_REAPED)
 		return;
+	drain_stderr(c); /* --stderr=send lines go before the Close */
 	if (c->ss == SS_ENDING) {
 		send_close(c, c->end_code, c->end_reason, SS_CLOSING);
 	} else if (c->ss == SS_OPEN) {
@@ -1052,12 +1103,24 @@ static void on_child_timer(struct loop *l, struct loop_timer *t)
 		child_kill_group(c->pid, SIGKILL);
 		c->cs = CS_KILL_SENT;
 		break;
-	case CS_REAPED:
+	case CS_REAPED: {
 		/* The child is gone but something it started still holds its
-		 * stdout: end the group and the output. */
+		 * stdout. While output still flows (or waits on a slow
+		 * client) it is passed on; once the pipe has been quiet for
+		 * the grace period, the group is ended and so is the output. */
+		int queued = 0;
+		unsigned grace = TERM_GRACE_MS + closems;
+		if (c->cout >= 0 &&
+		    (loop_now(l) - c->out_read < grace ||
+		     !(loop_mask(l, c->cout) & LOOP_READ) ||
+		     (ioctl(c->cout, FIONREAD, &queued) == 0 && queued > 0))) {
+			loop_timer_start(l, t, grace, on_child_timer);
+			break;
+		}
 		child_kill_group(c->pid, SIGTERM);
 		close_child_out(c);
 		break;
+	}
 	default:
 		break;
 	}
@@ -1124,18 +1187,13 @@ static void maybe_done(struct client *c)
 	c->done = true; /* callers up the stack may call again */
 	struct server *srv = c->srv;
 	close_child_in(c);
-	if (c->cerr >= 0) {
-		log_err_lines(c, true);
-		loop_del(srv->loop, c->cerr);
-		close(c->cerr);
-		c->cerr = -1;
-	}
+	drain_stderr(c);
 	/* Whatever the child left running in its group goes with it. */
 	if (c->cs == CS_REAPED && child_kill_group(c->pid, 0) == 0)
 		child_kill_group(c->pid, SIGTERM);
 	loop_timer_stop(srv->loop, &c->child_timer);
 	loop_timer_stop(srv->loop, &c->sock_timer);
-	if (c->ss != SS_HANDSHAKE || c->cs != CS_NONE)
+	if (c->upgraded)
 		log_access(c);
 
 	if (c->prev)

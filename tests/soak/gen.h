@@ -27,7 +27,9 @@ static inline uint64_t gen_hash(uint32_t token, uint64_t seq, uint32_t salt)
 	return gen_mix(gen_mix(((uint64_t)token << 32) ^ salt) ^ seq);
 }
 
-/* Writes exactly len bytes of line SEQ of session TOKEN to out. */
+/* Writes exactly len bytes of line SEQ of session TOKEN to out. Each
+ * character takes 16 bits of a 64-bit hash: 4 to choose between ASCII and
+ * a multi-byte character, 12 for which. */
 static inline void gen_line(uint32_t token, uint64_t seq, size_t len, char *out)
 {
 	static const char multi[][5] = { "\xc3\xa9", "\xe2\x82\xac",
@@ -38,16 +40,23 @@ static inline void gen_line(uint32_t token, uint64_t seq, size_t len, char *out)
 	size_t i = 0;
 	for (; i < len && i < (size_t)k; i++)
 		out[i] = prefix[i];
-	uint64_t r = gen_hash(token, seq, 0x6c696e65u);
+	uint64_t r = gen_hash(token, seq, 0x6c696e65u), bits = 0;
+	unsigned left = 0;
 	while (i < len) {
-		r = gen_mix(r);
-		unsigned pick = (unsigned)(r & 15u);
-		if (pick < 4 && len - i >= 4) {
-			const char *m = multi[pick];
+		if (left == 0) {
+			r = gen_mix(r);
+			bits = r;
+			left = 4;
+		}
+		unsigned v = (unsigned)(bits & 0xffffu);
+		bits >>= 16;
+		left--;
+		if ((v & 15u) < 2 && len - i >= 4) {
+			const char *m = multi[(v >> 4) & 3u];
 			while (*m)
 				out[i++] = *m++;
 		} else {
-			out[i++] = (char)(0x20 + (r >> 8) % 95u); /* ' '..'~' */
+			out[i++] = (char)(0x20 + (v >> 4) % 95u); /* ' '..'~' */
 		}
 	}
 }

@@ -5,14 +5,21 @@
  *   soak GATEWAY SOAKCHILD HANG_SH OUTDIR
  *
  * Environment (all optional):
- *   SOAK_SECONDS      how long clients are started (180)
- *   SOAK_CLIENTS      concurrent sessions kept open (300)
- *   SOAK_SEED         random seed (from the clock; printed for replay)
- *   SOAK_PROBE_MS     a probe's deadline for its echo (2000)
- *   SOAK_PING_MS      the gateway's --ping-interval (5000; 0: none)
- *   SOAK_RSS_SLACK_KB how far above its baseline the gateway's RSS may end
- *                     (8192)
- *   SOAK_GW_ARGS      more gateway flags, split at spaces
+ *   SOAK_SECONDS        how long clients are started, in all (180)
+ *   SOAK_ROUNDS         rounds the run is cut into; all sessions end between
+ *                       two, and the gateway is measured each time (2)
+ *   SOAK_CLIENTS        concurrent sessions kept open (300)
+ *   SOAK_SEED           random seed (from the clock; printed for replay)
+ *   SOAK_PROBE_MS       a probe's deadline for its echo (2000)
+ *   SOAK_PING_MS        the gateway's --ping-interval (5000; 0: none)
+ *   SOAK_RSS_SLACK_KB   how far above its baseline the gateway's RSS may end
+ *                       (16384)
+ *   SOAK_RSS_GROWTH_KB  how much it may grow from the first round to the
+ *                       last: the leak check; at least half of its working
+ *                       set (peak minus baseline), at least this (2048)
+ *   SOAK_KINDS          only these kinds of client in the run, e.g.
+ *                       "flood,slow-reader" (default: all)
+ *   SOAK_GW_ARGS        more gateway flags, split at spaces
  *
  * The driver starts the gateway itself (--address 127.0.0.1 --port 0, the
  * port read from its log), with one resource per kind of child:
@@ -31,8 +38,9 @@
  *                 checked in order; ends by Close after the last echo, by
  *                 Close right after the last message (the gateway must still
  *                 deliver every echo before its Close), or by "!exit 0"
- *   slow-reader   stops reading for 0.5-3 s, 1-3 times, while it keeps
- *                 sending large messages; must still get every echo
+ *   slow-reader   stops reading for 0.5-2.5 s, 1-3 times, while it keeps
+ *                 sending large messages (half of them with 16 KiB socket
+ *                 buffers); must still get every echo
  *   churn         0-3 messages per session, many sessions
  *   vanish        half a frame then FIN or RST, half a fragmented message,
  *                 one header byte, RST with messages in flight, half a
@@ -47,15 +55,21 @@
  *   early-exit    the child writes n lines and exits with 0, 1, 3 or 42
  *   probe         one new echo session a second; the echo must come within
  *                 SOAK_PROBE_MS
+ * A warm-up round runs two sessions of each kind first; the RSS after it is
+ * the baseline (the first sessions page in code and libc, which is no leak).
+ *
  * At the end, checked against the children's records and the gateway's
  * access lines: every message reached its child and every line a live
  * child wrote reached its client (counted at both ends and by the gateway);
  * no part of a message ever reached a child; every stderr line was logged;
- * each child ended as it should (exit status or signal); no child of the
- * gateway left, zombie or not; its descriptor count back to its start; its
- * RSS back within SOAK_RSS_SLACK_KB of its baseline (measured after a
- * warm-up round of every kind); every probe served in time; no error line in
- * the gateway's log; on SIGTERM, Close 1001 to each open client and exit 0.
+ * each child ended as it should (exit status or signal); after each round
+ * no child of the gateway left, zombie or not, and its descriptor count back
+ * to its start; its RSS at the end within SOAK_RSS_SLACK_KB of the baseline
+ * and within SOAK_RSS_GROWTH_KB of what it was after the first round; every
+ * probe served in time; no error line in the gateway's log; on SIGTERM,
+ * Close 1001 to each open client and exit 0. A summary table, the failures
+ * grouped by symptom (each with the gateway's access figures and the
+ * child's counts), then one line per check and "N passed, N failed".
  *
  * Exit status: 0 if every check passed, 1 if one failed, 2 usage or setup. */
 #define _GNU_SOURCE
@@ -76,7 +90,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -314,24 +330,80 @@ struct kstat {
 };
 static struct kstat kst[NKINDS];
 
-#define MAX_FAIL_NOTES 40
-static char *fail_notes[MAX_FAIL_NOTES];
-static unsigned nfail_notes, nfail_total;
+/* Failures, grouped by what the client or the audit saw. */
+enum fcat {
+	FC_CUT, FC_EARLY_CLOSE, FC_NO_CLOSE, FC_BAD_CLOSE, FC_PROTOCOL,
+	FC_PROBE, FC_DEADLINE, FC_AUDIT, FC_OTHER, NFCAT
+};
+
+static const char *const fcat_name[NFCAT] = {
+	"a line arrived cut short or changed",
+	"Close before all of the child's output",
+	"connection ended without the closing handshake",
+	"unexpected Close code or reason",
+	"protocol violation by the gateway",
+	"probe not served in time",
+	"session deadline",
+	"child's or gateway's counts disagree with the client's",
+	"other",
+};
+
+static enum fcat classify(const char *what)
+{
+	static const struct {
+		const char *start;
+		enum fcat cat;
+	} pats[] = {
+		{ "line ", FC_CUT },
+		{ "a line after", FC_CUT },
+		{ "Close after", FC_EARLY_CLOSE },
+		{ "Close %", FC_EARLY_CLOSE },
+		{ "EOF while", FC_NO_CLOSE },
+		{ "Connection reset", FC_NO_CLOSE },
+		{ "write", FC_NO_CLOSE },
+		{ "Close ", FC_BAD_CLOSE },
+		{ "unexpected Close", FC_BAD_CLOSE },
+		{ "probe:", FC_PROBE },
+		{ "deadline", FC_DEADLINE },
+		{ "still open", FC_DEADLINE },
+	};
+	if (strstr(what, "before every echo"))
+		return FC_EARLY_CLOSE;
+	for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++) {
+		if (strncmp(what, pats[i].start, strlen(pats[i].start)) == 0)
+			return pats[i].cat;
+	}
+	if (strstr(what, "frame") || strstr(what, "opcode") ||
+	    strstr(what, "UTF-8") || strstr(what, "length") ||
+	    strstr(what, "continuation") || strstr(what, "handshake") ||
+	    strstr(what, "101") || strstr(what, "Accept"))
+		return FC_PROTOCOL;
+	return FC_OTHER;
+}
+
+#define NOTES_PER_KIND 4
+static struct {
+	uint32_t token;
+	char *what;
+} fail_notes[NKINDS][NOTES_PER_KIND];
+static unsigned nfail_notes[NKINDS], nfail_total, fcat_count[NFCAT];
+static uint32_t fcat_example[NFCAT];
+
+static void note_failure_cat(uint32_t token, const char *what, enum fcat cat)
+{
+	unsigned k = sessions[token].kind;
+	nfail_total++;
+	if (fcat_count[cat]++ == 0)
+		fcat_example[cat] = token;
+	if (nfail_notes[k] < NOTES_PER_KIND) {
+		fail_notes[k][nfail_notes[k]].token = token;
+		fail_notes[k][nfail_notes[k]++].what = strdup(what);
+	}
+}
 
 static void note_failure(uint32_t token, const char *what)
 {
-	nfail_total++;
-	if (nfail_notes < MAX_FAIL_NOTES) {
-		char buf[700];
-		const struct sess *s = &sessions[token];
-		const char *v = s->kind == K_VANISH  ? vanish_name[s->variant]
-			      : s->kind == K_FLOOD   ? flood_name[s->variant]
-			      : s->kind == K_HANG    ? hang_name[s->variant]
-						     : end_name[s->endmode];
-		snprintf(buf, sizeof buf, "%s/%s t=%u sid=%ld: %s",
-			 kind_name[s->kind], v, token, s->sid, what);
-		fail_notes[nfail_notes++] = strdup(buf);
-	}
+	note_failure_cat(token, what, classify(what));
 }
 
 /* --- connections ----------------------------------------------------- */
@@ -362,30 +434,38 @@ struct conn {
 	uint32_t window, limit;
 	int lenprof;
 	bool fragment, pinging;
+	bool small_buffers; /* 16 KiB socket buffers: backpressure sooner */
 
 	/* slow reading */
-	bool paused;
+	bool paused, was_paused;
 	int pauses_left;
 	int64_t pause_at, pause_end;
+	uint32_t pause_len;
 
 	/* flood, hang */
 	uint32_t trigger; /* lines before Close or reset */
 	int64_t act_at;
 
 	/* probe */
-	int64_t hs_ms, echo_ms;
+	int64_t echo_ms;
 
 	bool cut_line; /* an endless flood's last line, cut by SIGTERM, came */
+
+	/* the gateway's last ping: when it came and how many of our bytes
+	 * were queued ahead of our pong (ours and the kernel's) */
+	int64_t ping_at;
+	size_t pong_behind;
 };
 
 static struct conn *conns, *graveyard;
 static int epfd;
 static struct sockaddr_in gw_addr;
 static unsigned nactive[NKINDS];
-static uint64_t connect_errors, server_pings, write_stalls;
+static uint64_t connect_errors, server_pings, write_stalls, late_closes;
 static uint64_t probe_lat[100000], probe_hs[100000];
 static size_t nprobe_lat, nprobe_hs;
 static int64_t loop_lag_max;
+static int64_t read_budget; /* bytes left to read in this loop iteration */
 static uint32_t probe_deadline_ms;
 
 static struct sess *S(const struct conn *c)
@@ -474,6 +554,14 @@ static void conn_flush(struct conn *c)
 		if (n < 0 && errno == EAGAIN) {
 			write_stalls++;
 			break;
+		}
+		if (n < 0 && c->st == ST_WAIT_EOF && c->was_paused &&
+		    (errno == EPIPE || errno == ECONNRESET)) {
+			/* The gateway waits 2 s for our Close; a client that
+			 * stopped reading may have let that pass. */
+			late_closes++;
+			conn_end(c, true, false);
+			return;
 		}
 		if (n < 0) {
 			conn_fail(c, "write: %s", strerror(errno));
@@ -631,17 +719,21 @@ static void vanish_now(struct conn *c)
 	conn_end(c, true, reset);
 }
 
-/* Reading on or off for slow readers. */
+/* Reading on or off for slow readers: pauses of 0.5-2.5 s, each followed
+ * by reading for at least as long, so that in any 5 s (the gateway's pong
+ * deadline) a slow reader reads for half the time. */
 static void pauses(struct conn *c)
 {
 	if (!c->paused && c->pauses_left > 0 && now >= c->pause_at) {
 		c->paused = true;
-		c->pause_end = now + rnd_in(500, 3000);
+		c->was_paused = true;
+		c->pause_len = rnd_in(500, 2500);
+		c->pause_end = now + c->pause_len;
 		set_events(c);
 	} else if (c->paused && now >= c->pause_end) {
 		c->paused = false;
 		c->pauses_left--;
-		c->pause_at = now + rnd_in(200, 1500);
+		c->pause_at = now + c->pause_len + rnd_in(0, 1000);
 		set_events(c);
 	}
 }
@@ -682,8 +774,8 @@ static void step(struct conn *c)
 	if (c->endmode == END_SERVER && s->sent >= c->limit)
 		more = false;
 	bool queued = false;
-	while (more && s->sent - s->recv < c->window && c->out.len < OUT_LIMIT &&
-	       now >= c->next_send) {
+	while (more && s->sent < c->limit && s->sent - s->recv < c->window &&
+	       c->out.len < OUT_LIMIT && now >= c->next_send) {
 		send_message(c);
 		queued = true;
 		if (c->think_ms) {
@@ -965,6 +1057,10 @@ static void parse_frames(struct conn *c)
 			} else if (op == 0x9) {
 				server_pings++;
 				if (!c->close_sent) {
+					int unsent = 0;
+					ioctl(c->fd, SIOCOUTQ, &unsent);
+					c->ping_at = now;
+					c->pong_behind = c->out.len + (size_t)unsent;
 					put_frame(&c->out, 0xA, true, p, n);
 					conn_flush(c);
 				}
@@ -1108,7 +1204,7 @@ static void on_handshake(struct conn *c)
 
 static void on_readable(struct conn *c)
 {
-	for (int i = 0; i < 8 && !c->paused; i++) {
+	for (int i = 0; i < 2 && !c->paused && read_budget > 0; i++) {
 		if (c->st != ST_HANDSHAKE && c->st != ST_OPEN && c->st != ST_WAIT_EOF)
 			return;
 		uint8_t *p = bb_reserve(&c->in, 65536);
@@ -1122,14 +1218,28 @@ static void on_readable(struct conn *c)
 				conn_end(c, true, false);
 				return;
 			}
+			if (n < 0 && errno == ECONNRESET && c->st == ST_WAIT_EOF &&
+			    c->was_paused) {
+				late_closes++;
+				conn_end(c, true, false);
+				return;
+			}
 			static const char *const stname[] = {
 				"connecting", "handshake", "open", "closing", "dead"
 			};
-			conn_fail(c, "%s while %s, no Close from the gateway",
-				  n == 0 ? "EOF" : strerror(errno), stname[c->st]);
+			char ping[120] = "";
+			if (c->ping_at)
+				snprintf(ping, sizeof ping, "; the gateway's last ping "
+					 "came %lld ms ago, our pong behind %zu bytes "
+					 "of ours", (long long)(now - c->ping_at),
+					 c->pong_behind);
+			conn_fail(c, "%s while %s, no Close from the gateway%s",
+				  n == 0 ? "EOF" : strerror(errno), stname[c->st],
+				  ping);
 			return;
 		}
 		c->in.len += (size_t)n;
+		read_budget -= n;
 		if (c->st == ST_HANDSHAKE)
 			on_handshake(c);
 		else
@@ -1246,6 +1356,8 @@ static void conn_start(enum kind k)
 		c->pauses_left = (int)rnd_in(1, 3);
 		c->pause_at = now + rnd_in(100, 1000);
 		c->pinging = rnd() % 2;
+		c->think_ms = rnd_in(0, 10);
+		c->small_buffers = rnd() % 2;
 		c->deadline = c->end_ms + 30000;
 		break;
 	case K_CHURN:
@@ -1269,6 +1381,7 @@ static void conn_start(enum kind k)
 					      : 0;
 		c->trigger = rnd_in(100, 5000);
 		if (c->variant == F_SLOW) {
+			c->small_buffers = rnd() % 2;
 			c->pauses_left = (int)rnd_in(1, 2);
 			c->pause_at = now + rnd_in(0, 300);
 		}
@@ -1332,6 +1445,11 @@ static void conn_start(enum kind k)
 		perror("soak: socket");
 		exit(2);
 	}
+	if (c->small_buffers) {
+		int sz = 16384;
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+		setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+	}
 	c->st = ST_CONNECTING;
 	c->events = EPOLLOUT;
 	struct epoll_event e = { .events = c->events, .data.ptr = c };
@@ -1350,16 +1468,39 @@ static void conn_start(enum kind k)
 	}
 }
 
+static unsigned weight[NKINDS];
+
+/* SOAK_KINDS=echo,flood,...: only these kinds in the run (not the
+ * warm-up, the probes or the shutdown clients). */
+static void set_weights(const char *only)
+{
+	for (int k = 0; k < NKINDS; k++) {
+		weight[k] = kind_weight[k];
+		if (only && *only) {
+			const char *p = strstr(only, kind_name[k]);
+			size_t n = strlen(kind_name[k]);
+			bool listed = p && (p == only || p[-1] == ',') &&
+				      (p[n] == ',' || p[n] == '\0');
+			if (!listed)
+				weight[k] = 0;
+		}
+	}
+}
+
 static enum kind pick_kind(void)
 {
 	unsigned total = 0;
 	for (int k = 0; k < NKINDS; k++)
-		total += kind_weight[k];
+		total += weight[k];
+	if (total == 0) {
+		fprintf(stderr, "soak: SOAK_KINDS names no kind of client\n");
+		exit(2);
+	}
 	unsigned r = (unsigned)(rnd() % total);
 	for (int k = 0; k < NKINDS; k++) {
-		if (r < kind_weight[k])
+		if (r < weight[k])
 			return (enum kind)k;
-		r -= kind_weight[k];
+		r -= weight[k];
 	}
 	return K_ECHO;
 }
@@ -1403,6 +1544,7 @@ static void run_events(int timeout)
 	int64_t before = clock_ms();
 	if (now && before - now > loop_lag_max)
 		loop_lag_max = before - now; /* our own work since the last wait */
+	read_budget = 8 << 20; /* bounds how long one iteration checks lines */
 	int n = epoll_wait(epfd, ev, 256, timeout);
 	if (n < 0 && errno != EINTR) {
 		perror("soak: epoll_wait");
@@ -1670,7 +1812,8 @@ static void start_gateway(const char *gw, const char *child, const char *hang,
 
 static unsigned npass, nfailed;
 
-static void verdict(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void verdict(bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void verdict(bool ok, const char *fmt, ...)
 {
 	va_list ap;
@@ -1702,7 +1845,7 @@ static struct access *access_for(long sid)
 
 struct logstats {
 	uint64_t lines, access, access_nochild, http_errors, stderr_lines, errors,
-		sanitizer, utf8_notes;
+		sanitizer;
 	char examples[5][300];
 	int nexamples;
 };
@@ -1775,8 +1918,7 @@ static void read_gw_log(const char *dir, struct logstats *ls)
 			    off > 0) {
 				access_for((long)sid)->errlines++;
 				ls->stderr_lines++;
-			} else if (strstr(rest, "invalid UTF-8"))
-				ls->utf8_notes++;
+			}
 		} else if (strcmp(lvl, "error") == 0 || strcmp(lvl, "fatal") == 0) {
 			ls->errors++;
 			if (ls->nexamples < 5)
@@ -1999,6 +2141,46 @@ static bool deadline_passed(int64_t end, const char *what)
 	return true;
 }
 
+/* What the gateway looked like once every session of a round had ended. */
+struct round {
+	bool drained, settled;
+	int fds, kids, zombies;
+	long rss;
+	int64_t settle_ms;
+	struct kids left;
+};
+
+static void print_failure(unsigned k, unsigned i)
+{
+	uint32_t t = fail_notes[k][i].token;
+	const struct sess *s = &sessions[t];
+	const char *v = s->kind == K_VANISH ? vanish_name[s->variant]
+		      : s->kind == K_FLOOD  ? flood_name[s->variant]
+		      : s->kind == K_HANG   ? hang_name[s->variant]
+					    : end_name[s->endmode];
+	printf("  %s/%s t=%u #%ld: %s\n", kind_name[s->kind], v, t, s->sid,
+	       fail_notes[k][i].what);
+	const struct access *a = s->sid >= 0 && (size_t)s->sid < naccs &&
+					 accs[s->sid].seen
+				 ? &accs[s->sid]
+				 : NULL;
+	if (a) {
+		char how[64];
+		if (a->signal[0])
+			snprintf(how, sizeof how, "killed by %s", a->signal);
+		else
+			snprintf(how, sizeof how, "exit %d", a->exit_code);
+		printf("      gateway: %" PRIu64 " ms, in %" PRIu64 " msgs, out %"
+		       PRIu64 " msgs, Close %u, child %s\n",
+		       a->ms, a->in, a->out, a->close, how);
+	}
+	if (s->c_end)
+		printf("      child: read %" PRIu64 " lines, wrote %" PRIu64
+		       " (+%" PRIu64 " to stderr)%s; client: sent %u, got %u\n",
+		       s->c_rxl, s->c_txl, s->c_errl,
+		       s->c_term ? ", SIGTERM came first" : "", s->sent, s->recv);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
@@ -2008,12 +2190,17 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	unsigned seconds = (unsigned)env_num("SOAK_SECONDS", 180);
 	unsigned clients = (unsigned)env_num("SOAK_CLIENTS", 300);
+	unsigned rounds = (unsigned)env_num("SOAK_ROUNDS", 2);
 	uint64_t seed = env_num("SOAK_SEED", (unsigned long)time(NULL) ^
 					      (unsigned long)getpid());
 	probe_deadline_ms = (uint32_t)env_num("SOAK_PROBE_MS", 2000);
 	unsigned ping_ms = (unsigned)env_num("SOAK_PING_MS", 5000);
-	long rss_slack = (long)env_num("SOAK_RSS_SLACK_KB", 8192);
+	long rss_slack = (long)env_num("SOAK_RSS_SLACK_KB", 16384);
+	long rss_growth = (long)env_num("SOAK_RSS_GROWTH_KB", 2048);
+	if (rounds < 1 || rounds > 10)
+		rounds = rounds < 1 ? 1 : 10;
 	rng = seed;
+	set_weights(getenv("SOAK_KINDS"));
 
 	char gw[PATH_MAX], child[PATH_MAX], hang[PATH_MAX], dir[PATH_MAX];
 	mkdir(argv[4], 0755);
@@ -2047,9 +2234,11 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	printf("soak: %u s, %u concurrent clients, seed %" PRIu64 ", probe "
-	       "deadline %u ms, gateway pings every %u ms, RSS slack %ld KiB\n",
-	       seconds, clients, seed, probe_deadline_ms, ping_ms, rss_slack);
+	printf("soak: %u s in %u round(s), %u concurrent clients, seed %" PRIu64
+	       "; probe deadline %u ms, gateway pings every %u ms, RSS slack %ld "
+	       "KiB (growth between rounds %ld KiB)\n",
+	       seconds, rounds, clients, seed, probe_deadline_ms, ping_ms,
+	       rss_slack, rss_growth);
 	printf("soak: results in %s\n", dir);
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	start_gateway(gw, child, hang, dir, ping_ms);
@@ -2057,8 +2246,9 @@ int main(int argc, char **argv)
 	       (unsigned)ntohs(gw_addr.sin_port));
 
 	now = clock_ms();
-	int64_t hard_end = now + (int64_t)seconds * 1000 + DRAIN_MS + SETTLE_MS +
-			   SHUTDOWN_MS + 60000;
+	int64_t hard_end = now + (int64_t)seconds * 1000 +
+			   (int64_t)rounds * (DRAIN_MS + SETTLE_MS) + SHUTDOWN_MS * 2 +
+			   120000;
 	usleep(200000);
 	int fds_start = proc_fd_count(gw_pid);
 	long rss_start = proc_rss_kb(gw_pid);
@@ -2066,13 +2256,14 @@ int main(int argc, char **argv)
 	enum { PH_WARMUP, PH_WARMUP_WAIT, PH_RUN, PH_DRAIN, PH_SETTLE, PH_SHUTDOWN,
 	       PH_EXIT, PH_DONE } phase = PH_WARMUP;
 	int64_t phase_end = 0, last_tick = 0, last_sample = 0, last_probe = 0,
-		last_status = 0, run_start = 0, run_end = 0, settle_start = 0;
-	long rss_base = 0, rss_end = 0;
-	int fds_end = -1;
-	struct kids kids_end = { 0 };
-	bool drained = false, settled = false, shut_sent = false;
+		last_status = 0, run_start = 0, run_end = 0, run_ms = 0,
+		settle_start = 0;
+	long rss_base = 0;
+	struct round rd[10];
+	unsigned round = 0;
+	memset(rd, 0, sizeof rd);
+	bool shut_sent = false, probing = false;
 	uint64_t sessions_at_run_start = 0;
-	bool probing = false;
 
 	while (phase != PH_DONE) {
 		run_events(TICK_MS);
@@ -2116,14 +2307,14 @@ int main(int argc, char **argv)
 			if (k.total > 0 || proc_fd_count(gw_pid) != fds_start)
 				break;
 			rss_base = proc_rss_kb(gw_pid);
-			phase = PH_RUN;
-			run_start = now;
-			run_end = now + (int64_t)seconds * 1000;
-			sessions_at_run_start = nsessions;
-			probing = true;
 			printf("soak: warm-up done (%u sessions); gateway: %d fds, "
 			       "RSS %ld KiB at start, %ld KiB after warm-up\n",
 			       nsessions, fds_start, rss_start, rss_base);
+			sessions_at_run_start = nsessions;
+			phase = PH_RUN;
+			run_start = now;
+			run_end = now + (int64_t)seconds * 1000 / rounds;
+			probing = true;
 			break;
 		}
 		case PH_RUN: {
@@ -2136,15 +2327,16 @@ int main(int argc, char **argv)
 				last_status = now;
 				printf("soak: %3lld s: %u sessions, %u open; gateway "
 				       "RSS %ld KiB, %d fds\n",
-				       (long long)(now - run_start) / 1000, nsessions,
-				       active_except_probes(), proc_rss_kb(gw_pid),
-				       proc_fd_count(gw_pid));
+				       (long long)(run_ms + now - run_start) / 1000,
+				       nsessions, active_except_probes(),
+				       proc_rss_kb(gw_pid), proc_fd_count(gw_pid));
 			}
 			if (now >= run_end) {
+				run_ms += now - run_start;
 				phase = PH_DRAIN;
 				phase_end = now + DRAIN_MS;
-				printf("soak: run over; draining %u sessions\n",
-				       active_except_probes());
+				printf("soak: round %u over; draining %u sessions\n",
+				       round + 1, active_except_probes());
 			}
 			break;
 		}
@@ -2152,7 +2344,7 @@ int main(int argc, char **argv)
 			if (active_except_probes() == 0) {
 				probing = false;
 				if (nactive[K_PROBE] == 0) {
-					drained = true;
+					rd[round].drained = true;
 					phase = PH_SETTLE;
 					settle_start = now;
 					phase_end = now + SETTLE_MS;
@@ -2167,16 +2359,27 @@ int main(int argc, char **argv)
 			}
 			break;
 		case PH_SETTLE: {
-			proc_children(gw_pid, &kids_end);
-			fds_end = proc_fd_count(gw_pid);
-			if ((kids_end.total == 0 && fds_end == fds_start) ||
+			struct round *r = &rd[round];
+			proc_children(gw_pid, &r->left);
+			r->fds = proc_fd_count(gw_pid);
+			if ((r->left.total == 0 && r->fds == fds_start) ||
 			    deadline_passed(phase_end, "children and descriptors")) {
-				settled = kids_end.total == 0 && fds_end == fds_start;
-				rss_end = proc_rss_kb(gw_pid);
-				printf("soak: gateway settled in %lld ms: %d children, "
-				       "%d fds, RSS %ld KiB\n",
-				       (long long)(now - settle_start), kids_end.total,
-				       fds_end, rss_end);
+				r->settled = r->left.total == 0 && r->fds == fds_start;
+				r->kids = r->left.total;
+				r->zombies = r->left.zombies;
+				r->rss = proc_rss_kb(gw_pid);
+				r->settle_ms = now - settle_start;
+				printf("soak: round %u: gateway settled in %lld ms: %d "
+				       "children, %d fds, RSS %ld KiB\n",
+				       round + 1, (long long)r->settle_ms, r->kids,
+				       r->fds, r->rss);
+				if (++round < rounds) {
+					phase = PH_RUN;
+					run_start = now;
+					run_end = now + (int64_t)seconds * 1000 / rounds;
+					probing = true;
+					break;
+				}
 				for (int i = 0; i < FINAL_CLIENTS; i++)
 					conn_start(K_FINAL);
 				phase = PH_SHUTDOWN;
@@ -2222,7 +2425,6 @@ int main(int argc, char **argv)
 		}
 	}
 	tick(); /* free the last of them */
-	int64_t run_ms = run_end - run_start;
 	struct kids orphans;
 	usleep(100000);
 	proc_children(getpid(), &orphans);
@@ -2233,16 +2435,15 @@ int main(int argc, char **argv)
 	struct childstats cs;
 	read_gw_log(dir, &ls);
 	read_children_log(dir, &cs);
-	uint64_t xfail = 0, with_child = 0;
+	uint64_t with_child = 0;
 	for (uint32_t t = 0; t < nsessions; t++) {
 		char why[400];
 		const char *w = cross_check(t, why, sizeof why);
 		if (sessions[t].c_start)
 			with_child++;
 		if (w) {
-			xfail++;
 			kst[sessions[t].kind].xfailed++;
-			note_failure(t, w);
+			note_failure_cat(t, w, FC_AUDIT);
 		}
 	}
 
@@ -2281,50 +2482,67 @@ int main(int argc, char **argv)
 	uint64_t pmax = nprobe_lat ? probe_lat[nprobe_lat - 1] : 0;
 	uint64_t h50 = nprobe_hs ? probe_hs[nprobe_hs / 2] : 0;
 	uint64_t hmax = nprobe_hs ? probe_hs[nprobe_hs - 1] : 0;
-	printf("\nrun %.1f s, %" PRIu64 " sessions during it (%.1f/s), %u "
+	uint64_t run_sessions = nsessions - sessions_at_run_start;
+	printf("\nrun %.1f s in %u round(s), %" PRIu64 " sessions (%.1f/s), %u "
 	       "concurrent; seed %" PRIu64 "\n",
-	       (double)run_ms / 1000.0, (uint64_t)(nsessions - sessions_at_run_start),
-	       run_ms ? (double)(nsessions - sessions_at_run_start) * 1000.0 /
-				(double)run_ms
-		      : 0.0,
+	       (double)run_ms / 1000.0, rounds, run_sessions,
+	       run_ms ? (double)run_sessions * 1000.0 / (double)run_ms : 0.0,
 	       clients, seed);
-	printf("gateway: RSS %ld KiB at start, %ld after warm-up, peak %ld, %ld "
-	       "at the end; fds %d at start, peak %d, %d at the end; children "
-	       "peak %d\n",
-	       rss_start, rss_base, peak.rss_kb, rss_end, fds_start, peak.fds,
-	       fds_end, peak.kids);
-	printf("probes: %zu echoed; from connect to echo p50 %" PRIu64 " ms, p99 %"
+	printf("gateway RSS: %ld KiB at start, %ld after warm-up (baseline), "
+	       "peak %ld; fds: %d at start, peak %d; children: peak %d\n",
+	       rss_start, rss_base, peak.rss_kb, fds_start, peak.fds, peak.kids);
+	for (unsigned i = 0; i < rounds; i++)
+		printf("after round %u: RSS %ld KiB, %d fds, %d children (%d "
+		       "zombies), settled in %lld ms\n",
+		       i + 1, rd[i].rss, rd[i].fds, rd[i].kids, rd[i].zombies,
+		       (long long)rd[i].settle_ms);
+	printf("probes: %zu echoed; connect to echo p50 %" PRIu64 " ms, p99 %"
 	       PRIu64 " ms, max %" PRIu64 " ms (deadline %u ms); to the 101 p50 %"
 	       PRIu64 " ms, max %" PRIu64 " ms; driver's longest busy stretch %"
 	       PRId64 " ms\n",
 	       nprobe_lat, p50, p99, pmax, probe_deadline_ms, h50, hmax,
 	       loop_lag_max);
 	printf("log: %" PRIu64 " lines, %" PRIu64 " access lines (and %" PRIu64
-	       " for connections without a child), %" PRIu64
-	       " stderr lines, %" PRIu64 " HTTP errors, %" PRIu64 " error lines; "
-	       "children: %" PRIu64 " started, %" PRIu64 " ended, %" PRIu64
-	       " got SIGTERM while still reading\n",
+	       " for connections without a child), %" PRIu64 " stderr lines, %"
+	       PRIu64 " HTTP errors, %" PRIu64 " error lines\n",
 	       ls.lines, ls.access, ls.access_nochild, ls.stderr_lines,
-	       ls.http_errors, ls.errors,
+	       ls.http_errors, ls.errors);
+	printf("children: %" PRIu64 " started, %" PRIu64 " recorded their end, %"
+	       PRIu64 " echo children got SIGTERM while still reading\n",
 	       cs.starts, cs.ends, cs.terms);
 	printf("client side: %" PRIu64 " gateway pings answered, %" PRIu64
-	       " write stalls (backpressure), %" PRIu64 " connect errors\n",
-	       server_pings, write_stalls, connect_errors);
+	       " write stalls (backpressure), %" PRIu64 " connect errors, %"
+	       PRIu64 " closes cut short after a client's own pause\n",
+	       server_pings, write_stalls, connect_errors, late_closes);
 	for (int i = 0; i < ls.nexamples; i++)
 		printf("log: %s", ls.examples[i]);
-	if (nfail_notes) {
-		printf("\nfirst failures (%u in all):\n", nfail_total);
-		for (unsigned i = 0; i < nfail_notes; i++)
-			printf("  %s\n", fail_notes[i]);
+	if (nfail_total) {
+		printf("\nfailures by kind of symptom (%u in all; first example):\n",
+		       nfail_total);
+		for (int i = 0; i < NFCAT; i++)
+			if (fcat_count[i])
+				printf("  %5u  %s (t=%u)\n", fcat_count[i],
+				       fcat_name[i], fcat_example[i]);
+		printf("\nthe first failures of each kind of client:\n");
+		for (unsigned k = 0; k < NKINDS; k++)
+			for (unsigned i = 0; i < nfail_notes[k]; i++)
+				print_failure(k, i);
 	}
 
 	printf("\nchecks:\n");
 	for (int k = 0; k < NKINDS; k++) {
 		const struct kstat *x = &kst[k];
+		if (weight[k] == 0 && k < K_PROBE && x->started == WARMUP_EACH &&
+		    x->failed == 0 && x->xfailed == 0) {
+			printf("  ----  %s: only in the warm-up (SOAK_KINDS)\n",
+			       kind_name[k]);
+			continue;
+		}
 		verdict(x->failed == 0 && x->xfailed == 0 && x->started > 0,
-			"%s: %" PRIu64 " sessions as expected on the wire%s "
-			"(%" PRIu64 " failed, %" PRIu64 " disagree with child/log)",
-			kind_name[k], x->ok,
+			"%s: %" PRIu64 " of %" PRIu64 " sessions as expected%s "
+			"(%" PRIu64 " failed on the wire, %" PRIu64 " disagree "
+			"with child or log)",
+			kind_name[k], x->ok - x->xfailed, x->started,
 			k == K_PROBE || k == K_FINAL || k == K_HANG ? "" :
 			", every line counted at both ends",
 			x->failed, x->xfailed);
@@ -2334,22 +2552,43 @@ int main(int argc, char **argv)
 		"healthy clients served throughout: %zu probes (one a second), "
 		"max echo latency %" PRIu64 " ms <= %u ms",
 		nprobe_lat, pmax, probe_deadline_ms);
-	verdict(drained, "every session ended by the end of the drain");
-	verdict(kids_end.zombies == 0, "no zombie child of the gateway (%d)",
-		kids_end.zombies);
-	verdict(kids_end.total == 0, "no child of the gateway left after the "
-		"sessions ended (%d%s)", kids_end.total,
-		kids_end.total ? ", e.g. pid" : "");
-	for (int i = 0; i < kids_end.nlist; i++)
-		printf("        pid %ld state %c\n", kids_end.list[i],
-		       kids_end.state[i]);
-	verdict(settled && fds_end == fds_start, "gateway descriptors back to "
-		"their start: %d at start, %d at the end (peak %d)", fds_start,
-		fds_end, peak.fds);
+	bool drained = true, settled = true, nozombie = true, fds_ok = true;
+	int kids_left = 0, zombies = 0;
+	for (unsigned i = 0; i < rounds; i++) {
+		drained &= rd[i].drained;
+		settled &= rd[i].settled;
+		fds_ok &= rd[i].fds == fds_start;
+		nozombie &= rd[i].zombies == 0;
+		kids_left += rd[i].kids;
+		zombies += rd[i].zombies;
+	}
+	verdict(drained, "every session ended by the end of each round's drain");
+	verdict(nozombie, "no zombie child of the gateway after any round (%d)",
+		zombies);
+	verdict(kids_left == 0, "no child of the gateway left after any round "
+		"(%d)", kids_left);
+	for (unsigned i = 0; i < rounds; i++)
+		for (int j = 0; j < rd[i].left.nlist; j++)
+			printf("        round %u: pid %ld state %c\n", i + 1,
+			       rd[i].left.list[j], rd[i].left.state[j]);
+	verdict(settled && fds_ok, "gateway descriptors back to their start "
+		"after each round: %d at start, %d at the end (peak %d)",
+		fds_start, rd[rounds - 1].fds, peak.fds);
+	long rss_end = rd[rounds - 1].rss;
 	verdict(rss_end > 0 && rss_end <= rss_base + rss_slack,
 		"gateway RSS back near its baseline: %ld KiB at the end, "
 		"baseline %ld KiB + %ld KiB slack (peak %ld KiB)",
 		rss_end, rss_base, rss_slack, peak.rss_kb);
+	/* The allocator keeps what the busiest moment needed, and a short
+	 * first round may not have reached it: allow half the working set. */
+	long growth_ok = (peak.rss_kb - rss_base) / 2;
+	if (growth_ok < rss_growth)
+		growth_ok = rss_growth;
+	if (rounds > 1)
+		verdict(rss_end <= rd[0].rss + growth_ok,
+			"no growth from round to round (a leak): RSS %ld KiB "
+			"after round 1, %ld KiB after round %u (at most +%ld KiB)",
+			rd[0].rss, rss_end, rounds, growth_ok);
 	verdict(with_child == ls.access, "one access line per child started (%"
 		PRIu64 " lines, %" PRIu64 " children)", ls.access, with_child);
 	verdict(cs.errors == 0, "no child reported an error (%" PRIu64 ")",
