@@ -23,8 +23,8 @@ _Noreturn static inline void fuzz_fail(const char *file, int line,
 	abort();
 }
 
-/* A copy of p[0..n) in a heap block of exactly n bytes, so that AddressSanitizer
- * catches any access past the bytes a function was given. */
+/* A copy of p[0..n) in a heap block of exactly n bytes, so that
+ * AddressSanitizer catches any access past the bytes a function was given. */
 static inline void *fuzz_dup(const void *p, size_t n)
 {
 	void *q = malloc(n ? n : 1);

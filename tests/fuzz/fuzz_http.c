@@ -36,7 +36,8 @@ static bool is_tchar(unsigned char c)
 
 static bool inside(const char *p, size_t n, const char *buf, size_t len)
 {
-	return p != NULL && p >= buf && n <= len && (size_t)(p - buf) <= len - n;
+	return p != NULL && p >= buf && n <= len &&
+	       (size_t)(p - buf) <= len - n;
 }
 
 /* --- the parse --------------------------------------------------------- */
@@ -151,8 +152,8 @@ static void check_find(const struct http_request *req)
 		for (const struct http_header *g = req->headers; g < f; g++)
 			FUZZ_CHECK(!same_nocase(g->name, g->name_len, name,
 						h->name_len));
-		FUZZ_CHECK(same_nocase(f->name, f->name_len, name,
-				       h->name_len));
+		FUZZ_CHECK(
+		    same_nocase(f->name, f->name_len, name, h->name_len));
 		/* Case does not matter. */
 		for (size_t j = 0; j < h->name_len; j++)
 			if ((name[j] >= 'a' && name[j] <= 'z') ||
@@ -197,17 +198,17 @@ static void check_lists(const struct http_request *req)
 	for (size_t i = 0; i < req->num_headers; i++) {
 		const struct http_header *h = &req->headers[i];
 		for (size_t j = 0; j < sizeof tokens / sizeof tokens[0]; j++)
-			FUZZ_CHECK(http_list_has(h->value, h->value_len,
-						 tokens[j]) ==
-				   ref_list_has(h->value, h->value_len,
-						tokens[j]));
+			FUZZ_CHECK(
+			    http_list_has(h->value, h->value_len, tokens[j]) ==
+			    ref_list_has(h->value, h->value_len, tokens[j]));
 		/* A token taken from the input: the first header's name. */
 		size_t n = req->headers[0].name_len;
 		if (n < sizeof name) {
 			memcpy(name, req->headers[0].name, n);
 			name[n] = '\0';
-			FUZZ_CHECK(http_list_has(h->value, h->value_len, name) ==
-				   ref_list_has(h->value, h->value_len, name));
+			FUZZ_CHECK(
+			    http_list_has(h->value, h->value_len, name) ==
+			    ref_list_has(h->value, h->value_len, name));
 		}
 	}
 }
@@ -309,9 +310,11 @@ static void check_info(const struct http_request *req,
 	h = find(req, "Host");
 	FUZZ_CHECK(info->host == h->value && info->host_len == h->value_len);
 	h = find(req, "Origin");
-	FUZZ_CHECK(h ? info->origin == h->value && info->origin_len ==
-							   h->value_len
-		     : info->origin == NULL && info->origin_len == 0);
+	if (h)
+		FUZZ_CHECK(info->origin == h->value &&
+			   info->origin_len == h->value_len);
+	else
+		FUZZ_CHECK(info->origin == NULL && info->origin_len == 0);
 	FUZZ_CHECK(inside(info->key, info->key_len, buf, len));
 	FUZZ_CHECK(inside(info->host, info->host_len, buf, len));
 }
@@ -334,8 +337,8 @@ static size_t find_mem(const char *p, size_t n, const char *s)
 /* Writes into a block of exactly cap bytes; the result is all or nothing,
  * and all whenever the full response fits. */
 static size_t response(bool upgrade, int status, const char *key,
-		       size_t key_len, const char *extra, size_t cap, char *full,
-		       size_t full_cap)
+		       size_t key_len, const char *extra, size_t cap,
+		       char *full, size_t full_cap)
 {
 	size_t n, want;
 	char *out = malloc(cap ? cap : 1);
@@ -362,7 +365,7 @@ static void check_101(const char *key, size_t key_len, const char *extra,
 {
 	char full[1024], accept[HS_ACCEPT_LEN];
 	size_t n =
-		response(true, 101, key, key_len, extra, cap, full, sizeof full);
+	    response(true, 101, key, key_len, extra, cap, full, sizeof full);
 
 	FUZZ_CHECK(starts(full, n, "HTTP/1.1 101 Switching Protocols\r\n"));
 	hs_accept(key, key_len, accept);
@@ -380,7 +383,7 @@ static void check_error(int status, const char *extra, size_t cap)
 {
 	char full[1024];
 	size_t n =
-		response(false, status, NULL, 0, extra, cap, full, sizeof full);
+	    response(false, status, NULL, 0, extra, cap, full, sizeof full);
 	int shown = status < 100 || status > 599 ? 500 : status;
 	char line[32];
 
@@ -406,9 +409,9 @@ static void check_error(int status, const char *extra, size_t cap)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const extras[] = {
-		NULL, "", "X-A: b\r\n",
-		"Sec-WebSocket-Protocol: chat\r\nX-Long: "
-		"0123456789abcdef0123456789abcdef0123456789abcdef\r\n"};
+	    NULL, "", "X-A: b\r\n",
+	    "Sec-WebSocket-Protocol: chat\r\nX-Long: "
+	    "0123456789abcdef0123456789abcdef0123456789abcdef\r\n"};
 	struct http_header headers[MAX_HEADERS];
 	struct http_request req;
 
@@ -431,7 +434,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		 * an error and is left out). */
 		static const int statuses[] = {400, 403, 404, 405, 408,
 					       426, 431, 500, 503};
-		int st = data[0] < 9 ? statuses[data[0]] : data[0] * 4 + data[1];
+		int st =
+		    data[0] < 9 ? statuses[data[0]] : data[0] * 4 + data[1];
 		if (st >= 100 && st < 200)
 			st += 100;
 		check_error(st, extra, cap);

@@ -19,14 +19,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	uint8_t b0 = data[0], b1 = data[1];
 	const uint64_t limits[8] = {
-		0, b1, 125, 126, 65535, 65536, 1 + (uint64_t)b1 * 64, UINT64_MAX,
+	    0, b1, 125, 126, 65535, 65536, 1 + (uint64_t)b1 * 64, UINT64_MAX,
 	};
 	const size_t calls[4] = {0, 1, 2 + b1 % 7u, 16};
 	struct ws_settings s = {
-		.role = b0 & 1 ? WS_CLIENT : WS_SERVER,
-		.text_ok = !(b0 & 2),
-		.binary_ok = !(b0 & 4),
-		.max_message = limits[b0 >> 3 & 7],
+	    .role = b0 & 1 ? WS_CLIENT : WS_SERVER,
+	    .text_ok = !(b0 & 2),
+	    .binary_ok = !(b0 & 4),
+	    .max_message = limits[b0 >> 3 & 7],
 	};
 	const uint8_t *in = data + 4;
 	size_t n = size - 4;

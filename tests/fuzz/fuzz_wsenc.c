@@ -20,7 +20,9 @@
 #include "utf8.h"
 #include "ws_trace.h"
 
-#define MAX_STREAM (256 * 1024)
+/* Generation stops beyond this (one more message may take it to ~100 KiB):
+ * longer streams would only slow the search down. */
+#define MAX_STREAM (32 * 1024)
 
 struct gen {
 	const uint8_t *p;
@@ -29,7 +31,7 @@ struct gen {
 	bool masked;
 	struct fuzz_bytes stream;
 	struct fuzz_bytes want; /* the expected log */
-	size_t longest;         /* the longest message */
+	size_t longest;		/* the longest message */
 };
 
 static uint8_t next(struct gen *g)
@@ -46,7 +48,10 @@ static void frame(struct gen *g, unsigned opcode, bool fin, const uint8_t *p,
 	for (int i = 0; i < 4; i++)
 		key[i] = (uint8_t)fuzz_rand(&g->rng);
 	size_t hl = ws_encode_header(h, opcode, fin, n, g->masked ? key : NULL);
-	size_t want = (n < 126 ? 2u : n <= 0xffff ? 4u : 10u) + (g->masked ? 4u : 0u);
+	size_t want = (n < 126	     ? 2u
+		       : n <= 0xffff ? 4u
+				     : 10u) +
+		      (g->masked ? 4u : 0u);
 	FUZZ_CHECK(hl == want);
 	FUZZ_CHECK(h[0] == ((fin ? 0x80 : 0) | opcode));
 	FUZZ_CHECK(((h[1] & 0x80) != 0) == g->masked);
@@ -77,8 +82,8 @@ static void control(struct gen *g, unsigned opcode, size_t n)
 	for (size_t i = 0; i < n; i++)
 		p[i] = next(g);
 	frame(g, opcode, true, p, n);
-	ws_log_control(&g->want, opcode == WS_PING ? WS_EV_PING : WS_EV_PONG,
-		       0, p, n, g->stream.len);
+	ws_log_control(&g->want, opcode == WS_PING ? WS_EV_PING : WS_EV_PONG, 0,
+		       p, n, g->stream.len);
 }
 
 static size_t length(struct gen *g, uint8_t op)
@@ -95,7 +100,8 @@ static size_t length(struct gen *g, uint8_t op)
 	default:
 		/* Around 64 KiB only now and then: those are slow. */
 		b = next(g);
-		return b >= 0xf0 ? 65500 + (size_t)next(g) : 1000 + (size_t)b * 8;
+		return b >= 0xf0 ? 65500 + (size_t)next(g)
+				 : 1000 + (size_t)b * 8;
 	}
 }
 
@@ -150,9 +156,12 @@ static void close_frame(struct gen *g)
 					 1009, 1010, 1011, 1012, 1013, 1014,
 					 3000, 3999, 4000, 4999};
 	uint8_t c = next(g);
-	unsigned code = c < 16 ? 0
-		      : c < 128 ? codes[c % 16]
-				: 3000 + (unsigned)c * 7;
+	unsigned code = 0; /* no payload at all */
+
+	if (c >= 128)
+		code = 3000 + (unsigned)c * 7; /* 3896..4785 */
+	else if (c >= 16)
+		code = codes[c % 16];
 	uint8_t raw[200], reason[3 * sizeof raw], out[WS_MAX_CONTROL];
 	size_t rn = next(g) % sizeof raw;
 
@@ -185,10 +194,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	const size_t calls[4] = {0, 5, 64, 1000};
 	struct gen g = {
-		.p = data + 4,
-		.n = size - 4,
-		.rng = data[1],
-		.masked = !(data[0] & 1),
+	    .p = data + 4,
+	    .n = size - 4,
+	    .rng = data[1],
+	    .masked = !(data[0] & 1),
 	};
 
 	while (g.i < g.n && g.stream.len < MAX_STREAM) {
@@ -207,9 +216,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	struct ws_settings s = {
-		.role = g.masked ? WS_SERVER : WS_CLIENT,
-		.text_ok = true,
-		.binary_ok = true,
+	    .role = g.masked ? WS_SERVER : WS_CLIENT,
+	    .text_ok = true,
+	    .binary_ok = true,
 	};
 	/* (max_message 0 would mean no limit.) */
 	bool too_big = (data[0] & 4) && g.longest > 1;

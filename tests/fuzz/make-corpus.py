@@ -152,6 +152,9 @@ both("len-16bit-truncated", lambda m: frame(2, b"x" * 40, length=65535, mask=m))
 both("len-64bit-truncated", lambda m: frame(2, b"x" * 40, length=65536, mask=m))
 both("len-not-minimal-16", lambda m: frame(2, b"x" * 125, form=16, mask=m))
 both("len-not-minimal-64", lambda m: frame(2, b"x" * 200, form=64, mask=m))
+both("len-not-minimal-64-65535", lambda m: frame(2, b"x" * 20, length=65535, form=64, mask=m))
+both("len-16bit-126", lambda m: frame(2, b"x" * 20, length=126, form=16, mask=m))
+both("len-64bit-max", lambda m: frame(2, b"x" * 20, length=(1 << 63) - 1, mask=m))
 both("len-top-bit", lambda m: frame(2, b"", length=1 << 63, mask=m))
 both("ping-empty", lambda m: frame(9, mask=m) + frame(10, b"unsolicited", mask=m))
 both("ping-125", lambda m: frame(9, b"p" * 125, mask=m))
@@ -245,6 +248,56 @@ for name, text in samples.items():
     utf8(name, text)
 utf8("pieces-1", samples["mixed"], piece=0)
 utf8("pieces-31", samples["ascii-long"] + samples["mixed"], seed=9, piece=31)
+
+# --- opts: byte 0 max words - 1 (mod 16), then a COMMAND ------------------
+
+commands = {
+    "plain": b"./echo.sh a b c",
+    "blanks": b" \t cat \n  -u\t",
+    "single-quotes": b"sh -c 'echo $HOME; ls *'",
+    "double-quotes": b'printf "%s\\n" "a \\"b\\" \\$c \\`d\\` \\x"',
+    "backslashes": b"a\\ b c\\\\d \\'e",
+    "empty-quotes": b"'' \"\" x''y",
+    "adjacent-quotes": b"a'b'\"c\"d",
+    "unterminated-single": b"echo 'abc",
+    "unterminated-double": b'echo "abc\\"',
+    "trailing-backslash": b"echo abc\\",
+    "empty": b"",
+    "only-blanks": b"   \t\n",
+    "tilde-star": b"~ * ? [a] ; | & > < $(x)",
+}
+for name, cmd in commands.items():
+    put("opts", name, b"\x0f" + cmd)
+put("opts", "max-3-words-3", b"\x02a b c")
+put("opts", "max-3-words-2", b"\x02a b")
+put("opts", "max-1", b"\x00a")
+put("opts", "max-1-empty", b"\x00  ")
+put("opts", "nul-inside", b"\x0fa b\x00c d")
+
+# --- env: byte 0 buffer size, byte 1 slots, then operations (fuzz_env.c) --
+
+def hdr(name, value):
+    return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
+
+
+def var(which, value):
+    return bytes([1 | which << 1, len(value)]) + value
+
+
+BIG, SLOTS = 0x80, 40
+put("env", "headers", bytes([BIG, SLOTS]) + hdr(b"Host", b"example.com") +
+    hdr(b"Upgrade", b"websocket") + hdr(b"Sec-WebSocket-Key", KEY))
+put("env", "repeat-adjacent", bytes([BIG, SLOTS]) + hdr(b"X-A", b"1") + hdr(b"x-a", b"2"))
+put("env", "cr-lf-nul", bytes([BIG, SLOTS]) + hdr(b"X-A", b"a\r\nB: c\x00d"))
+put("env", "bad-names", bytes([BIG, SLOTS]) + hdr(b"X_Y", b"1") + hdr(b"X Y", b"2") +
+    hdr(b"", b"3") + hdr(b"\xc3\xa9", b"4") + hdr(b"9-Z", b"5"))
+put("env", "vars", bytes([BIG, SLOTS]) + var(0, b"127.0.0.1") + var(1, b"/x\ny") +
+    var(2, b"h") + hdr(b"Host", b"h2"))
+put("env", "small-buffer", bytes([4, SLOTS]) + hdr(b"Host", b"example.com") +
+    hdr(b"X-Long", b"v" * 60) + hdr(b"X-B", b"b"))
+put("env", "few-slots", bytes([BIG, 2]) + hdr(b"A", b"1") + hdr(b"B", b"2") + hdr(b"C", b"3"))
+put("env", "join-overflow", bytes([3, SLOTS]) + hdr(b"X-A", b"1" * 20) + hdr(b"X-A", b"2" * 30))
+put("env", "empty-values", bytes([BIG, SLOTS]) + hdr(b"X-A", b"") + hdr(b"X-A", b"") + var(1, b""))
 
 for target in sorted(written):
     print("%s: %d files" % (target, written[target]), file=sys.stderr)

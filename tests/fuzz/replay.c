@@ -108,8 +108,9 @@ int main(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
-		ran = S_ISDIR(st.st_mode) ? run_dir(argv[i])
-					  : run_file(argv[i]) < 0 ? -1 : 1;
+		ran = S_ISDIR(st.st_mode)     ? run_dir(argv[i])
+		      : run_file(argv[i]) < 0 ? -1
+					      : 1;
 		if (ran < 0)
 			rc = 1;
 		else

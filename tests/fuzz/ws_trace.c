@@ -44,13 +44,13 @@ struct run {
 	struct ws_decoder d;
 	struct ws_trace *t;
 	struct utf8 text; /* the open text message so far */
-	bool done;        /* CLOSE or ERROR returned */
+	bool done;	  /* CLOSE or ERROR returned */
 };
 
 /* Checks one call: ws_decode(&r->d, buf, len, ev) returned n, at stream
  * offset base + n. */
-static void check_event(struct run *r, const uint8_t *buf, size_t len,
-			size_t n, const struct ws_event *ev, uint64_t base)
+static void check_event(struct run *r, const uint8_t *buf, size_t len, size_t n,
+			const struct ws_event *ev, uint64_t base)
 {
 	struct ws_trace *t = r->t;
 	const uint8_t *dec = (const uint8_t *)&r->d;
@@ -59,6 +59,9 @@ static void check_event(struct run *r, const uint8_t *buf, size_t len,
 	FUZZ_CHECK(n <= len);
 	if (ev->type == WS_EV_NONE) {
 		FUZZ_CHECK(n == len);
+		/* *ev is zeroed first. */
+		FUZZ_CHECK(ev->data == NULL && ev->len == 0 && ev->code == 0 &&
+			   ev->reason == NULL && !ev->first && !ev->last);
 		return;
 	}
 	/* Events are caused by bytes, and none follow the end. */
@@ -105,8 +108,9 @@ static void check_event(struct run *r, const uint8_t *buf, size_t len,
 			    ev->len <= (size_t)(dec + sizeof r->d - ev->data)));
 		if (ev->type == WS_EV_CLOSE) {
 			FUZZ_CHECK(ev->len <= WS_MAX_CLOSE_REASON);
-			FUZZ_CHECK(ev->code == 0 ? ev->len == 0
-						 : ws_close_code_valid(ev->code));
+			FUZZ_CHECK(ev->code == 0
+				       ? ev->len == 0
+				       : ws_close_code_valid(ev->code));
 			FUZZ_CHECK(valid_text(ev->data, ev->len));
 			FUZZ_CHECK(r->d.state == WS_S_DONE);
 			r->done = true;
@@ -294,13 +298,13 @@ void ws_trace_ref(const struct ws_settings *s, const uint8_t *in, size_t n,
 			}
 			/* 5.5.1, 7.4. */
 			const uint8_t *c = p + pos - have;
-			unsigned code = have >= 2 ? (unsigned)c[0] << 8 | c[1] : 0;
+			unsigned code =
+			    have >= 2 ? (unsigned)c[0] << 8 | c[1] : 0;
 			if (have == 1)
 				set |= WS_SET_1002;
-			if (have >= 2 &&
-			    !((code >= 1000 && code <= 1003) ||
-			      (code >= 1007 && code <= 1014) ||
-			      (code >= 3000 && code <= 4999)))
+			if (have >= 2 && !((code >= 1000 && code <= 1003) ||
+					   (code >= 1007 && code <= 1014) ||
+					   (code >= 3000 && code <= 4999)))
 				set |= WS_SET_1002;
 			if (have > 2 && !valid_text(c + 2, have - 2))
 				set |= WS_SET_1007;
@@ -355,13 +359,15 @@ void ws_trace_ref(const struct ws_settings *s, const uint8_t *in, size_t n,
 
 static bool is_prefix(const struct fuzz_bytes *a, const struct fuzz_bytes *b)
 {
-	return a->len <= b->len && (a->len == 0 || memcmp(a->p, b->p, a->len) == 0);
+	return a->len <= b->len &&
+	       (a->len == 0 || memcmp(a->p, b->p, a->len) == 0);
 }
 
 static void same_log(const struct ws_trace *a, const struct ws_trace *b)
 {
 	FUZZ_CHECK(a->log.len == b->log.len);
-	FUZZ_CHECK(a->log.len == 0 || memcmp(a->log.p, b->log.p, a->log.len) == 0);
+	FUZZ_CHECK(a->log.len == 0 ||
+		   memcmp(a->log.p, b->log.p, a->log.len) == 0);
 }
 
 /* The open message: the same bytes, except that after invalid UTF-8 each
