@@ -85,15 +85,27 @@ void env_add_header(struct env *e, const char *name, size_t name_len,
 	}
 	size_t vlen = name_len + 5;
 
-	/* A repeat of an earlier header: join, if it is the last one packed;
-	 * otherwise the first value stands (rare: headers are seldom
-	 * repeated non-adjacently, and only joining in place is free). */
+	/* A repeat of an earlier header: join, moving the strings packed
+	 * after it along so that the buffer stays one run of strings. */
 	for (size_t i = 0; i < e->n; i++) {
-		if (strncmp(e->vars[i], var, vlen) == 0 && e->vars[i][vlen] == '=') {
-			if (i == e->n - 1 && !append_last(e, ", ", value, value_len))
-				e->overflow = true;
+		if (strncmp(e->vars[i], var, vlen) != 0 || e->vars[i][vlen] != '=')
+			continue;
+		size_t need = 2 + value_len;
+		if (e->cap - e->used < need) {
+			e->overflow = true;
 			return;
 		}
+		char *nul = e->vars[i] + strlen(e->vars[i]);
+		size_t pos = (size_t)(nul - e->buf);
+		memmove(nul + need, nul, e->used - pos);
+		for (size_t j = i + 1; j < e->n; j++)
+			e->vars[j] += need;
+		nul[0] = ',';
+		nul[1] = ' ';
+		for (size_t k = 0; k < value_len; k++)
+			nul[2 + k] = clean(value[k]);
+		e->used += need;
+		return;
 	}
 	if (!start_var(e, var, vlen))
 		return;

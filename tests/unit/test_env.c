@@ -39,6 +39,17 @@ int main(void)
 	CHECK(find(v, "HTTP_X_SMUGGLED") == NULL);
 	CHECK_INT(e.n, 4);
 
+	/* A repeat that is not adjacent is joined too. */
+	env_init(&e, buf, sizeof buf, vars, 16);
+	env_add_header(&e, "Accept", 6, "a", 1);
+	env_add_header(&e, "Host", 4, "h", 1);
+	env_add_header(&e, "accept", 6, "b", 1);
+	v = env_finish(&e);
+	CHECK(!e.overflow);
+	CHECK_INT(e.n, 2);
+	CHECK(strcmp(find(v, "HTTP_ACCEPT"), "a, b") == 0);
+	CHECK(strcmp(find(v, "HTTP_HOST"), "h") == 0);
+
 	/* Too small: what does not fit is left out whole, and said. */
 	char tiny[24];
 	env_init(&e, tiny, sizeof tiny, vars, 16);
