@@ -2,7 +2,8 @@
 #
 #   make            build build/portal-gw (O=DIR to build elsewhere)
 #   make run        build, then serve the examples on port 4433 (PORT=...)
-#   make test       build, then run the unit tests and the bats suite
+#   make test       build, then run the unit tests, the fuzz corpora and
+#                   the bats suite
 #   make install    install binary and man page under $(DESTDIR)$(PREFIX)
 #   make clean
 #
@@ -54,7 +55,8 @@ e2e: $(O)/portal-gw $(TOOLS)
 	PORTAL_GW=$(abspath $(O)/portal-gw) WSCLIENT=$(abspath $(O)/wsclient) \
 	  $(BATS) $(BATS_FLAGS) tests/
 
-test: unit e2e
+# fuzz-replay (mk/fuzz.mk): the fuzz corpora and kept crashers, without libFuzzer.
+test: unit fuzz-replay e2e
 
 run: $(O)/portal-gw
 	@echo "portal-gw: connect to ws://localhost:$(PORT)/echo, /count or /err"
