@@ -89,7 +89,7 @@ wait_log() {
 # start_gw ARGS...: starts the gateway on a free port; sets PORT and GW_PID.
 # The gateway gets only 0, 1 and 2, as from a service manager, not the
 # descriptors bats keeps open (bats also waits for fd 3 to close); those
-# listed in GW_KEEP_FDS are left open for it.
+# listed in GW_KEEP_FDS are left open for it; GW_ULIMIT_N sets its ulimit -n.
 start_gw() {
 	local log="$BATS_TEST_TMPDIR/gw.log" line end
 	: >"$log"
@@ -100,6 +100,7 @@ start_gw() {
 			case " ${GW_KEEP_FDS:-} " in *" $f "*) continue ;; esac
 			eval "exec $f>&-"
 		done
+		[ -z "${GW_ULIMIT_N:-}" ] || ulimit -n "$GW_ULIMIT_N"
 		exec "$PORTAL_GW" --address 127.0.0.1 --port 0 "$@" \
 			>"$BATS_TEST_TMPDIR/gw.out" 2>"$log"
 	) &
