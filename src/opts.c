@@ -73,6 +73,8 @@ int opts_split(const char *s, char *out, char **argv, size_t max)
 	size_t n = 0;
 	const char *p = s;
 	char *o = out;
+	if (max == 0)
+		return -2; /* no room even for the terminating NULL */
 	for (;;) {
 		while (*p == ' ' || *p == '\t' || *p == '\n')
 			p++;

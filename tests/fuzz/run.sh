@@ -21,6 +21,10 @@ inputs() { # the committed inputs of target $1
 	if [ -d "$here/regress/$1" ]; then echo "$here/regress/$1"; fi
 }
 
+count() { # files in directory $1
+	find "$1" -type f | wc -l | tr -d ' '
+}
+
 stat() { # the value of libFuzzer's final stat $1 in log $2
 	sed -n "s/^stat::$1: *//p" "$2" | tail -n 1
 }
@@ -37,7 +41,7 @@ fuzz)
 		for d in $(inputs "$t"); do
 			find "$d" -type f ! -name '.*' -exec cp {} "$corpus/" \;
 		done
-		seeds=$(ls "$corpus" | wc -l)
+		seeds=$(count "$corpus")
 		echo "fuzz: $t for ${secs}s (log: $log)"
 		# -timeout: a hang is a finding too; ASan finds leaks.
 		# -use_value_profile: comparisons guide the search (lengths,
@@ -62,7 +66,7 @@ fuzz)
 		rate=$(stat average_exec_per_sec "$log")
 		line=$(printf '%-6s %-6s %12s executions (%s/s), corpus %s -> %s' \
 			"$t" "$result" "${execs:-?}" "${rate:-?}" "$seeds" \
-			"$(ls "$corpus" | wc -l)")
+			"$(count "$corpus")")
 		summary="$summary$line
 "
 	done
