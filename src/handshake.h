@@ -28,8 +28,9 @@ struct hs_info {
  * to answer:
  *   405 method is not GET;
  *   400 request-target is not an absolute path ("/..."), version is not
- *       HTTP/1.1 or a later HTTP/1.x (HTTP/2 has no Upgrade), Host is missing or repeated, Upgrade does not
- *       list "websocket", Connection does not list "upgrade", or
+ *       HTTP/1.1 or a later HTTP/1.x (HTTP/2 has no Upgrade), Host is
+ *       missing or repeated, Upgrade does not list "websocket",
+ *       Connection does not list "upgrade", or
  *       Sec-WebSocket-Key is missing, repeated or not the base64 of 16 bytes;
  *   426 Sec-WebSocket-Version is missing or not 13 (answer with
  *       "Sec-WebSocket-Version: 13"). */
