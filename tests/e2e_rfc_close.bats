@@ -10,28 +10,6 @@ setup() {
 	start_gw "/echo=tee -a $BATS_TEST_TMPDIR/child.in"
 }
 
-FAILED=()
-
-# expect_case NAME LINE...: like expect_lines (and status 0), but a failure
-# is noted under NAME and the loop goes on; all_cases_passed ends the test.
-expect_case() {
-	local name=$1
-	shift
-	if [ "$status" -ne 0 ] || ! expect_lines "$@" 2>"$BATS_TEST_TMPDIR/case.err"; then
-		echo "--- case $name (status $status)" >&2
-		cat "$BATS_TEST_TMPDIR/case.err" >&2
-		[ -s "$BATS_TEST_TMPDIR/case.err" ] || printf '  |%s\n' "${lines[@]}" >&2
-		FAILED+=("$name")
-	fi
-}
-
-all_cases_passed() {
-	[ "${#FAILED[@]}" -eq 0 ] || {
-		echo "failed cases: ${FAILED[*]}" >&2
-		return 1
-	}
-}
-
 # child_got TEXT: once the gateway has stopped (and so its children), the
 # child's stdin was exactly TEXT.
 child_got() {

@@ -10,28 +10,6 @@ setup() {
 	start_gw /echo=cat
 }
 
-FAILED=()
-
-# expect_case NAME LINE...: like expect_lines (and status 0), but a failure
-# is noted under NAME and the loop goes on; all_cases_passed ends the test.
-expect_case() {
-	local name=$1
-	shift
-	if [ "$status" -ne 0 ] || ! expect_lines "$@" 2>"$BATS_TEST_TMPDIR/case.err"; then
-		echo "--- case $name (status $status)" >&2
-		cat "$BATS_TEST_TMPDIR/case.err" >&2
-		[ -s "$BATS_TEST_TMPDIR/case.err" ] || printf '  |%s\n' "${lines[@]}" >&2
-		FAILED+=("$name")
-	fi
-}
-
-all_cases_passed() {
-	[ "${#FAILED[@]}" -eq 0 ] || {
-		echo "failed cases: ${FAILED[*]}" >&2
-		return 1
-	}
-}
-
 # fragments N TEXT: the frame: steps that send TEXT as a text message in N
 # fragments, one a line (the last ones are empty when N exceeds its
 # length). awk, because bash loops are slow under bats.

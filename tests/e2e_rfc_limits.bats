@@ -6,28 +6,6 @@
 
 load helpers
 
-FAILED=()
-
-# expect_case NAME LINE...: like expect_lines (and status 0), but a failure
-# is noted under NAME and the loop goes on; all_cases_passed ends the test.
-expect_case() {
-	local name=$1
-	shift
-	if [ "$status" -ne 0 ] || ! expect_lines "$@" 2>"$BATS_TEST_TMPDIR/case.err"; then
-		echo "--- case $name (status $status)" >&2
-		cat "$BATS_TEST_TMPDIR/case.err" >&2
-		[ -s "$BATS_TEST_TMPDIR/case.err" ] || printf '  |%s\n' "${lines[@]}" >&2
-		FAILED+=("$name")
-	fi
-}
-
-all_cases_passed() {
-	[ "${#FAILED[@]}" -eq 0 ] || {
-		echo "failed cases: ${FAILED[*]}" >&2
-		return 1
-	}
-}
-
 # pattern N: the N bytes wsclient's echo:N and textn:N send.
 pattern() {
 	yes 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ |

@@ -11,28 +11,6 @@ setup() {
 	start_gw /echo=cat
 }
 
-FAILED=()
-
-# expect_case NAME LINE...: like expect_lines (and status 0), but a failure
-# is noted under NAME and the loop goes on; all_cases_passed ends the test.
-expect_case() {
-	local name=$1
-	shift
-	if [ "$status" -ne 0 ] || ! expect_lines "$@" 2>"$BATS_TEST_TMPDIR/case.err"; then
-		echo "--- case $name (status $status)" >&2
-		cat "$BATS_TEST_TMPDIR/case.err" >&2
-		[ -s "$BATS_TEST_TMPDIR/case.err" ] || printf '  |%s\n' "${lines[@]}" >&2
-		FAILED+=("$name")
-	fi
-}
-
-all_cases_passed() {
-	[ "${#FAILED[@]}" -eq 0 ] || {
-		echo "failed cases: ${FAILED[*]}" >&2
-		return 1
-	}
-}
-
 # Valid UTF-8 (no 0a or 0d: a line echo would split or trim there).
 VALID='
 48656c6c6f2dc2b540c39fc3b6c3a4c3bcc3a0c3a12d5554462d382121	6.2 Hello-µ@ßöäüàá-UTF-8!!
