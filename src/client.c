@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#ifdef __linux__
+#include <linux/sockios.h> /* SIOCOUTQ */
+#endif
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1025,17 +1028,32 @@ static void on_sock_timer(struct loop *l, struct loop_timer *t)
 		send_close(c, c->end_code, c->end_reason, SS_CLOSING);
 		return;
 	}
-	if ((c->ss == SS_CLOSE_SENT || c->ss == SS_CLOSING) && c->out.len > 0 &&
-	    c->written != c->written_mark) {
-		/* Still taking our last frames, only slowly: wait on. */
-		c->written_mark = c->written;
+	/* Progress is what we wrote plus what the kernel has since sent of
+	 * it: a slow client still taking our last frames is waited for. */
+	int unsent = 0;
+#ifdef SIOCOUTQ
+	if (ioctl(c->fd, SIOCOUTQ, &unsent) < 0)
+		unsent = 0;
+#endif
+	uint64_t taken = c->written - (uint64_t)unsent;
+	if ((c->ss == SS_CLOSE_SENT || c->ss == SS_CLOSING) &&
+	    (c->out.len > 0 || unsent > 0) && taken != c->written_mark) {
+		c->written_mark = taken;
 		loop_timer_start(l, t, CLOSE_WAIT_MS, on_sock_timer);
 		return;
 	}
-	if (c->ss == SS_CLOSE_SENT) {
+	if (c->ss == SS_CLOSE_SENT && c->out.len == 0) {
+		/* No Close from the client in time: half-close, and close
+		 * only after its FIN (or another wait), reading what it
+		 * sends meanwhile, so that no unread byte turns our close
+		 * into a reset that destroys what it has not read yet. */
 		log_msg(LV_DEBUG, "#%llu no Close from the client in time",
 			(unsigned long long)c->id);
 		c->ss = SS_CLOSING;
+		shutdown(c->fd, SHUT_WR);
+		loop_timer_start(l, t, CLOSE_WAIT_MS, on_sock_timer);
+		update_interest(c);
+		return;
 	}
 	sock_close(c);
 }
