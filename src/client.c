@@ -425,6 +425,15 @@ static void log_err_lines(struct client *c, bool eof)
 
 /* Reads what the dead child left in its stderr pipe (at most a pipe's
  * worth, unless something it started still writes there) and closes it. */
+static void close_child_err(struct client *c)
+{
+	log_err_lines(c, true);
+	buf_free(&c->errline);
+	loop_del(c->srv->loop, c->cerr);
+	close(c->cerr);
+	c->cerr = -1;
+}
+
 static void drain_stderr(struct client *c)
 {
 	for (int i = 0; i < 64 && c->cerr >= 0; i++) {
@@ -435,17 +444,13 @@ static void drain_stderr(struct client *c)
 		buf_commit(&c->errline, (size_t)n);
 		log_err_lines(c, false);
 	}
-	if (c->cerr >= 0) {
-		log_err_lines(c, true);
-		buf_free(&c->errline);
-		loop_del(c->srv->loop, c->cerr);
-		close(c->cerr);
-		c->cerr = -1;
-	}
+	if (c->cerr >= 0)
+		close_child_err(c);
 }
 
 static void on_child_err(struct loop *l, int fd, unsigned ev, void *arg)
 {
+	(void)l;
 	(void)fd;
 	(void)ev;
 	struct client *c = arg;
@@ -456,11 +461,7 @@ static void on_child_err(struct loop *l, int fd, unsigned ev, void *arg)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		log_err_lines(c, true);
-		buf_free(&c->errline);
-		loop_del(l, c->cerr);
-		close(c->cerr);
-		c->cerr = -1;
+		close_child_err(c);
 		return;
 	}
 	buf_commit(&c->errline, (size_t)n);

@@ -18,21 +18,16 @@ static char clean(char c)
 	return c == '\r' || c == '\n' || c == '\0' ? ' ' : c;
 }
 
-/* Appends value to the string that starts at var and ends at e->used - 1
- * (its NUL), which must be the last one packed. */
-static bool append_last(struct env *e, const char *sep, const char *value,
-			size_t len)
+/* Appends value to the last string packed, whose NUL is at e->used - 1. */
+static bool append_last(struct env *e, const char *value, size_t len)
 {
-	size_t seplen = strlen(sep);
-	if (e->cap - e->used < seplen + len)
+	if (e->cap - e->used < len)
 		return false;
 	char *p = e->buf + e->used - 1;
-	memcpy(p, sep, seplen);
-	p += seplen;
 	for (size_t i = 0; i < len; i++)
 		*p++ = clean(value[i]);
 	*p = '\0';
-	e->used += seplen + len;
+	e->used += len;
 	return true;
 }
 
@@ -62,7 +57,7 @@ void env_add(struct env *e, const char *name, const char *value, size_t len)
 {
 	if (!start_var(e, name, strlen(name)))
 		return;
-	if (!append_last(e, "", value, len))
+	if (!append_last(e, value, len))
 		drop_last(e);
 }
 
@@ -109,7 +104,7 @@ void env_add_header(struct env *e, const char *name, size_t name_len,
 	}
 	if (!start_var(e, var, vlen))
 		return;
-	if (!append_last(e, "", value, value_len))
+	if (!append_last(e, value, value_len))
 		drop_last(e);
 }
 
