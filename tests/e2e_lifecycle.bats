@@ -4,20 +4,6 @@
 
 load helpers
 
-# A child that echoes, notes its pid, and writes a marker when its stdin
-# ends; the paths are written in, as the child gets no test environment.
-echo_marker_script() {
-	local T=$BATS_TEST_TMPDIR
-	mkscript echo-marker.sh <<EOF_
-#!/bin/sh
-echo \$\$ >"$T/child.pid"
-while IFS= read -r line; do
-	printf '%s\n' "\$line"
-done
-echo eof >"$T/eof.marker"
-EOF_
-}
-
 @test "a client Close is echoed with its code, and the child sees EOF and is gone" {
 	local s
 	s=$(echo_marker_script)

@@ -5,17 +5,6 @@
 
 load helpers
 
-# upgrade PATH [HEADER...]: a valid upgrade request in wsclient's escapes.
-upgrade() {
-	local r="GET $1 HTTP/1.1\\r\\nHost: 127.0.0.1:$PORT\\r\\nUpgrade: websocket\\r\\n"
-	r+="Connection: Upgrade\\r\\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\n"
-	r+="Sec-WebSocket-Version: 13\\r\\n"
-	shift
-	local h
-	for h in "$@"; do r+="$h\\r\\n"; done
-	printf '%s\\r\\n' "$r"
-}
-
 # no_header NAME: the response head in $output has no header NAME.
 no_header() {
 	local l

@@ -6,17 +6,6 @@
 
 load helpers
 
-# upgrade PATH [HEADER...]: a valid upgrade request in wsclient's escapes.
-upgrade() {
-	local r="GET $1 HTTP/1.1\\r\\nHost: 127.0.0.1:$PORT\\r\\nUpgrade: websocket\\r\\n"
-	r+="Connection: Upgrade\\r\\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\n"
-	r+="Sec-WebSocket-Version: 13\\r\\n"
-	shift
-	local h
-	for h in "$@"; do r+="$h\\r\\n"; done
-	printf '%s\\r\\n' "$r"
-}
-
 # padded_upgrade PATH N: an upgrade request of exactly N bytes on the wire,
 # padded with an X-Pad header.
 padded_upgrade() {
@@ -25,19 +14,6 @@ padded_upgrade() {
 	len=$(printf '%b' "$base" | wc -c)
 	pad=$(head -c $(($2 - len)) /dev/zero | tr '\0' p)
 	upgrade "$1" "X-Pad: $pad"
-}
-
-# A child that echoes lines and writes a marker when its stdin ends.
-marker_script() {
-	local T=$BATS_TEST_TMPDIR
-	mkscript marker.sh <<EOF_
-#!/bin/sh
-echo \$\$ >"$T/child.pid"
-while IFS= read -r line; do
-	printf '%s\n' "\$line"
-done
-echo eof >"$T/eof.marker"
-EOF_
 }
 
 @test "a request head of exactly --max-head bytes is accepted, one byte more gets 431" {
@@ -175,7 +151,7 @@ EOF_
 
 @test "a message over --max-message closes with 1009 and the child sees EOF" {
 	local s
-	s=$(marker_script)
+	s=$(echo_marker_script)
 	start_gw --max-message 1000 "/s=$s"
 	run ws /s text:ok recv textn:1001 wait
 	expect_status 0
@@ -202,7 +178,7 @@ EOF_
 
 @test "a client that never answers pings is dropped after interval + timeout and its child ended" {
 	local s
-	s=$(marker_script)
+	s=$(echo_marker_script)
 	start_gw --ping-interval 200 --ping-timeout 200 "/s=$s"
 	local t0 elapsed
 	t0=$(now_ms)

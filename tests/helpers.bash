@@ -287,3 +287,28 @@ all_cases_passed() {
 		return 1
 	}
 }
+
+# upgrade PATH [HEADER...]: a valid upgrade request in wsclient's escapes.
+upgrade() {
+	local r="GET $1 HTTP/1.1\\r\\nHost: 127.0.0.1:$PORT\\r\\nUpgrade: websocket\\r\\n"
+	r+="Connection: Upgrade\\r\\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\n"
+	r+="Sec-WebSocket-Version: 13\\r\\n"
+	shift
+	local h
+	for h in "$@"; do r+="$h\\r\\n"; done
+	printf '%s\\r\\n' "$r"
+}
+
+# A child that echoes, notes its pid, and writes a marker when its stdin
+# ends; the paths are written in, as the child gets no test environment.
+echo_marker_script() {
+	local T=$BATS_TEST_TMPDIR
+	mkscript echo-marker.sh <<EOF_
+#!/bin/sh
+echo \$\$ >"$T/child.pid"
+while IFS= read -r line; do
+	printf '%s\n' "\$line"
+done
+echo eof >"$T/eof.marker"
+EOF_
+}
