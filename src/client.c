@@ -25,119 +25,26 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "buf.h"
 #include "child.h"
-#include "env.h"
 #include "framed.h"
 #include "base64.h"
-#include "handshake.h"
-#include "http.h"
 #include "log.h"
 #include "net.h"
-#include "route.h"
 #include "server.h"
+#include "session.h"
 #include "utf8.h"
-#include "ws.h"
 
-#ifndef PORTAL_VERSION
-#define PORTAL_VERSION "dev"
-#endif
-
-#define MAX_HEADERS 64
-#define READ_CHUNK 16384     /* one read from the socket or a pipe */
-#define OUT_HIGH 65536       /* socket queue high-water mark */
-#define TOCHILD_HIGH 65536   /* stdin queue high-water mark */
-#define LINE_CHUNK 16384     /* a longer partial line goes out as a fragment */
-#define ERR_LINE_MAX 4096    /* stderr lines are logged in pieces this long */
-#define CLOSE_WAIT_MS 2000   /* for the peer's Close, then for its FIN */
-#define TERM_GRACE_MS 100    /* after stdin EOF, before SIGTERM (+closems) */
-#define KILL_GRACE_MS 500    /* after SIGTERM, before SIGKILL (+closems) */
-#define END_WAIT_MS 1500     /* for the child's last output (+3 closems) */
-
-enum sock_state {
-	SS_HANDSHAKE, /* reading the request head */
-	SS_OPEN,      /* frames both ways */
-	SS_ENDING,    /* the client sent Close or broke the protocol: no more
-			 reading; the child is ended and its last output sent
-			 before our Close */
-	SS_CLOSE_SENT, /* our Close is queued; waiting for the peer's */
-	SS_CLOSING,   /* last bytes queued: flush, shut down, wait for FIN */
-	SS_GONE,      /* socket closed */
-};
-
-enum child_state {
-	CS_NONE,     /* not started */
-	CS_RUNNING,
-	CS_EOF_SENT, /* stdin closed (or closing); SIGTERM when the timer fires */
-	CS_TERM_SENT, /* SIGKILL when the timer fires */
-	CS_KILL_SENT,
-	CS_REAPED,
-};
-
-struct client {
-	struct server *srv;
-	struct client *prev, *next;
-	uint64_t id;
-	uint64_t started;
-
-	int fd;
-	enum sock_state ss;
-	struct sockaddr_storage peer;
-	int local_port;
-	char path[256]; /* request path, for the log */
-	struct buf in, out;
-	struct ws_decoder dec;
-	struct loop_timer sock_timer;
-	struct loop_timer ping_timer;
-	bool ping_outstanding;
-	uint64_t last_read;   /* when bytes last came from the client */
-	uint64_t written;     /* bytes written to the socket so far */
-	uint64_t written_mark; /* ... when sock_timer was last armed */
-	bool close_flushed;   /* our Close has left the queue */
-	bool upgraded;        /* a 101 was sent: a session to log */
-	bool done; /* on the server's graveyard */
-
-	enum child_state cs;
-	pid_t pid;
-	int cin, cout, cerr;
-	uint64_t out_read;  /* when stdout last gave bytes */
-	struct buf tochild, line, errline;
-	size_t partial;     /* bytes at the end of tochild of a message that
-			       has not fully arrived: held back, never written */
-	bool frag_open;     /* a stdout line is going out in fragments */
-	unsigned frag_type; /* --framed: WS_TEXT or WS_BINARY of that line */
-	bool warned_frame;
-	uint8_t b64_carry[3]; /* --framed: bytes of a binary message to the */
-	size_t b64_n;         /* child that await a group of three */
-	bool warned_utf8;
-	int status;
-	struct loop_timer child_timer;
-
-	unsigned close_code; /* what we sent, for the log */
-	unsigned end_code;   /* SS_ENDING: the Close to send, 0 for none */
-	const char *end_reason;
-	uint64_t msgs_in, msgs_out, bytes_in, bytes_out;
-};
 
 static void on_socket(struct loop *l, int fd, unsigned ev, void *arg);
-static void on_child_in(struct loop *l, int fd, unsigned ev, void *arg);
-static void on_child_out(struct loop *l, int fd, unsigned ev, void *arg);
-static void on_child_err(struct loop *l, int fd, unsigned ev, void *arg);
-static void on_sock_timer(struct loop *l, struct loop_timer *t);
 static void on_child_timer(struct loop *l, struct loop_timer *t);
-static void on_ping_timer(struct loop *l, struct loop_timer *t);
 static void sock_close(struct client *c);
 static void child_stop(struct client *c);
 static void maybe_done(struct client *c);
-static void process_input(struct client *c);
 static void update_interest(struct client *c);
-
-#define CLIENT_OF(t, field) \
-	((struct client *)(void *)((char *)(t) - offsetof(struct client, field)))
 
 /* --- socket output --------------------------------------------------- */
 
-static void flush_out(struct client *c)
+void flush_out(struct client *c)
 {
 	while (c->out.len > 0) {
 		ssize_t n = write(c->fd, buf_data(&c->out), c->out.len);
@@ -344,7 +251,7 @@ static void close_child_out(struct client *c)
 	finish_output(c);
 }
 
-static void on_child_out(struct loop *l, int fd, unsigned ev, void *arg)
+void on_child_out(struct loop *l, int fd, unsigned ev, void *arg)
 {
 	(void)l;
 	(void)fd;
@@ -448,7 +355,7 @@ static void drain_stderr(struct client *c)
 		close_child_err(c);
 }
 
-static void on_child_err(struct loop *l, int fd, unsigned ev, void *arg)
+void on_child_err(struct loop *l, int fd, unsigned ev, void *arg)
 {
 	(void)l;
 	(void)fd;
@@ -472,7 +379,7 @@ static void on_child_err(struct loop *l, int fd, unsigned ev, void *arg)
 
 /* --- client messages -> child stdin ----------------------------------- */
 
-static void close_child_in(struct client *c)
+void close_child_in(struct client *c)
 {
 	if (c->cin < 0)
 		return;
@@ -504,7 +411,7 @@ static void flush_child(struct client *c)
 		close_child_in(c);
 }
 
-static void on_child_in(struct loop *l, int fd, unsigned ev, void *arg)
+void on_child_in(struct loop *l, int fd, unsigned ev, void *arg)
 {
 	(void)l;
 	(void)fd;
@@ -594,7 +501,7 @@ static void end_session(struct client *c, unsigned code, const char *reason)
 }
 
 /* Decodes queued socket bytes while the child's queue has room. */
-static void process_input(struct client *c)
+void process_input(struct client *c)
 {
 	while (c->in.len > 0 && c->fd >= 0) {
 		if (c->ss != SS_OPEN && c->ss != SS_CLOSE_SENT) {
@@ -679,229 +586,6 @@ static void process_input(struct client *c)
 	flush_child(c);
 }
 
-/* --- handshake -------------------------------------------------------- */
-
-static void http_error_extra(struct client *c, int status, const char *why,
-			     const char *more)
-{
-	char extra[2048], resp[4096];
-	const char *h = c->srv->extra_http ? c->srv->extra_http : "";
-	int k = snprintf(extra, sizeof extra, "%s%s", more ? more : "", h);
-	size_t n = hs_response_error(resp, sizeof resp, status,
-				     k > 0 && (size_t)k < sizeof extra ? extra : NULL);
-	log_msg(LV_ACCESS, "#%llu %s %d %s", (unsigned long long)c->id,
-		c->path[0] ? c->path : "-", status, why);
-	buf_free(&c->in);
-	buf_append(&c->out, resp, n);
-	c->ss = SS_CLOSING;
-	loop_timer_start(c->srv->loop, &c->sock_timer, CLOSE_WAIT_MS,
-			 on_sock_timer);
-	flush_out(c);
-}
-
-static void http_error(struct client *c, int status, const char *why)
-{
-	http_error_extra(c, status, why, NULL);
-}
-
-/* SERVER_NAME: the Host value without its port. */
-static size_t host_name_len(const char *host, size_t len)
-{
-	if (len && host[0] == '[') {
-		const char *end = memchr(host, ']', len);
-		return end ? (size_t)(end - host) + 1 : len;
-	}
-	const char *colon = memchr(host, ':', len);
-	return colon ? (size_t)(colon - host) : len;
-}
-
-static void build_env(struct client *c, const struct http_request *req,
-		      const struct hs_info *hs, const struct route *r,
-		      struct env *e)
-{
-	const struct options *o = c->srv->opts;
-	char text[NET_ADDR_TEXT], num[48];
-
-	const char *path = getenv("PATH");
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	env_add(e, "PATH", path, strlen(path));
-	env_add(e, "GATEWAY_INTERFACE", "CGI/1.1", 7);
-	env_add(e, "SERVER_SOFTWARE", "portal-gw/" PORTAL_VERSION,
-		strlen("portal-gw/" PORTAL_VERSION));
-	env_add(e, "SERVER_PROTOCOL", "HTTP/1.1", 8);
-	env_add(e, "REQUEST_METHOD", "GET", 3);
-	env_add(e, "SERVER_NAME", hs->host, host_name_len(hs->host, hs->host_len));
-	int k = snprintf(num, sizeof num, "%d", c->local_port);
-	env_add(e, "SERVER_PORT", num, (size_t)k);
-	env_add(e, "REQUEST_URI", req->target, req->target_len);
-	env_add(e, "SCRIPT_NAME", r->script, r->script_len);
-	env_add(e, "PATH_INFO", r->path_info, r->path_info_len);
-	env_add(e, "QUERY_STRING", hs->query ? hs->query : "", hs->query_len);
-	net_addr_host(&c->peer, text, sizeof text);
-	env_add(e, "REMOTE_ADDR", text, strlen(text));
-	env_add(e, "REMOTE_HOST", text, strlen(text));
-	k = snprintf(num, sizeof num, "%d", net_addr_port(&c->peer));
-	env_add(e, "REMOTE_PORT", num, (size_t)k);
-	k = snprintf(num, sizeof num, "%llx-%ld-%llu",
-		     (unsigned long long)c->srv->started_s, (long)getpid(),
-		     (unsigned long long)c->id);
-	env_add(e, "UNIQUE_ID", num, (size_t)k);
-
-	/* HTTP_* for each header name once, repeats joined in order. */
-	for (size_t i = 0; i < req->num_headers; i++) {
-		const struct http_header *h = &req->headers[i];
-		bool seen = false;
-		for (size_t j = 0; j < i && !seen; j++) {
-			seen = req->headers[j].name_len == h->name_len &&
-			       strncasecmp(req->headers[j].name, h->name,
-					   h->name_len) == 0;
-		}
-		/* "Proxy" would become HTTP_PROXY, which many programs take
-		 * as their proxy setting (httpoxy, CVE-2016-5385). */
-		if (seen || (h->name_len == 5 &&
-			     strncasecmp(h->name, "proxy", 5) == 0))
-			continue;
-		for (size_t j = i; j < req->num_headers; j++) {
-			const struct http_header *g = &req->headers[j];
-			if (g->name_len == h->name_len &&
-			    strncasecmp(g->name, h->name, h->name_len) == 0)
-				env_add_header(e, g->name, g->name_len, g->value,
-					       g->value_len);
-		}
-	}
-
-	/* Last, so that no passed variable can replace or shadow one that
-	 * describes the request. */
-	for (size_t i = 0; i < o->passenv.n; i++) {
-		const char *v = getenv(o->passenv.item[i]);
-		if (v && !env_has(e, o->passenv.item[i]))
-			env_add(e, o->passenv.item[i], v, strlen(v));
-	}
-}
-
-static int start_child(struct client *c, const struct http_request *req,
-		       const struct hs_info *hs, const struct route *r)
-{
-	char envbuf[32768];
-	char *vars[200];
-	struct env e;
-	env_init(&e, envbuf, sizeof envbuf, vars, sizeof vars / sizeof vars[0]);
-	build_env(c, req, hs, r, &e);
-	if (e.overflow)
-		log_msg(LV_INFO, "#%llu environment too large; some headers "
-			"left out", (unsigned long long)c->id);
-
-	struct child ch;
-	int err = child_spawn(r->program, r->argv, env_finish(&e), &ch);
-	if (err)
-		return err;
-	c->pid = ch.pid;
-	c->cin = ch.in;
-	c->cout = ch.out;
-	c->cerr = ch.err;
-	c->cs = CS_RUNNING;
-	c->srv->nchildren++;
-	if (pidmap_put(&c->srv->children, c->pid, c) < 0) {
-		/* It can never be told apart from an orphan when reaped. */
-		log_msg(LV_ERROR, "#%llu out of memory", (unsigned long long)c->id);
-		child_kill_group(c->pid, SIGKILL);
-	}
-	struct loop *l = c->srv->loop;
-	if (loop_add(l, c->cin, 0, on_child_in, c) < 0 ||
-	    loop_add(l, c->cout, LOOP_READ, on_child_out, c) < 0 ||
-	    loop_add(l, c->cerr, LOOP_READ, on_child_err, c) < 0) {
-		err = errno;
-		child_kill_group(c->pid, SIGKILL);
-		c->cs = CS_KILL_SENT;
-		close_child_in(c);
-		return err;
-	}
-	return 0;
-}
-
-static void handshake(struct client *c)
-{
-	const struct options *o = c->srv->opts;
-	struct http_header headers[MAX_HEADERS];
-	struct http_request req;
-	int n = http_parse_request((const char *)buf_data(&c->in), c->in.len, &req,
-				   headers, MAX_HEADERS);
-	if (n == HTTP_INCOMPLETE) {
-		if (c->in.len >= o->max_head)
-			http_error(c, 431, "request head too large");
-		return;
-	}
-	if (n == HTTP_TOO_MANY_HEADERS) {
-		http_error(c, 431, "too many header lines");
-		return;
-	}
-	if (n < 0) {
-		http_error(c, 400, "malformed request");
-		return;
-	}
-	struct hs_info hs;
-	struct route r;
-	int status = hs_check(&req, &hs);
-	size_t plen = hs.path_len < sizeof c->path - 1 ? hs.path_len
-						       : sizeof c->path - 1;
-	if (hs.path)
-		memcpy(c->path, hs.path, plen);
-	c->path[plen] = '\0';
-	if (status == 0)
-		status = route_find(o, hs.path, hs.path_len, &r);
-	if (status) {
-		http_error(c, status, "handshake refused");
-		return;
-	}
-	if (!route_origin_ok(&o->origins, o->sameorigin, hs.origin, hs.origin_len,
-			     hs.host, hs.host_len)) {
-		http_error(c, 403, "origin not allowed");
-		return;
-	}
-	if (c->srv->draining) {
-		http_error(c, 503, "shutting down");
-		return;
-	}
-	if (o->maxforks && c->srv->nchildren >= o->maxforks) {
-		http_error_extra(c, 503, "--maxforks reached", "Retry-After: 1\r\n");
-		return;
-	}
-
-	int err = start_child(c, &req, &hs, &r);
-	if (err) {
-		log_msg(LV_ERROR, "#%llu cannot start %s: %s",
-			(unsigned long long)c->id, r.program, strerror(err));
-		bool busy = err == EAGAIN || err == EMFILE || err == ENFILE ||
-			    err == ENOMEM;
-		if (busy)
-			http_error_extra(c, 503, "cannot start program",
-					 "Retry-After: 1\r\n");
-		else
-			http_error(c, 500, "cannot start program");
-		return;
-	}
-
-	char resp[4096];
-	size_t len = hs_response_101(resp, sizeof resp, hs.key, hs.key_len,
-				     c->srv->extra_ws);
-	buf_append(&c->out, resp, len);
-	buf_consume(&c->in, (size_t)n);
-	c->ss = SS_OPEN;
-	c->upgraded = true;
-	c->last_read = loop_now(c->srv->loop);
-	loop_timer_stop(c->srv->loop, &c->sock_timer);
-	if (o->ping_ms)
-		loop_timer_start(c->srv->loop, &c->ping_timer, o->ping_ms,
-				 on_ping_timer);
-	char peer[NET_ADDR_TEXT];
-	net_addr_text(&c->peer, peer, sizeof peer);
-	log_msg(LV_INFO, "#%llu %s connected to %s, child %ld",
-		(unsigned long long)c->id, peer, c->path, (long)c->pid);
-	process_input(c);
-	flush_out(c);
-}
-
 /* --- socket input ----------------------------------------------------- */
 
 static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
@@ -946,7 +630,7 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 	buf_commit(&c->in, (size_t)n);
 	c->last_read = loop_now(c->srv->loop);
 	if (c->ss == SS_HANDSHAKE)
-		handshake(c);
+		upgrade_request(c);
 	else
 		process_input(c);
 	if (c->fd >= 0)
@@ -989,9 +673,9 @@ static void update_interest(struct client *c)
 /* Server pings: a ping every ping_ms; a session whose client neither
  * answers within pong_ms nor is merely held up by our own backpressure is
  * treated as gone. */
-static void on_ping_timer(struct loop *l, struct loop_timer *t)
+void on_ping_timer(struct loop *l, struct loop_timer *t)
 {
-	struct client *c = CLIENT_OF(t, ping_timer);
+	struct client *c = LOOP_TIMER_OWNER(t, struct client, ping_timer);
 	const struct options *o = c->srv->opts;
 	if (c->ss != SS_OPEN)
 		return;
@@ -1016,9 +700,9 @@ static void on_ping_timer(struct loop *l, struct loop_timer *t)
 	loop_timer_start(l, t, o->pong_ms, on_ping_timer);
 }
 
-static void on_sock_timer(struct loop *l, struct loop_timer *t)
+void on_sock_timer(struct loop *l, struct loop_timer *t)
 {
-	struct client *c = CLIENT_OF(t, sock_timer);
+	struct client *c = LOOP_TIMER_OWNER(t, struct client, sock_timer);
 	if (c->ss == SS_HANDSHAKE) {
 		http_error(c, 408, "request head not received in time");
 		return;
@@ -1106,7 +790,7 @@ static void finish_output(struct client *c)
 
 static void on_child_timer(struct loop *l, struct loop_timer *t)
 {
-	struct client *c = CLIENT_OF(t, child_timer);
+	struct client *c = LOOP_TIMER_OWNER(t, struct client, child_timer);
 	unsigned closems = c->srv->opts->closems;
 	switch (c->cs) {
 	case CS_EOF_SENT:

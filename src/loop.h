@@ -28,6 +28,10 @@ struct loop_timer {
 	loop_timer_fn *fn;
 };
 
+/* The struct of type that embeds timer t as its member field. */
+#define LOOP_TIMER_OWNER(t, type, field) \
+	((type *)(void *)((char *)(t) - offsetof(type, field)))
+
 struct loop *loop_new(void);
 void loop_free(struct loop *l);
 

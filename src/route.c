@@ -129,6 +129,12 @@ static bool split_hostport(const char *s, size_t n, struct hostport *hp)
 	return hp->host_len > 0;
 }
 
+size_t route_host_name_len(const char *host, size_t len)
+{
+	struct hostport hp;
+	return split_hostport(host, len, &hp) ? hp.host_len : len;
+}
+
 static bool eq_nocase(const char *a, size_t an, const char *b, size_t bn)
 {
 	return an == bn && strncasecmp(a, b, an) == 0;

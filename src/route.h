@@ -42,4 +42,9 @@ _Bool route_origin_ok(const struct opts_list *allowed, _Bool same,
 		      const char *origin, size_t olen, const char *host,
 		      size_t hlen);
 
+/* The length of the host part of a Host value host[0..len) (a name, an
+ * IPv4 address or a bracketed IPv6 address), without its port; len if the
+ * value cannot be split. Pure. */
+size_t route_host_name_len(const char *host, size_t len);
+
 #endif

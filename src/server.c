@@ -31,8 +31,7 @@ static void set_accepting(struct server *srv, bool on)
 static void on_accept_timer(struct loop *l, struct loop_timer *t)
 {
 	(void)l;
-	struct server *srv = (struct server *)(void *)((char *)t -
-		offsetof(struct server, accept_timer));
+	struct server *srv = LOOP_TIMER_OWNER(t, struct server, accept_timer);
 	srv->accept_paused = false;
 	if (!srv->draining)
 		set_accepting(srv, true);
@@ -107,8 +106,7 @@ static void abort_all(struct server *srv)
 static void on_drain_timer(struct loop *l, struct loop_timer *t)
 {
 	(void)l;
-	struct server *srv = (struct server *)(void *)((char *)t -
-		offsetof(struct server, drain_timer));
+	struct server *srv = LOOP_TIMER_OWNER(t, struct server, drain_timer);
 	log_msg(LV_INFO, "--drain-timeout: ending %zu session(s) now",
 		srv->nclients);
 	abort_all(srv);

@@ -1,0 +1,114 @@
+/* Private to the session's two files: client.c (the bridge between socket
+ * and child) and upgrade.c (the request head, up to the 101 answer). */
+#ifndef PORTAL_SESSION_H
+#define PORTAL_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "loop.h"
+#include "ws.h"
+
+#define READ_CHUNK 16384     /* one read from the socket or a pipe */
+#define OUT_HIGH 65536       /* socket queue high-water mark */
+#define TOCHILD_HIGH 65536   /* stdin queue high-water mark */
+#define LINE_CHUNK 16384     /* a longer partial line goes out as a fragment */
+#define ERR_LINE_MAX 4096    /* stderr lines are logged in pieces this long */
+#define CLOSE_WAIT_MS 2000   /* for the peer's Close, then for its FIN */
+#define TERM_GRACE_MS 100    /* after stdin EOF, before SIGTERM (+closems) */
+#define KILL_GRACE_MS 500    /* after SIGTERM, before SIGKILL (+closems) */
+#define END_WAIT_MS 1500     /* for the child's last output (+3 closems) */
+
+enum sock_state {
+	SS_HANDSHAKE, /* reading the request head */
+	SS_OPEN,      /* frames both ways */
+	SS_ENDING,    /* the client sent Close or broke the protocol: no more
+			 reading; the child is ended and its last output sent
+			 before our Close */
+	SS_CLOSE_SENT, /* our Close is queued; waiting for the peer's */
+	SS_CLOSING,   /* last bytes queued: flush, shut down, wait for FIN */
+	SS_GONE,      /* socket closed */
+};
+
+enum child_state {
+	CS_NONE,     /* not started */
+	CS_RUNNING,
+	CS_EOF_SENT, /* stdin closed (or closing); SIGTERM when the timer fires */
+	CS_TERM_SENT, /* SIGKILL when the timer fires */
+	CS_KILL_SENT,
+	CS_REAPED,
+};
+
+struct client {
+	struct server *srv;
+	struct client *prev, *next;
+	uint64_t id;
+	uint64_t started;
+
+	int fd;
+	enum sock_state ss;
+	struct sockaddr_storage peer;
+	int local_port;
+	char path[256]; /* request path, for the log */
+	struct buf in, out;
+	struct ws_decoder dec;
+	struct loop_timer sock_timer;
+	struct loop_timer ping_timer;
+	bool ping_outstanding;
+	uint64_t last_read;   /* when bytes last came from the client */
+	uint64_t written;     /* bytes written to the socket so far */
+	uint64_t written_mark; /* ... when sock_timer was last armed */
+	bool close_flushed;   /* our Close has left the queue */
+	bool upgraded;        /* a 101 was sent: a session to log */
+	bool done; /* on the server's graveyard */
+
+	enum child_state cs;
+	pid_t pid;
+	int cin, cout, cerr;
+	uint64_t out_read;  /* when stdout last gave bytes */
+	struct buf tochild, line, errline;
+	size_t partial;     /* bytes at the end of tochild of a message that
+			       has not fully arrived: held back, never written */
+	bool frag_open;     /* a stdout line is going out in fragments */
+	unsigned frag_type; /* --framed: WS_TEXT or WS_BINARY of that line */
+	bool warned_frame;
+	uint8_t b64_carry[3]; /* --framed: bytes of a binary message to the */
+	size_t b64_n;         /* child that await a group of three */
+	bool warned_utf8;
+	int status;
+	struct loop_timer child_timer;
+
+	unsigned close_code; /* what we sent, for the log */
+	unsigned end_code;   /* SS_ENDING: the Close to send, 0 for none */
+	const char *end_reason;
+	uint64_t msgs_in, msgs_out, bytes_in, bytes_out;
+};
+
+/* upgrade.c */
+
+/* c->in holds (part of) a request head: answers it, with an HTTP error or
+ * by starting the child and sending 101 (then c->ss is SS_OPEN). */
+void upgrade_request(struct client *c);
+
+/* Queues an HTTP error answer (with extra header lines, may be NULL), logs
+ * it, and closes the connection once it has been sent. */
+void http_error_extra(struct client *c, int status, const char *why,
+		      const char *more);
+void http_error(struct client *c, int status, const char *why);
+
+/* client.c */
+
+void flush_out(struct client *c);
+void process_input(struct client *c);
+void close_child_in(struct client *c);
+void on_child_in(struct loop *l, int fd, unsigned ev, void *arg);
+void on_child_out(struct loop *l, int fd, unsigned ev, void *arg);
+void on_child_err(struct loop *l, int fd, unsigned ev, void *arg);
+void on_sock_timer(struct loop *l, struct loop_timer *t);
+void on_ping_timer(struct loop *l, struct loop_timer *t);
+
+#endif

@@ -1,0 +1,235 @@
+/* A session's first part: the request head, its checks, the child's
+ * environment and start, and the 101 answer. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "env.h"
+#include "handshake.h"
+#include "http.h"
+#include "log.h"
+#include "net.h"
+#include "route.h"
+#include "server.h"
+#include "session.h"
+
+#ifndef PORTAL_VERSION
+#define PORTAL_VERSION "dev"
+#endif
+
+#define MAX_HEADERS 64
+
+void http_error_extra(struct client *c, int status, const char *why,
+			     const char *more)
+{
+	char extra[2048], resp[4096];
+	const char *h = c->srv->extra_http ? c->srv->extra_http : "";
+	int k = snprintf(extra, sizeof extra, "%s%s", more ? more : "", h);
+	size_t n = hs_response_error(resp, sizeof resp, status,
+				     k > 0 && (size_t)k < sizeof extra ? extra : NULL);
+	log_msg(LV_ACCESS, "#%llu %s %d %s", (unsigned long long)c->id,
+		c->path[0] ? c->path : "-", status, why);
+	buf_free(&c->in);
+	buf_append(&c->out, resp, n);
+	c->ss = SS_CLOSING;
+	loop_timer_start(c->srv->loop, &c->sock_timer, CLOSE_WAIT_MS,
+			 on_sock_timer);
+	flush_out(c);
+}
+
+void http_error(struct client *c, int status, const char *why)
+{
+	http_error_extra(c, status, why, NULL);
+}
+
+static void build_env(struct client *c, const struct http_request *req,
+		      const struct hs_info *hs, const struct route *r,
+		      struct env *e)
+{
+	const struct options *o = c->srv->opts;
+	char text[NET_ADDR_TEXT], num[48];
+
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	env_add(e, "PATH", path, strlen(path));
+	env_add(e, "GATEWAY_INTERFACE", "CGI/1.1", 7);
+	env_add(e, "SERVER_SOFTWARE", "portal-gw/" PORTAL_VERSION,
+		strlen("portal-gw/" PORTAL_VERSION));
+	env_add(e, "SERVER_PROTOCOL", "HTTP/1.1", 8);
+	env_add(e, "REQUEST_METHOD", "GET", 3);
+	env_add(e, "SERVER_NAME", hs->host, route_host_name_len(hs->host, hs->host_len));
+	int k = snprintf(num, sizeof num, "%d", c->local_port);
+	env_add(e, "SERVER_PORT", num, (size_t)k);
+	env_add(e, "REQUEST_URI", req->target, req->target_len);
+	env_add(e, "SCRIPT_NAME", r->script, r->script_len);
+	env_add(e, "PATH_INFO", r->path_info, r->path_info_len);
+	env_add(e, "QUERY_STRING", hs->query ? hs->query : "", hs->query_len);
+	net_addr_host(&c->peer, text, sizeof text);
+	env_add(e, "REMOTE_ADDR", text, strlen(text));
+	env_add(e, "REMOTE_HOST", text, strlen(text));
+	k = snprintf(num, sizeof num, "%d", net_addr_port(&c->peer));
+	env_add(e, "REMOTE_PORT", num, (size_t)k);
+	k = snprintf(num, sizeof num, "%llx-%ld-%llu",
+		     (unsigned long long)c->srv->started_s, (long)getpid(),
+		     (unsigned long long)c->id);
+	env_add(e, "UNIQUE_ID", num, (size_t)k);
+
+	/* HTTP_* for each header name once, repeats joined in order. */
+	for (size_t i = 0; i < req->num_headers; i++) {
+		const struct http_header *h = &req->headers[i];
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++) {
+			seen = req->headers[j].name_len == h->name_len &&
+			       strncasecmp(req->headers[j].name, h->name,
+					   h->name_len) == 0;
+		}
+		/* "Proxy" would become HTTP_PROXY, which many programs take
+		 * as their proxy setting (httpoxy, CVE-2016-5385). */
+		if (seen || (h->name_len == 5 &&
+			     strncasecmp(h->name, "proxy", 5) == 0))
+			continue;
+		for (size_t j = i; j < req->num_headers; j++) {
+			const struct http_header *g = &req->headers[j];
+			if (g->name_len == h->name_len &&
+			    strncasecmp(g->name, h->name, h->name_len) == 0)
+				env_add_header(e, g->name, g->name_len, g->value,
+					       g->value_len);
+		}
+	}
+
+	/* Last, so that no passed variable can replace or shadow one that
+	 * describes the request. */
+	for (size_t i = 0; i < o->passenv.n; i++) {
+		const char *v = getenv(o->passenv.item[i]);
+		if (v && !env_has(e, o->passenv.item[i]))
+			env_add(e, o->passenv.item[i], v, strlen(v));
+	}
+}
+
+static int start_child(struct client *c, const struct http_request *req,
+		       const struct hs_info *hs, const struct route *r)
+{
+	char envbuf[32768];
+	char *vars[200];
+	struct env e;
+	env_init(&e, envbuf, sizeof envbuf, vars, sizeof vars / sizeof vars[0]);
+	build_env(c, req, hs, r, &e);
+	if (e.overflow)
+		log_msg(LV_INFO, "#%llu environment too large; some headers "
+			"left out", (unsigned long long)c->id);
+
+	struct child ch;
+	int err = child_spawn(r->program, r->argv, env_finish(&e), &ch);
+	if (err)
+		return err;
+	c->pid = ch.pid;
+	c->cin = ch.in;
+	c->cout = ch.out;
+	c->cerr = ch.err;
+	c->cs = CS_RUNNING;
+	c->srv->nchildren++;
+	if (pidmap_put(&c->srv->children, c->pid, c) < 0) {
+		/* It can never be told apart from an orphan when reaped. */
+		log_msg(LV_ERROR, "#%llu out of memory", (unsigned long long)c->id);
+		child_kill_group(c->pid, SIGKILL);
+	}
+	struct loop *l = c->srv->loop;
+	if (loop_add(l, c->cin, 0, on_child_in, c) < 0 ||
+	    loop_add(l, c->cout, LOOP_READ, on_child_out, c) < 0 ||
+	    loop_add(l, c->cerr, LOOP_READ, on_child_err, c) < 0) {
+		err = errno;
+		child_kill_group(c->pid, SIGKILL);
+		c->cs = CS_KILL_SENT;
+		close_child_in(c);
+		return err;
+	}
+	return 0;
+}
+
+void upgrade_request(struct client *c)
+{
+	const struct options *o = c->srv->opts;
+	struct http_header headers[MAX_HEADERS];
+	struct http_request req;
+	int n = http_parse_request((const char *)buf_data(&c->in), c->in.len, &req,
+				   headers, MAX_HEADERS);
+	if (n == HTTP_INCOMPLETE) {
+		if (c->in.len >= o->max_head)
+			http_error(c, 431, "request head too large");
+		return;
+	}
+	if (n == HTTP_TOO_MANY_HEADERS) {
+		http_error(c, 431, "too many header lines");
+		return;
+	}
+	if (n < 0) {
+		http_error(c, 400, "malformed request");
+		return;
+	}
+	struct hs_info hs;
+	struct route r;
+	int status = hs_check(&req, &hs);
+	size_t plen = hs.path_len < sizeof c->path - 1 ? hs.path_len
+						       : sizeof c->path - 1;
+	if (hs.path)
+		memcpy(c->path, hs.path, plen);
+	c->path[plen] = '\0';
+	if (status == 0)
+		status = route_find(o, hs.path, hs.path_len, &r);
+	if (status) {
+		http_error(c, status, "handshake refused");
+		return;
+	}
+	if (!route_origin_ok(&o->origins, o->sameorigin, hs.origin, hs.origin_len,
+			     hs.host, hs.host_len)) {
+		http_error(c, 403, "origin not allowed");
+		return;
+	}
+	if (c->srv->draining) {
+		http_error(c, 503, "shutting down");
+		return;
+	}
+	if (o->maxforks && c->srv->nchildren >= o->maxforks) {
+		http_error_extra(c, 503, "--maxforks reached", "Retry-After: 1\r\n");
+		return;
+	}
+
+	int err = start_child(c, &req, &hs, &r);
+	if (err) {
+		log_msg(LV_ERROR, "#%llu cannot start %s: %s",
+			(unsigned long long)c->id, r.program, strerror(err));
+		bool busy = err == EAGAIN || err == EMFILE || err == ENFILE ||
+			    err == ENOMEM;
+		if (busy)
+			http_error_extra(c, 503, "cannot start program",
+					 "Retry-After: 1\r\n");
+		else
+			http_error(c, 500, "cannot start program");
+		return;
+	}
+
+	char resp[4096];
+	size_t len = hs_response_101(resp, sizeof resp, hs.key, hs.key_len,
+				     c->srv->extra_ws);
+	buf_append(&c->out, resp, len);
+	buf_consume(&c->in, (size_t)n);
+	c->ss = SS_OPEN;
+	c->upgraded = true;
+	c->last_read = loop_now(c->srv->loop);
+	loop_timer_stop(c->srv->loop, &c->sock_timer);
+	if (o->ping_ms)
+		loop_timer_start(c->srv->loop, &c->ping_timer, o->ping_ms,
+				 on_ping_timer);
+	char peer[NET_ADDR_TEXT];
+	net_addr_text(&c->peer, peer, sizeof peer);
+	log_msg(LV_INFO, "#%llu %s connected to %s, child %ld",
+		(unsigned long long)c->id, peer, c->path, (long)c->pid);
+	process_input(c);
+	flush_out(c);
+}
