@@ -30,6 +30,7 @@
 #include "base64.h"
 #include "log.h"
 #include "net.h"
+#include "plain.h"
 #include "server.h"
 #include "session.h"
 #include "utf8.h"
@@ -46,7 +47,7 @@ static void update_interest(struct client *c);
 
 void flush_out(struct client *c)
 {
-	while (c->out.len > 0) {
+	while (c->out.len > 0 || (c->body_fd >= 0 && plain_refill(c))) {
 		ssize_t n = write(c->fd, buf_data(&c->out), c->out.len);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -130,9 +131,9 @@ static void send_data(struct client *c, unsigned op, const uint8_t *p, size_t n,
 	}
 	queue_frame(c, c->frag_open ? WS_CONT : op, fin, p, n);
 	c->frag_open = !fin;
-	c->bytes_out += n;
+	c->n.bytes_out += n;
 	if (fin)
-		c->msgs_out++;
+		c->n.msgs_out++;
 }
 
 static void send_text(struct client *c, const uint8_t *p, size_t n, bool fin)
@@ -277,8 +278,8 @@ void on_child_out(struct loop *l, int fd, unsigned ev, void *arg)
 		if (can_send(c)) {
 			queue_frame(c, WS_BINARY, true, buf_data(&c->line),
 				    c->line.len);
-			c->msgs_out++;
-			c->bytes_out += c->line.len;
+			c->n.msgs_out++;
+			c->n.bytes_out += c->line.len;
 		}
 		buf_consume(&c->line, c->line.len);
 	} else {
@@ -525,11 +526,11 @@ void process_input(struct client *c)
 				to_child_framed(c, &ev);
 			else
 				to_child(c, ev.data, ev.len);
-			c->bytes_in += ev.len;
+			c->n.bytes_in += ev.len;
 			if (ev.last) {
 				if (c->srv->opts->mode == MODE_LINES)
 					to_child(c, (const uint8_t *)"\n", 1);
-				c->msgs_in++;
+				c->n.msgs_in++;
 				c->partial = 0;
 			} else if (c->tochild.len > before) {
 				c->partial += c->tochild.len - before;
@@ -877,8 +878,8 @@ static void log_access(struct client *c)
 		"close=%u %s",
 		(unsigned long long)c->id, peer, c->path, (long)c->pid,
 		(unsigned long long)(loop_now(c->srv->loop) - c->started),
-		(unsigned long long)c->msgs_in, (unsigned long long)c->bytes_in,
-		(unsigned long long)c->msgs_out, (unsigned long long)c->bytes_out,
+		(unsigned long long)c->n.msgs_in, (unsigned long long)c->n.bytes_in,
+		(unsigned long long)c->n.msgs_out, (unsigned long long)c->n.bytes_out,
 		c->close_code, st);
 }
 
@@ -896,8 +897,13 @@ static void maybe_done(struct client *c)
 		child_kill_group(c->pid, SIGTERM);
 	loop_timer_stop(srv->loop, &c->child_timer);
 	loop_timer_stop(srv->loop, &c->sock_timer);
-	if (c->upgraded)
+	if (c->upgraded) {
 		log_access(c);
+		metrics_session_end(&srv->metrics, c->close_code,
+				    c->cs == CS_REAPED ? &c->status : NULL, &c->n);
+	}
+	if (c->body_fd >= 0)
+		close(c->body_fd);
 
 	if (c->prev)
 		c->prev->next = c->next;
@@ -928,6 +934,7 @@ void client_start(struct server *srv, int fd, const struct sockaddr_storage *pee
 	c->peer = *peer;
 	c->local_port = local_port;
 	c->cin = c->cout = c->cerr = -1;
+	c->body_fd = -1;
 	ws_decoder_init(&c->dec, WS_SERVER);
 	c->dec.max_message = srv->opts->max_message;
 	c->dec.binary_ok = srv->opts->mode != MODE_LINES;

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+enum log_format log_format = LOG_TEXT;
 enum log_level log_threshold = LV_ACCESS;
 
 static const char *const level_names[] = {

@@ -13,6 +13,14 @@ enum log_level {
 	LV_FATAL,
 };
 
+enum log_format {
+	LOG_TEXT, /* "TIMESTAMP LEVEL message" (default) */
+	LOG_JSON, /* one JSON object per line */
+};
+
+/* Set once at start from --log-format. */
+extern enum log_format log_format;
+
 /* Lines below this level are dropped. Default LV_ACCESS, as websocketd. */
 extern enum log_level log_threshold;
 

@@ -46,6 +46,7 @@ int main(int argc, char **argv)
 		return parsed == OPTS_EXIT ? 0 : parsed == OPTS_USAGE ? 2 : 1;
 	}
 	log_threshold = o.loglevel;
+	log_format = o.log_format;
 	int rc = server_run(&o);
 	opts_free(&o);
 	return rc;

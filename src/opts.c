@@ -39,6 +39,16 @@ const char opts_usage[] =
 	"  --header 'N: V'       add a header to every response (repeatable)\n"
 	"  --header-ws 'N: V'    ... to 101 responses only\n"
 	"  --header-http 'N: V'  ... to other HTTP responses only\n"
+	"  --unix PATH           listen on a Unix socket (repeatable; then TCP only\n"
+	"                        with --port or --address)\n"
+	"  --trust-proxy         take REMOTE_ADDR and HTTPS from X-Forwarded-For and\n"
+	"                        X-Forwarded-Proto (only behind a proxy you run)\n"
+	"  --protocol LIST       subprotocols to accept, preferred first (comma list)\n"
+	"plain HTTP:\n"
+	"  --devconsole          a plain GET to a resource serves a test page\n"
+	"  --staticdir DIR       serve the files of DIR to plain GETs\n"
+	"  --health PATH         200 while serving, 503 while shutting down\n"
+	"  --metrics PATH        Prometheus metrics\n"
 	"programs:\n"
 	"  --dir DIR             serve each executable file DIR/NAME at /NAME\n"
 	"  --passenv LIST        also pass these environment variables (comma list)\n"
@@ -56,6 +66,7 @@ const char opts_usage[] =
 	"  --drain-timeout MS    on SIGTERM, kill what is left after this (25000)\n"
 	"other:\n"
 	"  --loglevel LEVEL      debug, trace, access, info, error or fatal (access)\n"
+	"  --log-format FORMAT   text (default) or json\n"
 	"  --help, --version\n"
 	"\n"
 	"Flags may also be written -flag, --flag=value or -flag=value.\n"
@@ -268,6 +279,14 @@ enum flag_id {
 	F_HEADER_WS,
 	F_HEADER_HTTP,
 	F_LOGLEVEL,
+	F_LOGFORMAT,
+	F_UNIX,
+	F_TRUSTPROXY,
+	F_PROTOCOL,
+	F_DEVCONSOLE,
+	F_STATICDIR,
+	F_HEALTH,
+	F_METRICS,
 	F_HELP,
 	F_VERSION,
 };
@@ -304,6 +323,14 @@ static const struct {
 	{ "header-ws", F_HEADER_WS, K_VALUE },
 	{ "header-http", F_HEADER_HTTP, K_VALUE },
 	{ "loglevel", F_LOGLEVEL, K_VALUE },
+	{ "log-format", F_LOGFORMAT, K_VALUE },
+	{ "unix", F_UNIX, K_VALUE },
+	{ "trust-proxy", F_TRUSTPROXY, K_BOOL },
+	{ "protocol", F_PROTOCOL, K_VALUE },
+	{ "devconsole", F_DEVCONSOLE, K_BOOL },
+	{ "staticdir", F_STATICDIR, K_VALUE },
+	{ "health", F_HEALTH, K_VALUE },
+	{ "metrics", F_METRICS, K_VALUE },
 	{ "help", F_HELP, K_NONE },
 	{ "h", F_HELP, K_NONE },
 	{ "version", F_VERSION, K_NONE },
@@ -351,6 +378,30 @@ static bool add_header(struct opts_list *l, const char *v)
 	return true;
 }
 
+/* A path for --health or --metrics: "/" then visible ASCII, no '?' or '#'. */
+static bool plain_path_ok(const char *v)
+{
+	if (v[0] != '/')
+		return false;
+	for (const char *p = v; *p; p++) {
+		if (*p <= ' ' || *p >= 0x7f || *p == '?' || *p == '#')
+			return false;
+	}
+	return true;
+}
+
+/* A subprotocol name: an RFC 9110 token. */
+static bool token_ok(const char *v)
+{
+	for (const char *p = v; *p; p++) {
+		if (!strchr("!#$%&'*+-.^_`|~", *p) &&
+		    !((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= 'A' && *p <= 'Z')))
+			return false;
+	}
+	return *v != '\0';
+}
+
 static int apply_flag(struct options *o, enum flag_id id, const char *flag,
 		      const char *v)
 {
@@ -361,6 +412,7 @@ static int apply_flag(struct options *o, enum flag_id id, const char *flag,
 		if (!parse_uint(v, 65535, &n))
 			goto bad;
 		o->port = (int)n;
+		o->port_given = true;
 		return OPTS_OK;
 	case F_ADDRESS:
 		if (o->naddresses == OPTS_MAX_ADDRESSES) {
@@ -460,6 +512,59 @@ static int apply_flag(struct options *o, enum flag_id id, const char *flag,
 	case F_LOGLEVEL:
 		if (!log_level_parse(v, &o->loglevel))
 			goto bad;
+		return OPTS_OK;
+	case F_LOGFORMAT:
+		if (strcmp(v, "text") == 0)
+			o->log_format = LOG_TEXT;
+		else if (strcmp(v, "json") == 0)
+			o->log_format = LOG_JSON;
+		else
+			goto bad;
+		return OPTS_OK;
+	case F_UNIX:
+		if (!*v || o->unix_paths.n == OPTS_MAX_LIST)
+			goto bad;
+		o->unix_paths.item[o->unix_paths.n++] = v;
+		return OPTS_OK;
+	case F_TRUSTPROXY:
+		o->trust_proxy = v != NULL;
+		return OPTS_OK;
+	case F_PROTOCOL: {
+		size_t from = o->protocols.n;
+		if (!add_items(o, &o->protocols, v))
+			goto bad;
+		for (size_t i = from; i < o->protocols.n; i++) {
+			if (!token_ok(o->protocols.item[i]))
+				goto bad;
+		}
+		return OPTS_OK;
+	}
+	case F_DEVCONSOLE:
+		o->devconsole = v != NULL;
+		return OPTS_OK;
+	case F_STATICDIR:
+		free(o->staticdir);
+		if (!(o->staticdir = realpath(v, NULL))) {
+			fprintf(stderr, "portal-gw: --staticdir %s: %s\n", v,
+				strerror(errno));
+			return OPTS_FAIL;
+		}
+		struct stat st;
+		if (stat(o->staticdir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "portal-gw: --staticdir %s: %s\n", v,
+				strerror(ENOTDIR));
+			return OPTS_FAIL;
+		}
+		return OPTS_OK;
+	case F_HEALTH:
+		if (!plain_path_ok(v))
+			goto bad;
+		o->health_path = v;
+		return OPTS_OK;
+	case F_METRICS:
+		if (!plain_path_ok(v))
+			goto bad;
+		o->metrics_path = v;
 		return OPTS_OK;
 	case F_HELP:
 		fputs(opts_usage, stdout);
@@ -598,6 +703,7 @@ void opts_free(struct options *o)
 	}
 	free(o->resources);
 	free(o->dir);
+	free(o->staticdir);
 	for (size_t i = 0; i < o->owned.n; i++)
 		free((char *)o->owned.item[i]);
 	memset(o, 0, sizeof *o);

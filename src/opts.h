@@ -59,6 +59,15 @@ struct options {
 	struct opts_list headers_ws;   /* on 101 responses */
 	struct opts_list headers_http; /* on other responses */
 	char *dir;                     /* --dir: realpath of the directory */
+	bool port_given;               /* --port was on the command line */
+	struct opts_list unix_paths;   /* --unix: Unix socket paths */
+	bool trust_proxy;              /* take REMOTE_ADDR, HTTPS from X-Forwarded-* */
+	struct opts_list protocols;    /* --protocol: subprotocols, preferred first */
+	bool devconsole;               /* plain GET to a resource: the console */
+	char *staticdir;               /* --staticdir: realpath of the directory */
+	const char *health_path;       /* --health PATH, or NULL */
+	const char *metrics_path;      /* --metrics PATH, or NULL */
+	enum log_format log_format;    /* --log-format */
 	struct opts_list owned;        /* storage of the lists above */
 	struct resource *resources;
 	size_t nresources;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "loop.h"
+#include "metrics.h"
 #include "opts.h"
 #include "pidmap.h"
 
@@ -32,6 +33,7 @@ struct server {
 	struct loop_timer drain_timer;
 	char *extra_ws;       /* header lines added to 101 responses */
 	char *extra_http;     /* and to every other response */
+	struct metrics metrics;
 };
 
 /* Runs the gateway until it has drained after SIGTERM/SIGINT. Returns the

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "loop.h"
+#include "metrics.h"
 #include "ws.h"
 
 #define READ_CHUNK 16384     /* one read from the socket or a pipe */
@@ -85,7 +86,8 @@ struct client {
 	unsigned close_code; /* what we sent, for the log */
 	unsigned end_code;   /* SS_ENDING: the Close to send, 0 for none */
 	const char *end_reason;
-	uint64_t msgs_in, msgs_out, bytes_in, bytes_out;
+	struct msg_counts n;
+	int body_fd;         /* plain HTTP: a file being sent, or -1 */
 };
 
 /* upgrade.c */

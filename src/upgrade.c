@@ -14,6 +14,7 @@
 #include "http.h"
 #include "log.h"
 #include "net.h"
+#include "plain.h"
 #include "route.h"
 #include "server.h"
 #include "session.h"
@@ -34,6 +35,7 @@ void http_error_extra(struct client *c, int status, const char *why,
 				     k > 0 && (size_t)k < sizeof extra ? extra : NULL);
 	log_msg(LV_ACCESS, "#%llu %s %d %s", (unsigned long long)c->id,
 		c->path[0] ? c->path : "-", status, why);
+	metrics_http_error(&c->srv->metrics, status);
 	buf_free(&c->in);
 	buf_append(&c->out, resp, n);
 	c->ss = SS_CLOSING;
@@ -172,6 +174,8 @@ void upgrade_request(struct client *c)
 		http_error(c, 400, "malformed request");
 		return;
 	}
+	if (!http_header_find(&req, "upgrade") && plain_request(c, &req, n))
+		return;
 	struct hs_info hs;
 	struct route r;
 	int status = hs_check(&req, &hs);
@@ -221,6 +225,7 @@ void upgrade_request(struct client *c)
 	buf_consume(&c->in, (size_t)n);
 	c->ss = SS_OPEN;
 	c->upgraded = true;
+	c->srv->metrics.sessions_total++;
 	c->last_read = loop_now(c->srv->loop);
 	loop_timer_stop(c->srv->loop, &c->sock_timer);
 	if (o->ping_ms)
