@@ -95,6 +95,41 @@ int hs_check(const struct http_request *req, struct hs_info *info)
 	return 0;
 }
 
+/* Index in names[0..n) of the element list[0..len), or -1. */
+static int find_name(const char *elem, size_t len, const char *const *names,
+		     size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strlen(names[i]) == len && memcmp(names[i], elem, len) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+int hs_select_protocol(const struct http_request *req,
+		       const char *const *names, size_t n)
+{
+	const char *name = "Sec-WebSocket-Protocol";
+	for (const struct http_header *h = next_header(req, NULL, name); h;
+	     h = next_header(req, h, name)) {
+		const char *v = h->value, *end = v + h->value_len;
+		while (v < end) {
+			const char *comma = memchr(v, ',', (size_t)(end - v));
+			const char *e = comma ? comma : end;
+			const char *a = v, *b = e;
+			while (a < b && (*a == ' ' || *a == '\t'))
+				a++;
+			while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+				b--;
+			int k = a < b ? find_name(a, (size_t)(b - a), names, n) : -1;
+			if (k >= 0)
+				return k;
+			v = comma ? comma + 1 : end;
+		}
+	}
+	return -1;
+}
+
 void hs_accept(const char *key, size_t len, char out[HS_ACCEPT_LEN])
 {
 	struct sha1 s;

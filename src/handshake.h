@@ -36,6 +36,17 @@ struct hs_info {
  *       "Sec-WebSocket-Version: 13"). */
 int hs_check(const struct http_request *req, struct hs_info *info);
 
+/* Subprotocol negotiation (RFC 6455 4.2.2 step 5.4). The client's
+ * Sec-WebSocket-Protocol lines together form one comma list, in the
+ * client's order of preference (4.1; RFC 9110 5.3). Returns the index in
+ * names[0..n) of the first element of that list that equals one of names
+ * (case-sensitive, as the registry's identifiers are: RFC 6455 11.5), or
+ * -1 when the client offers none of them or sent no such line. So the
+ * client's order decides, and names only says what is acceptable. Blanks
+ * around elements and empty elements are ignored. */
+int hs_select_protocol(const struct http_request *req,
+		       const char *const *names, size_t n);
+
 /* Writes the Sec-WebSocket-Accept value for key[0..len) (RFC 6455 1.3:
  * base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))). No NUL. */
 void hs_accept(const char *key, size_t len, char out[HS_ACCEPT_LEN]);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -170,6 +171,107 @@ static char *join_headers(const struct opts_list *a, const struct opts_list *b)
 	return s;
 }
 
+/* Takes fd as listener number srv->nlisten and logs it as "listening on
+ * WHAT" (tests and scripts read the TCP port from that line). */
+static int add_listener(struct server *srv, int fd, const char *what)
+{
+	srv->lfd[srv->nlisten++] = fd;
+	if (loop_add(srv->loop, fd, LOOP_READ, on_listen, srv) < 0) {
+		log_msg(LV_FATAL, "cannot watch the listener: %s",
+			strerror(errno));
+		return -1;
+	}
+	log_msg(LV_INFO, "listening on %s", what);
+	return 0;
+}
+
+/* Sockets from a service manager first (LISTEN_FDS), then --unix, then TCP:
+ * on --port/--address, or by default when there is neither of the others.
+ * Any failure is fatal: nothing starts half-configured. */
+static int open_listeners(struct server *srv)
+{
+	const struct options *o = srv->opts;
+	char err[160], text[sizeof(struct sockaddr_un) + 64];
+	struct sockaddr_storage a;
+
+	int nfds = net_listen_fds(err, sizeof err);
+	if (nfds < 0) {
+		log_msg(LV_FATAL, "socket activation: %s", err);
+		return -1;
+	}
+	if ((size_t)nfds > OPTS_MAX_LIST) {
+		log_msg(LV_FATAL, "socket activation: %d sockets; at most %d",
+			nfds, OPTS_MAX_LIST);
+		return -1;
+	}
+	for (int i = 0; i < nfds; i++) {
+		int fd = NET_LISTEN_FDS_START + i;
+		socklen_t alen = sizeof a;
+		memset(&a, 0, sizeof a);
+		getsockname(fd, (struct sockaddr *)&a, &alen);
+		srv->lport[srv->nlisten] = net_addr_port(&a);
+		if (a.ss_family == AF_UNIX) {
+			const struct sockaddr_un *su = (const struct sockaddr_un *)&a;
+			snprintf(text, sizeof text, "unix:%.*s (fd %d from "
+				 "LISTEN_FDS)", (int)sizeof su->sun_path,
+				 su->sun_path[0] ? su->sun_path : "(unnamed)", fd);
+		} else {
+			char addr[NET_ADDR_TEXT];
+			net_addr_text(&a, addr, sizeof addr);
+			snprintf(text, sizeof text, "%s (fd %d from LISTEN_FDS)",
+				 addr, fd);
+		}
+		if (add_listener(srv, fd, text) < 0)
+			return -1;
+	}
+
+	for (size_t i = 0; i < o->unix_paths.n; i++) {
+		const char *path = o->unix_paths.item[i];
+		size_t k = srv->nlisten;
+		int fd = net_listen_unix(path, &srv->lunix[k], err, sizeof err);
+		if (fd < 0) {
+			log_msg(LV_FATAL, "cannot listen on unix:%s: %s", path, err);
+			return -1;
+		}
+		if (srv->lunix[k].stale_removed)
+			log_msg(LV_INFO, "removed the stale socket %s (nobody "
+				"listened on it)", path);
+		srv->lpath[k] = path;
+		srv->lport[k] = 0;
+		snprintf(text, sizeof text, "unix:%s", path);
+		if (add_listener(srv, fd, text) < 0)
+			return -1;
+	}
+
+	bool tcp = o->port_given || o->naddresses ||
+		   (nfds == 0 && o->unix_paths.n == 0);
+	size_t n = !tcp ? 0 : o->naddresses ? o->naddresses : 1;
+	for (size_t i = 0; i < n; i++) {
+		const char *host = o->naddresses ? o->addresses[i] : NULL;
+		int fd = net_listen(host, o->port, &a, err, sizeof err);
+		if (fd < 0) {
+			log_msg(LV_FATAL, "cannot listen on %s port %d: %s",
+				host ? host : "every interface", o->port, err);
+			return -1;
+		}
+		srv->lport[srv->nlisten] = net_addr_port(&a);
+		net_addr_text(&a, text, sizeof text);
+		if (add_listener(srv, fd, text) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Removes the --unix socket files this process made (not those of a
+ * service manager, which owns them). */
+static void unlink_unix(struct server *srv)
+{
+	for (size_t i = 0; i < srv->nlisten; i++) {
+		if (srv->lpath[i])
+			net_unlink_unix(srv->lpath[i], &srv->lunix[i]);
+	}
+}
+
 int server_run(const struct options *o)
 {
 	struct server srv;
@@ -195,26 +297,9 @@ int server_run(const struct options *o)
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 #endif
 
-	size_t n = o->naddresses ? o->naddresses : 1;
-	for (size_t i = 0; i < n; i++) {
-		const char *host = o->naddresses ? o->addresses[i] : NULL;
-		struct sockaddr_storage a;
-		char err[128], text[NET_ADDR_TEXT];
-		int fd = net_listen(host, o->port, &a, err, sizeof err);
-		if (fd < 0) {
-			log_msg(LV_FATAL, "cannot listen on %s port %d: %s",
-				host ? host : "every interface", o->port, err);
-			return 1;
-		}
-		srv.lfd[srv.nlisten] = fd;
-		srv.lport[srv.nlisten++] = net_addr_port(&a);
-		if (loop_add(srv.loop, fd, LOOP_READ, on_listen, &srv) < 0) {
-			log_msg(LV_FATAL, "cannot watch the listener: %s",
-				strerror(errno));
-			return 1;
-		}
-		net_addr_text(&a, text, sizeof text);
-		log_msg(LV_INFO, "listening on %s", text);
+	if (open_listeners(&srv) < 0) {
+		unlink_unix(&srv);
+		return 1;
 	}
 	for (size_t i = 0; i < o->nresources; i++) {
 		log_msg(LV_INFO, "serving %s with %s", o->resources[i].path,
@@ -230,6 +315,7 @@ int server_run(const struct options *o)
 	}
 	bury(&srv);
 	stop_listening(&srv);
+	unlink_unix(&srv);
 	loop_free(srv.loop);
 	pidmap_free(&srv.children);
 	free(srv.extra_ws);

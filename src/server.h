@@ -8,16 +8,22 @@
 
 #include "loop.h"
 #include "metrics.h"
+#include "net.h"
 #include "opts.h"
 #include "pidmap.h"
 
 struct client;
 
+/* --address, --unix, and as many sockets from a service manager. */
+#define SERVER_MAX_LISTEN (OPTS_MAX_ADDRESSES + 2 * OPTS_MAX_LIST)
+
 struct server {
 	struct loop *loop;
 	const struct options *opts;
-	int lfd[OPTS_MAX_ADDRESSES];
-	int lport[OPTS_MAX_ADDRESSES];
+	int lfd[SERVER_MAX_LISTEN];
+	int lport[SERVER_MAX_LISTEN];   /* 0 for a Unix socket */
+	const char *lpath[SERVER_MAX_LISTEN]; /* --unix: the file, else NULL */
+	struct net_unix lunix[SERVER_MAX_LISTEN]; /* ... to remove at exit */
 	size_t nlisten;
 	bool accept_paused;
 	struct loop_timer accept_timer;

@@ -49,6 +49,63 @@ void http_error(struct client *c, int status, const char *why)
 	http_error_extra(c, status, why, NULL);
 }
 
+/* The last element of the last line of header name (a proxy appends to
+ * X-Forwarded-For: the rightmost entry is the one our proxy added; an
+ * earlier one could come from the client). NULL if there is none. */
+static const char *last_element(const struct http_request *req,
+				const char *name, size_t *len)
+{
+	const struct http_header *last = NULL;
+	for (size_t i = 0; i < req->num_headers; i++) {
+		const struct http_header *h = &req->headers[i];
+		if (h->name_len == strlen(name) &&
+		    strncasecmp(h->name, name, h->name_len) == 0)
+			last = h;
+	}
+	if (!last)
+		return NULL;
+	const char *v = last->value, *end = v + last->value_len;
+	const char *comma = v;
+	for (const char *p = v; p < end; p++) {
+		if (*p == ',')
+			comma = p + 1;
+	}
+	while (comma < end && (*comma == ' ' || *comma == '\t'))
+		comma++;
+	while (end > comma && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	*len = (size_t)(end - comma);
+	return comma;
+}
+
+/* --trust-proxy: the client's address from X-Forwarded-For replaces the
+ * peer's (the proxy's) for the rest of the session: the environment and
+ * every log line. Its port is unknown: 0. A value that is not an IP
+ * literal is ignored (logged), and the peer's address stays. Returns
+ * whether X-Forwarded-Proto says the client came over TLS. */
+static bool trust_forwarded(struct client *c, const struct http_request *req)
+{
+	size_t len;
+	const char *v = last_element(req, "X-Forwarded-For", &len);
+	struct sockaddr_storage a;
+	if (v && net_addr_parse(v, len, &a) == 0) {
+		char was[NET_ADDR_TEXT];
+		net_addr_text(&c->peer, was, sizeof was);
+		c->peer = a;
+		char now[NET_ADDR_TEXT];
+		net_addr_text(&c->peer, now, sizeof now);
+		log_msg(LV_DEBUG, "#%llu %s is the client behind proxy %s",
+			(unsigned long long)c->id, now, was);
+	} else if (v) {
+		log_msg(LV_INFO, "#%llu X-Forwarded-For: '%.*s' is not an IP "
+			"address; using the peer's", (unsigned long long)c->id,
+			len > 64 ? 64 : (int)len, v);
+	}
+	v = last_element(req, "X-Forwarded-Proto", &len);
+	return v && ((len == 5 && strncasecmp(v, "https", 5) == 0) ||
+		     (len == 3 && strncasecmp(v, "wss", 3) == 0));
+}
+
 static void build_env(struct client *c, const struct http_request *req,
 		      const struct hs_info *hs, const struct route *r,
 		      struct env *e)
@@ -72,6 +129,14 @@ static void build_env(struct client *c, const struct http_request *req,
 	env_add(e, "SCRIPT_NAME", r->script, r->script_len);
 	env_add(e, "PATH_INFO", r->path_info, r->path_info_len);
 	env_add(e, "QUERY_STRING", hs->query ? hs->query : "", hs->query_len);
+	bool tls = o->trust_proxy && trust_forwarded(c, req);
+	if (tls)
+		env_add(e, "HTTPS", "on", 2);
+	env_add(e, "REQUEST_SCHEME", tls ? "https" : "http", tls ? 5 : 4);
+	int proto = hs_select_protocol(req, o->protocols.item, o->protocols.n);
+	if (proto >= 0)
+		env_add(e, "WEBSOCKET_PROTOCOL", o->protocols.item[proto],
+			strlen(o->protocols.item[proto]));
 	net_addr_host(&c->peer, text, sizeof text);
 	env_add(e, "REMOTE_ADDR", text, strlen(text));
 	env_add(e, "REMOTE_HOST", text, strlen(text));
@@ -218,9 +283,15 @@ void upgrade_request(struct client *c)
 		return;
 	}
 
-	char resp[4096];
+	char resp[4096], extra[4096];
+	int proto = hs_select_protocol(&req, o->protocols.item, o->protocols.n);
+	snprintf(extra, sizeof extra, "%s%s%s%s",
+		 proto >= 0 ? "Sec-WebSocket-Protocol: " : "",
+		 proto >= 0 ? o->protocols.item[proto] : "",
+		 proto >= 0 ? "\r\n" : "",
+		 c->srv->extra_ws ? c->srv->extra_ws : "");
 	size_t len = hs_response_101(resp, sizeof resp, hs.key, hs.key_len,
-				     c->srv->extra_ws);
+				     extra);
 	buf_append(&c->out, resp, len);
 	buf_consume(&c->in, (size_t)n);
 	c->ss = SS_OPEN;

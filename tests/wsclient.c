@@ -3,7 +3,9 @@
  *   wsclient [-t MS] [-H 'Name: value']... [--frames] HOST PORT PATH [STEP...]
  *   wsclient [-t MS] --http HOST PORT REQUEST
  *
- * Options may stand anywhere before PATH (or REQUEST). -H adds a header, or
+ * --unix SOCKET connects to that Unix socket instead of HOST PORT (which
+ * then only make the Host header). Options may stand anywhere before PATH
+ * (or REQUEST). -H adds a header, or
  * replaces the default one of the same name (Host, Upgrade, Connection,
  * Sec-WebSocket-Key, Sec-WebSocket-Version). Steps, run in order:
  *   text:STRING bin:HEX textn:N echo:N ping:STRING pong:STRING
@@ -58,6 +60,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -431,8 +434,31 @@ static void parse_step(const char *s, struct step *st)
 
 /* ---- the socket ---- */
 
+static const char *unix_path; /* --unix */
+
+static void connect_unix(void)
+{
+	struct sockaddr_un sa = {0};
+	sa.sun_family = AF_UNIX;
+	if (strlen(unix_path) >= sizeof sa.sun_path)
+		usage("--unix path too long");
+	strcpy(sa.sun_path, unix_path);
+	C.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (C.fd < 0)
+		die_errno("socket");
+	if (connect(C.fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		die_errno("connect");
+}
+
 static void connect_to(const char *host, const char *port)
 {
+	if (unix_path) {
+		connect_unix();
+		int fl = fcntl(C.fd, F_GETFL);
+		if (fl < 0 || fcntl(C.fd, F_SETFL, fl | O_NONBLOCK) < 0)
+			die_errno("O_NONBLOCK");
+		return;
+	}
 	struct addrinfo hints = {0}, *res, *ai;
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -1300,6 +1326,8 @@ int main(int argc, char **argv)
 			C.frames = true;
 		} else if (strcmp(a, "--http") == 0) {
 			http = true;
+		} else if (strcmp(a, "--unix") == 0 && i + 1 < argc) {
+			unix_path = argv[++i];
 		} else {
 			usage("unknown or incomplete option '%s'", a);
 		}

@@ -1,4 +1,5 @@
 /* handshake: RFC 6455 4.2.1 checks, Sec-WebSocket-Accept, responses. */
+#include <stdio.h>
 #include <string.h>
 
 #include "check.h"
@@ -315,11 +316,62 @@ static void test_reason(void)
 	CHECK(strcmp(hs_reason(0), "Error") == 0);
 }
 
+/* One line per case: the client's Sec-WebSocket-Protocol lines and the
+ * index hs_select_protocol gives for the server's list "chat", "v2.json",
+ * "Echo" (-1: none). The client's order decides. */
+static const struct {
+	const char *lines;
+	int want;
+} proto_cases[] = {
+	{"", -1},
+	{"Sec-WebSocket-Protocol: chat\r\n", 0},
+	{"Sec-WebSocket-Protocol: v2.json\r\n", 1},
+	{"Sec-WebSocket-Protocol: v2.json, chat\r\n", 1},
+	{"Sec-WebSocket-Protocol: chat, v2.json\r\n", 0},
+	{"Sec-WebSocket-Protocol: other, Echo\r\n", 2},
+	{"Sec-WebSocket-Protocol: other\r\n", -1},
+	{"Sec-WebSocket-Protocol: other\r\nSec-WebSocket-Protocol: chat\r\n",
+	 0},
+	{"Sec-WebSocket-Protocol: x\r\nX-B: chat\r\n"
+	 "sec-websocket-protocol: y,v2.json\r\n", 1},
+	{"Sec-WebSocket-Protocol: \t , ,chat \t\r\n", 0},
+	{"Sec-WebSocket-Protocol:\r\n", -1},
+	{"Sec-WebSocket-Protocol: ,\r\n", -1},
+	{"Sec-WebSocket-Protocol: CHAT, echo\r\n", -1},
+	{"Sec-WebSocket-Protocol: cha, chatt, chat.x, v2\r\n", -1},
+	{"Sec-WebSocket-Protocol: chat v2.json\r\n", -1},
+	{"X-Sec-WebSocket-Protocol: chat\r\n", -1},
+};
+
+static void test_protocol(void)
+{
+	static const char *const names[] = {"chat", "v2.json", "Echo"};
+	struct http_header hs[MAXH];
+	struct http_request req;
+	char head[512];
+
+	for (size_t i = 0; i < sizeof proto_cases / sizeof proto_cases[0]; i++) {
+		int len = snprintf(head, sizeof head, "%s%s\r\n",
+				   RL HOST UPG CONN KEY VER, proto_cases[i].lines);
+		/* Against a guard page: no read past the head. */
+		char *g = check_guarded(head, (size_t)len);
+		CHECK_INT(http_parse_request(g, (size_t)len, &req, hs, MAXH), len);
+		int k = hs_select_protocol(&req, names, 3);
+		if (!check_at(k == proto_cases[i].want, __FILE__, __LINE__,
+			      "hs_select_protocol case"))
+			fprintf(stderr, "    case %zu: got %d, want %d\n", i, k,
+				proto_cases[i].want);
+		CHECK_INT(hs_select_protocol(&req, names, 0), -1);
+		check_unguard(g, (size_t)len);
+	}
+}
+
 int main(void)
 {
 	test_check();
 	test_accept();
 	test_101();
+	test_protocol();
 	test_error();
 	test_reason();
 	return check_report("handshake");
