@@ -129,10 +129,15 @@ static void build_env(struct client *c, const struct http_request *req,
 	env_add(e, "SCRIPT_NAME", r->script, r->script_len);
 	env_add(e, "PATH_INFO", r->path_info, r->path_info_len);
 	env_add(e, "QUERY_STRING", hs->query ? hs->query : "", hs->query_len);
-	bool tls = o->trust_proxy && trust_forwarded(c, req);
-	if (tls)
-		env_add(e, "HTTPS", "on", 2);
-	env_add(e, "REQUEST_SCHEME", tls ? "https" : "http", tls ? 5 : 4);
+	if (o->trust_proxy) {
+		/* Only here: without a proxy to say so, the scheme is always
+		 * http, and HTTPS absent says as much. */
+		bool tls = trust_forwarded(c, req);
+		if (tls)
+			env_add(e, "HTTPS", "on", 2);
+		env_add(e, "REQUEST_SCHEME", tls ? "https" : "http",
+			tls ? 5 : 4);
+	}
 	int proto = hs_select_protocol(req, o->protocols.item, o->protocols.n);
 	if (proto >= 0)
 		env_add(e, "WEBSOCKET_PROTOCOL", o->protocols.item[proto],

@@ -303,7 +303,7 @@ EOF_
 	run ws -H 'X-Forwarded-For: 203.0.113.7' -H 'X-Forwarded-Proto: https' /env wait
 	expect_status 0
 	expect_env REMOTE_ADDR 127.0.0.1
-	expect_env REQUEST_SCHEME http
+	no_env REQUEST_SCHEME
 	no_env HTTPS
 	expect_env HTTP_X_FORWARDED_FOR 203.0.113.7
 	expect_env HTTP_X_FORWARDED_PROTO https
