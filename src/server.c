@@ -80,6 +80,9 @@ static void reap(struct server *srv)
 	}
 }
 
+/* Closes the listeners and removes the --unix socket files this process
+ * made (not those of a service manager, which owns them) at once, so that
+ * a successor can bind the path while this one drains. */
 static void stop_listening(struct server *srv)
 {
 	for (size_t i = 0; i < srv->nlisten; i++) {
@@ -88,6 +91,9 @@ static void stop_listening(struct server *srv)
 		loop_del(srv->loop, srv->lfd[i]);
 		close(srv->lfd[i]);
 		srv->lfd[i] = -1;
+		if (srv->lpath[i])
+			net_unlink_unix(srv->lpath[i], &srv->lunix[i]);
+		srv->lpath[i] = NULL;
 	}
 	loop_timer_stop(srv->loop, &srv->accept_timer);
 }
@@ -262,16 +268,6 @@ static int open_listeners(struct server *srv)
 	return 0;
 }
 
-/* Removes the --unix socket files this process made (not those of a
- * service manager, which owns them). */
-static void unlink_unix(struct server *srv)
-{
-	for (size_t i = 0; i < srv->nlisten; i++) {
-		if (srv->lpath[i])
-			net_unlink_unix(srv->lpath[i], &srv->lunix[i]);
-	}
-}
-
 int server_run(const struct options *o)
 {
 	struct server srv;
@@ -298,7 +294,7 @@ int server_run(const struct options *o)
 #endif
 
 	if (open_listeners(&srv) < 0) {
-		unlink_unix(&srv);
+		stop_listening(&srv);
 		return 1;
 	}
 	for (size_t i = 0; i < o->nresources; i++) {
@@ -309,13 +305,13 @@ int server_run(const struct options *o)
 	while (!(srv.draining && srv.nclients == 0)) {
 		if (loop_run_once(srv.loop, -1) < 0) {
 			log_msg(LV_FATAL, "event loop: %s", strerror(errno));
+			stop_listening(&srv);
 			return 1;
 		}
 		bury(&srv);
 	}
 	bury(&srv);
 	stop_listening(&srv);
-	unlink_unix(&srv);
 	loop_free(srv.loop);
 	pidmap_free(&srv.children);
 	free(srv.extra_ws);

@@ -158,6 +158,26 @@ EOF_
 	[ ! -e "$s" ]
 }
 
+@test "--unix: on SIGTERM the socket file goes at once, while sessions drain" {
+	local s="$BATS_TEST_TMPDIR/gw.sock"
+	# A child that outlives its stdin and ignores SIGTERM: the drain lasts
+	# until SIGKILL, 100 + 500 ms and twice --closems after the Close.
+	start_bare 'listening on unix:' "$PORTAL_GW" --unix "$s" --closems 1000 \
+		'/hold=sh -c "trap \"\" TERM; cat; exec sleep 30"'
+	wsu "$s" -t 10000 /hold wait >"$BATS_TEST_TMPDIR/client.out" 2>&1 &
+	wait_log 'connected to /hold'
+	kill -TERM "$GW_PID"
+	wait_log 'shutting down: 1 session'
+	wait_for "the socket file to go" test ! -e "$s"
+	alive "$GW_PID"
+	# A successor can take the path while this one drains.
+	run timeout -s TERM 0.5 "$PORTAL_GW" --unix "$s" /echo=cat
+	expect_line_re "listening on unix:$s\$"
+	[[ $output != *stale* ]] || false
+	wait_gw_exit
+	[ "$GW_STATUS" = 0 ]
+}
+
 @test "--unix: the socket's mode follows the umask" {
 	local s="$BATS_TEST_TMPDIR/gw.sock"
 	start_bare 'listening on unix:' sh -c 'umask 077; exec "$@"' sh \
