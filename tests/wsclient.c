@@ -1,7 +1,8 @@
 /* wsclient: a scriptable WebSocket client for portal-gw's end-to-end tests.
  *
- *   wsclient [-t MS] [-H 'Name: value']... [--frames] HOST PORT PATH [STEP...]
- *   wsclient [-t MS] --http HOST PORT REQUEST
+ *   wsclient [-t MS] [-H 'Name: value']... [--frames] [--unix SOCKET]
+ *            HOST PORT PATH [STEP...]
+ *   wsclient [-t MS] [--unix SOCKET] --http HOST PORT REQUEST
  *
  * --unix SOCKET connects to that Unix socket instead of HOST PORT (which
  * then only make the Host header). Options may stand anywhere before PATH
@@ -123,8 +124,9 @@ static void usage(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr,
 		"\nusage: wsclient [-t MS] [-H 'Name: value']... [--frames] "
-		"HOST PORT PATH [STEP...]\n"
-		"       wsclient [-t MS] --http HOST PORT REQUEST\n");
+		"[--unix SOCKET] HOST PORT PATH [STEP...]\n"
+		"       wsclient [-t MS] [--unix SOCKET] --http HOST PORT "
+		"REQUEST\n");
 	exit(EX_USAGE);
 }
 
