@@ -88,6 +88,7 @@ struct client {
 	const char *end_reason;
 	struct msg_counts n;
 	int body_fd;         /* plain HTTP: a file being sent, or -1 */
+	uint64_t body_left;  /* ... and how much of it is still to send */
 };
 
 /* upgrade.c */
