@@ -11,7 +11,10 @@ http://127.0.0.1:PORT/echo?... in Chromium, types into the page's text box
 (Input.dispatchKeyEvent / dispatchMouseEvent), and checks what the page
 shows, read from its DOM: the state, the log entries with their direction
 and timestamp, the close code, reason and wasClean. For the binary preview
-it starts a second gateway of its own, PORTAL_GW --binary --devconsole.
+it starts a second gateway of its own, PORTAL_GW --binary --devconsole
+--sameorigin (the page's WebSocket has the gateway's own origin, which
+--sameorigin must accept), then stops that gateway under the open page
+(Close 1001 shown) and reconnects to nothing (1006 and an error shown).
 
 The browser plumbing (start, DevTools client, tab, teardown) is
 chromium_client.py's. Prints one PASS/FAIL line per check and
@@ -278,17 +281,44 @@ async def binary_checks(ck, page):
             raise Failure("first message shown as %r" % first)
         return "%s; %d bytes in all" % (first, got(s))
 
-    await ck.run("--binary: binary messages as [binary N bytes] and hex", shown())
+    await ck.run("--binary --sameorigin: binary messages as [binary N bytes] and hex", shown())
+
+
+async def gone_checks(ck, page, gw):
+    """The gateway of the open page stops (SIGTERM), then cannot be reached."""
+
+    async def stops():
+        rc = gw.stop()
+        if rc != 0:
+            raise Failure("the gateway exited with status %s on SIGTERM" % rc)
+        s = await page.until("the close", lambda s: s["state"] == "closed")
+        got = (s["closeCode"], s["closeReason"], s["wasClean"])
+        if got != ("1001", "server shutting down", "true"):
+            raise Failure("close code, reason, wasClean %s" % (got,))
+        return "close 1001 %r wasClean true" % s["closeReason"]
+
+    async def unreachable():
+        await page.click("reconnect")
+        s = await page.until(
+            "a failed connection", lambda s: s["state"] == "closed" and s["closeCode"] != "-" and entries(s, "error")
+        )
+        if (s["closeCode"], s["wasClean"]) != ("1006", "false"):
+            raise Failure("close code, wasClean %s" % ((s["closeCode"], s["wasClean"]),))
+        return "close 1006 wasClean false, error entry %r" % entries(s, "error")[-1]["text"]
+
+    await ck.run("gateway stops (SIGTERM): Close 1001 shown", stops())
+    await ck.run("Reconnect with the gateway gone: 1006 and an error shown", unreachable())
 
 
 class Gateway:
-    """A second portal-gw (--binary --devconsole /echo=cat) on a free port."""
+    """A second portal-gw (--binary --devconsole --sameorigin /echo=cat) on a
+    free port."""
 
     def __init__(self, gw, tmp):
         self.log = os.path.join(tmp, "binary.gw.log")
         with open(self.log, "wb") as f:
             self.proc = subprocess.Popen(
-                [gw, "--address", "127.0.0.1", "--port", "0", "--binary", "--devconsole", "/echo=cat"],
+                [gw, "--address", "127.0.0.1", "--port", "0", "--binary", "--devconsole", "--sameorigin", "/echo=cat"],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=f,
@@ -307,6 +337,8 @@ class Gateway:
 
     def stop(self):
         """SIGTERM; returns its exit status (SIGKILL after 5 s: "killed")."""
+        if self.proc.poll() is not None:
+            return self.proc.returncode
         self.proc.terminate()
         try:
             return self.proc.wait(timeout=5)
@@ -341,14 +373,12 @@ async def drive(devtools_url, base, tmp, report):
                     g = Gateway(gw, tmp)
                     report["gateway"] = g
                     _, sid = await cc.open_page(cdp, "http://127.0.0.1:%d/echo" % g.port)
-                    await binary_checks(ck, Page(cdp, sid))
+                    page = Page(cdp, sid)
+                    await binary_checks(ck, page)
+                    await gone_checks(ck, page, g)
                 finally:
-                    if g is not None:
-                        rc = g.stop()
-                        if rc != 0:
-                            ck.results.append(
-                                {"name": "--binary gateway exits 0 on SIGTERM", "ok": False, "detail": "got %s" % rc}
-                            )
+                    if g is not None and g.proc.poll() is None:
+                        g.stop()
             return ck.results
         finally:
             report["results"] = ck.results
