@@ -291,6 +291,9 @@ async def gone_checks(ck, page, gw):
         rc = gw.stop()
         if rc != 0:
             raise Failure("the gateway exited with status %s on SIGTERM" % rc)
+        with open(gw.log, errors="replace") as f:
+            if re.search(r"Sanitizer|runtime error:", f.read()):
+                raise Failure("sanitizer report in the gateway's log")
         s = await page.until("the close", lambda s: s["state"] == "closed")
         got = (s["closeCode"], s["closeReason"], s["wasClean"])
         if got != ("1001", "server shutting down", "true"):
@@ -306,7 +309,7 @@ async def gone_checks(ck, page, gw):
             raise Failure("close code, wasClean %s" % ((s["closeCode"], s["wasClean"]),))
         return "close 1006 wasClean false, error entry %r" % entries(s, "error")[-1]["text"]
 
-    await ck.run("gateway stops (SIGTERM): Close 1001 shown", stops())
+    await ck.run("gateway stops (SIGTERM, exit 0): Close 1001 shown", stops())
     await ck.run("Reconnect with the gateway gone: 1006 and an error shown", unreachable())
 
 
