@@ -251,7 +251,7 @@ bool plain_request(struct client *c, const struct http_request *req,
 		answer_metrics(c, head);
 		return true;
 	}
-	const char *why = "not found";
+	const char *why = "no resource at this path";
 	if (o->staticdir && try_static(c, req, get, head, path, len, &why))
 		return true;
 	if (!get && !head)
@@ -264,9 +264,9 @@ bool plain_request(struct client *c, const struct http_request *req,
 		answer(c, head, &a);
 		return true;
 	}
-	if (o->staticdir) {
-		/* With a static directory a plain GET is a file request: a
-		 * miss is a 404, even at a resource path. */
+	if (o->staticdir || o->devconsole) {
+		/* Plain GETs are expected, from browsers: a miss is a 404
+		 * rather than the WebSocket path's "bad handshake" 400. */
 		answer_text(c, head, 404, "404 Not Found\n", NULL, false, why);
 		return true;
 	}

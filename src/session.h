@@ -66,6 +66,8 @@ struct client {
 	bool close_flushed;   /* our Close has left the queue */
 	bool upgraded;        /* a 101 was sent: a session to log */
 	bool done; /* on the server's graveyard */
+	bool peer_eof; /* SS_CLOSING: the client half-closed; our answer is
+			  still going out, then the socket is closed */
 
 	enum child_state cs;
 	pid_t pid;
