@@ -65,7 +65,8 @@ SNAPSHOT = """JSON.stringify((() => {
     resources: performance.getEntriesByType('resource').map((r) => r.name),
     unlabelled: Array.from(document.querySelectorAll('input, button'),
       (c) => c.labels.length || c.textContent.trim() ? null : c.id).filter((x) => x),
-    active: document.activeElement && document.activeElement.id,
+    // The page's own socket (a top-level let of its script).
+    wsUrl: typeof ws === 'object' && ws ? ws.url : null,
   };
 })())"""
 
@@ -165,8 +166,8 @@ class Checks:
 async def echo_checks(ck, page, ws_url):
     async def loads():
         s = await page.until("state open", lambda s: s["state"] == "open")
-        if s["url"] != ws_url:
-            raise Failure("connects to %r, not %r" % (s["url"], ws_url))
+        if s["url"] != ws_url or s["wsUrl"] != ws_url:
+            raise Failure("shows %r and connects to %r, not %r" % (s["url"], s["wsUrl"], ws_url))
         if s["resources"]:
             raise Failure("loads other resources: %s" % s["resources"])
         if s["unlabelled"]:
