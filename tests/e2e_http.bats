@@ -220,7 +220,7 @@ make_www() {
 		head -c 100000 <&3 >/dev/null' _ "$PORT"
 	wait_log "access #1 /huge.bin 200"
 	wait_for "the gateway to close the socket and the file" \
-		test "$(fd_count "$GW_PID")" -eq "$base"
+		eval '[ "$(fd_count "$GW_PID")" -eq "$base" ]'
 	run get /small.txt
 	[ "$(body)" = small ]
 	run ws /echo text:still recv close:1000 wait
@@ -262,6 +262,11 @@ metric() {
 		awk -v n="$1" '$1 == n { print $2 }'
 }
 
+# metric_is NAME VALUE: for wait_for, which runs it anew each time.
+metric_is() {
+	[ "$(metric "$1")" = "$2" ]
+}
+
 @test "--metrics: values after sessions with known messages, failures and exit codes" {
 	local s
 	s=$(mkscript fail.sh <<'EOF_'
@@ -281,12 +286,12 @@ EOF_
 	expect_lines "status 404"
 	run ws -H 'Sec-WebSocket-Version: 8' /echo
 	expect_lines "status 426"
-	wait_for "both sessions to end" test "$(metric portal_gw_children_running)" = 0
-	wait_for "both sessions to end" test "$(metric portal_gw_sessions_open)" = 0
+	wait_for "both children to be reaped" metric_is portal_gw_children_running 0
+	wait_for "both sessions to end" metric_is portal_gw_sessions_open 0
 
 	# One session still open counts too: its messages so far.
 	ws /echo text:live recv sleep:3000 close:1000 wait >/dev/null 2>&1 &
-	wait_for "the live session's echo" test "$(metric portal_gw_messages_sent_total)" = 4
+	wait_for "the live session's echo" metric_is portal_gw_messages_sent_total 4
 	[ "$(metric portal_gw_sessions_open)" = 1 ]
 	[ "$(metric portal_gw_children_running)" = 1 ]
 
