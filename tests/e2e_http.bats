@@ -401,3 +401,33 @@ EOF_
 	run ws /echo text:hi recv close:1000 wait
 	expect_lines "text hi" "close 1000*" "eof"
 }
+
+@test "a FIFO or a device under --staticdir is never opened: 404" {
+	local W=$BATS_TEST_TMPDIR/www
+	mkdir -p "$W"
+	mkfifo "$W/pipe"
+	ln -s /dev/zero "$W/zero"
+	start_gw --staticdir "$W" /echo=cat
+	run get /pipe
+	expect_first "HTTP/1.1 404 Not Found"
+	run get /zero
+	expect_first "HTTP/1.1 404 Not Found"
+}
+
+@test "out of descriptors for the file: 503 each time, nothing leaked" {
+	local W=$BATS_TEST_TMPDIR/www base
+	mkdir -p "$W"
+	printf 'hello\n' >"$W/a.txt"
+	start_gw --staticdir "$W" /echo=cat
+	base=$(fd_count "$GW_PID")
+	stop_gw
+	# Room for the accepted socket, none for the file.
+	GW_ULIMIT_N=$((base + 1)) start_gw --staticdir "$W" /echo=cat
+	run get /a.txt
+	expect_first "HTTP/1.1 503 Service Unavailable"
+	wait_log "/a.txt 503 cannot open file: out of descriptors or memory"
+	run get /a.txt
+	expect_first "HTTP/1.1 503 Service Unavailable"
+	wait_for "the connections' descriptors to be closed" \
+		eval '[ "$(fd_count "$GW_PID")" -eq "$base" ]'
+}
