@@ -67,9 +67,8 @@ static void answer(struct client *c, bool head_only, const struct answer *a)
 	/* cap is enough by construction: 512 covers the status line and
 	 * the fixed lines with the longest Content-Type. */
 	char *h = (char *)buf_reserve(&c->out, cap);
-	int k = -1;
 	if (h) {
-		k = snprintf(h, cap, "HTTP/1.1 %d %s\r\n", a->status,
+		int k = snprintf(h, cap, "HTTP/1.1 %d %s\r\n", a->status,
 			     reason(a->status));
 		if (a->type)
 			k += snprintf(h + k, cap - (size_t)k,

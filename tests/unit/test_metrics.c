@@ -92,5 +92,5 @@ int main(void)
 	}
 	memset(&live, 0xff, sizeof live);
 	CHECK(metrics_render(&m, &live, text, sizeof text) > 0);
-	return check_report("test_metrics");
+	return check_report("metrics");
 }

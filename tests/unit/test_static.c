@@ -159,5 +159,5 @@ int main(void)
 			fprintf(stderr, "    %lld -> %s\n", (long long)s, buf);
 	}
 
-	return check_report("test_static");
+	return check_report("static");
 }
