@@ -2,9 +2,10 @@
 # Python's websockets (Debian python3-websockets), Node.js (npm `ws`, pinned
 # in tests/interop/package-lock.json and installed there with npm ci; also
 # Node's built-in WebSocket where Node has one) and headless Chromium driven
-# through the DevTools protocol. Not part of `make test`; .ci/interop.sh
-# installs the packages and runs it. INTEROP_CLIENTS="python node-ws
-# node-builtin chromium" picks clients. See tests/interop/run.sh.
+# through the DevTools protocol, which also uses the --devconsole page as a
+# user would. Not part of `make test`; .ci/interop.sh installs the packages
+# and runs it. INTEROP_CLIENTS="python node-ws node-builtin chromium
+# devconsole" picks clients. See tests/interop/run.sh.
 
 INTEROP_CLIENTS ?=
 

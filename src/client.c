@@ -74,6 +74,10 @@ void flush_out(struct client *c)
 		/* Everything is out: half-close and wait for the peer's FIN
 		 * so that no unread byte turns our last frame into a reset. */
 		shutdown(c->fd, SHUT_WR);
+		if (c->peer_eof) {
+			sock_close(c); /* its FIN came already */
+			return;
+		}
 	}
 	update_interest(c);
 }
@@ -617,6 +621,13 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 			buf_free(&c->in);
 		return;
 	}
+	if (n == 0 && c->ss == SS_CLOSING && (c->out.len > 0 || c->body_fd >= 0)) {
+		/* A client may half-close after its request (nc -N, some
+		 * scripts): it still gets the rest of a plain answer. */
+		c->peer_eof = true;
+		update_interest(c);
+		return;
+	}
 	if (n <= 0) {
 		if (c->ss == SS_OPEN)
 			log_msg(LV_INFO, "#%llu client went away without Close",
@@ -653,6 +664,8 @@ static void update_interest(struct client *c)
 			m |= LOOP_READ;
 		if (c->out.len > 0)
 			m |= LOOP_WRITE;
+		if (c->peer_eof)
+			m &= ~LOOP_READ;
 		/* Not reading because the child is slow: still notice a
 		 * client that hangs up, rather than keep its session. */
 		if (c->ss == SS_OPEN && !(m & LOOP_READ))

@@ -1,18 +1,178 @@
+/* Counters for --metrics and their Prometheus text exposition (format
+ * 0.0.4): names prefixed portal_gw_, counters ending in _total, units in
+ * the name (_bytes, _seconds). */
 #include "metrics.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "child.h"
+
+static void count(struct metrics_count *t, unsigned key)
+{
+	size_t i;
+	for (i = 0; i < METRICS_KEYS; i++) {
+		if (t[i].n == 0 || t[i].key == key)
+			break;
+	}
+	if (i == METRICS_KEYS) {
+		i = METRICS_KEYS - 1; /* the last slot becomes "other" */
+		t[i].key = METRICS_OTHER;
+	}
+	t[i].key = t[i].n == 0 ? key : t[i].key;
+	t[i].n++;
+}
 
 void metrics_http_error(struct metrics *m, int status)
 {
-	(void)m;
-	(void)status;
+	count(m->http_errors, (unsigned)status);
+}
+
+void metrics_plain(struct metrics *m, int status)
+{
+	count(m->plain, (unsigned)status);
 }
 
 void metrics_session_end(struct metrics *m, unsigned close_code,
 			 const int *wait_status, const struct msg_counts *n)
 {
-	(void)close_code;
-	(void)wait_status;
+	count(m->closes, close_code);
+	if (wait_status) {
+		int st = *wait_status;
+		if (WIFEXITED(st))
+			m->exits[WEXITSTATUS(st) & 255]++;
+		else if (WIFSIGNALED(st) && WTERMSIG(st) > 0 && WTERMSIG(st) <= 64)
+			m->exits[256 + WTERMSIG(st)]++;
+	}
 	m->ended.msgs_in += n->msgs_in;
 	m->ended.bytes_in += n->bytes_in;
 	m->ended.msgs_out += n->msgs_out;
 	m->ended.bytes_out += n->bytes_out;
+}
+
+/* --- rendering -------------------------------------------------------- */
+
+struct out {
+	char *p;
+	size_t cap, len;
+	bool overflow;
+};
+
+static void put(struct out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	size_t room = o->overflow ? 0 : o->cap - o->len;
+	int k = vsnprintf(o->p + o->len, room, fmt, ap);
+	va_end(ap);
+	if (k < 0 || (size_t)k >= room)
+		o->overflow = true;
+	else
+		o->len += (size_t)k;
+}
+
+static void head(struct out *o, const char *name, const char *type,
+		 const char *help)
+{
+	put(o, "# HELP portal_gw_%s %s\n# TYPE portal_gw_%s %s\n", name, help,
+	    name, type);
+}
+
+static void sample(struct out *o, const char *name, uint64_t v)
+{
+	put(o, "portal_gw_%s %llu\n", name, (unsigned long long)v);
+}
+
+/* One sample per used key of t, in key order; key 0 is written as
+ * zero_name when that is not NULL. */
+static void samples(struct out *o, const char *name, const char *label,
+		    const struct metrics_count *t, const char *zero_name)
+{
+	struct metrics_count s[METRICS_KEYS];
+	size_t n = 0;
+	for (size_t i = 0; i < METRICS_KEYS && t[i].n; i++) {
+		size_t j = n++;
+		for (; j > 0 && s[j - 1].key > t[i].key; j--)
+			s[j] = s[j - 1];
+		s[j] = t[i];
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned long long v = (unsigned long long)s[i].n;
+		if (s[i].key == METRICS_OTHER)
+			put(o, "portal_gw_%s{%s=\"other\"} %llu\n", name, label, v);
+		else if (s[i].key == 0 && zero_name)
+			put(o, "portal_gw_%s{%s=\"%s\"} %llu\n", name, label,
+			    zero_name, v);
+		else
+			put(o, "portal_gw_%s{%s=\"%u\"} %llu\n", name, label,
+			    s[i].key, v);
+	}
+}
+
+size_t metrics_render(const struct metrics *m, const struct metrics_live *live,
+		      char *out, size_t cap)
+{
+	struct out o = {out, cap, 0, cap == 0};
+	struct msg_counts all = m->ended;
+	all.msgs_in += live->n.msgs_in;
+	all.bytes_in += live->n.bytes_in;
+	all.msgs_out += live->n.msgs_out;
+	all.bytes_out += live->n.bytes_out;
+
+	head(&o, "sessions_open", "gauge", "WebSocket sessions now open.");
+	sample(&o, "sessions_open", live->sessions_open);
+	head(&o, "sessions_total", "counter",
+	     "WebSocket sessions started (101 answers sent).");
+	sample(&o, "sessions_total", m->sessions_total);
+	head(&o, "children_running", "gauge",
+	     "Child processes started and not yet reaped.");
+	sample(&o, "children_running", live->children);
+	head(&o, "messages_received_total", "counter",
+	     "Messages received from clients and passed to children.");
+	sample(&o, "messages_received_total", all.msgs_in);
+	head(&o, "received_bytes_total", "counter",
+	     "Payload bytes of the messages received from clients.");
+	sample(&o, "received_bytes_total", all.bytes_in);
+	head(&o, "messages_sent_total", "counter",
+	     "Messages sent to clients from children's output.");
+	sample(&o, "messages_sent_total", all.msgs_out);
+	head(&o, "sent_bytes_total", "counter",
+	     "Payload bytes of the messages sent to clients.");
+	sample(&o, "sent_bytes_total", all.bytes_out);
+	head(&o, "handshake_failures_total", "counter",
+	     "Requests refused with an HTTP error, by status.");
+	samples(&o, "handshake_failures_total", "status", m->http_errors, NULL);
+	head(&o, "http_responses_total", "counter",
+	     "Plain HTTP requests answered (health, metrics, files, console), "
+	     "by status.");
+	samples(&o, "http_responses_total", "status", m->plain, NULL);
+	head(&o, "session_closes_total", "counter",
+	     "Sessions ended, by the close code sent (none: no Close sent).");
+	samples(&o, "session_closes_total", "code", m->closes, "none");
+	head(&o, "child_exits_total", "counter",
+	     "Children reaped, by exit status or the signal that ended them.");
+	for (int i = 0; i < 256 + 65; i++) {
+		char sig[32];
+		unsigned long long v = (unsigned long long)m->exits[i];
+		if (v == 0)
+			continue;
+		if (i < 256)
+			put(&o, "portal_gw_child_exits_total{status=\"%d\"} %llu\n",
+			    i, v);
+		else
+			put(&o, "portal_gw_child_exits_total{status=\"%s\"} %llu\n",
+			    child_signal_name(i - 256, sig, sizeof sig), v);
+	}
+	head(&o, "start_time_seconds", "gauge",
+	     "Start time of the gateway since the Unix epoch.");
+	sample(&o, "start_time_seconds", live->start_s);
+	head(&o, "uptime_seconds", "gauge", "Seconds since the gateway started.");
+	sample(&o, "uptime_seconds",
+	       live->now_s > live->start_s ? live->now_s - live->start_s : 0);
+	return o.overflow ? 0 : o.len;
 }

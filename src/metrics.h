@@ -13,21 +13,50 @@ struct msg_counts {
 	uint64_t msgs_out, bytes_out; /* child -> client */
 };
 
+/* A count per key (an HTTP status, a close code); keys are few, so a small
+ * table. Once it is full, further keys count under METRICS_OTHER. */
+#define METRICS_KEYS 24
+#define METRICS_OTHER 0xffffffffu
+struct metrics_count {
+	unsigned key;
+	uint64_t n; /* 0: slot unused */
+};
+
 struct metrics {
 	uint64_t sessions_total;   /* 101 answers sent */
 	struct msg_counts ended;   /* sums over sessions that have ended */
-	/* filled in by metrics.c */
-	uint64_t http_errors[16];  /* by status, see metrics.c */
-	uint64_t closes[32];       /* by close code sent, see metrics.c */
-	uint64_t exits[256 + 65];  /* exit status 0..255, then signals */
+	struct metrics_count http_errors[METRICS_KEYS]; /* refused upgrades */
+	struct metrics_count plain[METRICS_KEYS]; /* plain answers by status */
+	struct metrics_count closes[METRICS_KEYS]; /* close code sent, 0: none */
+	uint64_t exits[256 + 65];  /* exit status 0..255, then 256 + signal */
 };
+
+/* What is read off the live server when the metrics are asked for. */
+struct metrics_live {
+	uint64_t sessions_open;
+	uint64_t children;       /* running: started, not yet reaped */
+	struct msg_counts n;     /* sums over the open sessions */
+	uint64_t start_s, now_s; /* wall clock, seconds */
+};
+
+/* Largest text metrics_render can write. */
+#define METRICS_TEXT_MAX 65536
 
 /* A request was refused with this HTTP status. */
 void metrics_http_error(struct metrics *m, int status);
+
+/* A plain HTTP request (health, metrics, file, console) was answered. */
+void metrics_plain(struct metrics *m, int status);
 
 /* A session ended: the close code we sent (0: none), the child's wait
  * status if it was reaped (NULL if not), and what the session carried. */
 void metrics_session_end(struct metrics *m, unsigned close_code,
 			 const int *wait_status, const struct msg_counts *n);
+
+/* Writes the Prometheus text exposition (format 0.0.4) of m and live to
+ * out[0..cap). Returns the length, or 0 if cap is too small
+ * (METRICS_TEXT_MAX always suffices). */
+size_t metrics_render(const struct metrics *m, const struct metrics_live *live,
+		      char *out, size_t cap);
 
 #endif

@@ -1,18 +1,301 @@
+/* Plain HTTP requests: --health, --metrics, --staticdir and --devconsole.
+ *
+ * Checked in that order for a request without Upgrade; the first that
+ * claims the path answers. Every answer is HTTP/1.1 with Content-Length and
+ * "Connection: close", then the connection ends as after an HTTP error
+ * (SS_CLOSING): no keep-alive, so a plain request never holds a slot for
+ * long. A file body is not read into memory: c->body_fd stays open and
+ * plain_refill queues it BODY_CHUNK bytes at a time as the socket drains. */
 #include "plain.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "devconsole.h"
+#include "handshake.h"
+#include "log.h"
+#include "route.h"
+#include "server.h"
 #include "session.h"
+#include "static.h"
+
+#define BODY_CHUNK 65536 /* one read of a file body; OUT_HIGH of socket queue */
+
+#define TEXT_PLAIN "text/plain; charset=utf-8"
+
+/* What to answer. */
+struct answer {
+	int status;
+	const char *type;   /* Content-Type; NULL: no body at all (304) */
+	uint64_t length;    /* Content-Length */
+	const char *more;   /* header lines, or NULL */
+	bool no_store;      /* health, metrics, console: never cached */
+	const void *body;   /* length bytes, or NULL when fd is streamed */
+	int fd;             /* the body, or -1 */
+	const char *why;    /* for the access log */
+};
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 301:
+		return "Moved Permanently";
+	case 304:
+		return "Not Modified";
+	default:
+		return hs_reason(status);
+	}
+}
+
+/* Queues the answer (only its head for HEAD), logs it, and ends the
+ * connection once it has been sent, as http_error_extra does. Takes over
+ * a->fd. */
+static void answer(struct client *c, bool head_only, const struct answer *a)
+{
+	struct server *srv = c->srv;
+	const char *extra = srv->extra_http ? srv->extra_http : "";
+	const char *more = a->more ? a->more : "";
+	size_t cap = 512 + strlen(extra) + strlen(more);
+	/* cap is enough by construction: 512 covers the status line and
+	 * the fixed lines with the longest Content-Type. */
+	char *h = (char *)buf_reserve(&c->out, cap);
+	if (h) {
+		int k = snprintf(h, cap, "HTTP/1.1 %d %s\r\n", a->status,
+			     reason(a->status));
+		if (a->type)
+			k += snprintf(h + k, cap - (size_t)k,
+				      "Content-Type: %s\r\nContent-Length: %llu\r\n",
+				      a->type, (unsigned long long)a->length);
+		k += snprintf(h + k, cap - (size_t)k,
+			      "Connection: close\r\n%s%s%s\r\n",
+			      a->no_store ? "Cache-Control: no-store\r\n" : "",
+			      more, extra);
+		buf_commit(&c->out, (size_t)k);
+	}
+	log_msg(LV_ACCESS, "#%llu %s %d %s", (unsigned long long)c->id, c->path,
+		a->status, a->why);
+	metrics_plain(&srv->metrics, a->status);
+	buf_free(&c->in);
+	if (h && !head_only && a->body)
+		buf_append(&c->out, a->body, (size_t)a->length);
+	if (h && !head_only && a->fd >= 0 && a->length > 0) {
+		c->body_fd = a->fd;
+		c->body_left = a->length;
+	} else if (a->fd >= 0) {
+		close(a->fd);
+	}
+	c->ss = SS_CLOSING;
+	loop_timer_start(srv->loop, &c->sock_timer, CLOSE_WAIT_MS, on_sock_timer);
+	flush_out(c);
+}
+
+/* A short text answer: an error, the health state. */
+static void answer_text(struct client *c, bool head_only, int status,
+			const char *text, const char *more, bool no_store,
+			const char *why)
+{
+	struct answer a = {status, TEXT_PLAIN, strlen(text), more, no_store,
+			   text, -1, why};
+	answer(c, head_only, &a);
+}
+
+static void answer_metrics(struct client *c, bool head_only)
+{
+	static char text[METRICS_TEXT_MAX];
+	struct server *srv = c->srv;
+	struct metrics_live live = {0};
+	for (struct client *s = srv->clients; s; s = client_next(s)) {
+		if (!s->upgraded)
+			continue;
+		live.sessions_open++;
+		live.n.msgs_in += s->n.msgs_in;
+		live.n.bytes_in += s->n.bytes_in;
+		live.n.msgs_out += s->n.msgs_out;
+		live.n.bytes_out += s->n.bytes_out;
+	}
+	live.children = srv->nchildren;
+	live.start_s = srv->started_s;
+	time_t now = time(NULL);
+	live.now_s = now > 0 ? (uint64_t)now : 0;
+	size_t n = metrics_render(&srv->metrics, &live, text, sizeof text);
+	struct answer a = {200, "text/plain; version=0.0.4; charset=utf-8", n,
+			   NULL, true, text, -1, "metrics"};
+	answer(c, head_only, &a);
+}
+
+/* Serves an opened file: 304 when If-Modified-Since is at or after its
+ * modification time, else 200 with the body streamed. */
+static void answer_file(struct client *c, const struct http_request *req,
+			bool head_only, struct static_file *f)
+{
+	char date[STATIC_DATE_LEN + 1], more[64];
+	static_format_date(f->mtime > 0 ? f->mtime : 0, date);
+	snprintf(more, sizeof more, "Last-Modified: %s\r\n", date);
+	const struct http_header *ims = http_header_find(req, "if-modified-since");
+	int64_t since;
+	if (ims && static_parse_date(ims->value, ims->value_len, &since) &&
+	    since >= f->mtime) {
+		struct answer a = {304, NULL, 0, more, false, NULL, f->fd,
+				   "not modified"};
+		answer(c, head_only, &a);
+		return;
+	}
+	char why[48];
+	snprintf(why, sizeof why, "file, %llu bytes",
+		 (unsigned long long)f->size);
+	struct answer a = {200, f->type, f->size, more, false, NULL, f->fd, why};
+	answer(c, head_only, &a);
+}
+
+/* --staticdir: answers and returns true, or returns false with *why set
+ * when there is no file to serve at path[0..len). */
+static bool try_static(struct client *c, const struct http_request *req,
+		       bool get, bool head, const char *path, size_t len,
+		       const char **why)
+{
+	char rel[PATH_MAX];
+	int k = static_path(path, len, rel, sizeof rel);
+	if (k < 0) {
+		*why = k == STATIC_HIDDEN ? "not served: a segment starts with '.'"
+		       : k == STATIC_LONG ? "not served: path too long"
+					  : "not served: bad %-escape in path";
+		return false;
+	}
+	struct static_file f;
+	int st = static_open(c->srv->opts->staticdir, rel, &f);
+	if (st == 404) {
+		*why = "no such file";
+		return false;
+	}
+	if (!get && !head) {
+		if (st == 0)
+			close(f.fd);
+		answer_text(c, false, 405, "405 Method Not Allowed\n",
+			    "Allow: GET, HEAD\r\n", false, "method not allowed");
+		return true;
+	}
+	if (st == 0) {
+		answer_file(c, req, head, &f);
+	} else if (st == 301) {
+		/* The target as sent, up to '?', is printable ASCII (the
+		 * parser saw to it), so it can go into a header as is. */
+		char loc[600];
+		const char *q = memchr(req->target, '?', req->target_len);
+		size_t qlen = q ? req->target_len - (size_t)(q - req->target) : 0;
+		int n = snprintf(loc, sizeof loc, "Location: %.*s/%.*s\r\n",
+				 (int)len, path, (int)qlen, q ? q : "");
+		if (n < 0 || (size_t)n >= sizeof loc) {
+			*why = "not served: path too long";
+			return false;
+		}
+		answer_text(c, head, 301, "301 Moved Permanently\n", loc, false,
+			    "directory: redirect to its '/' form");
+	} else {
+		answer_text(c, head, st, st == 503 ? "503 Service Unavailable\n"
+						   : "500 Internal Server Error\n",
+			    NULL, false, st == 503 ? "cannot open file: out of "
+						     "descriptors or memory"
+						   : "cannot read file");
+	}
+	return true;
+}
+
+static bool method_is(const struct http_request *req, const char *m)
+{
+	return req->method_len == strlen(m) &&
+	       memcmp(req->method, m, req->method_len) == 0;
+}
 
 bool plain_request(struct client *c, const struct http_request *req,
 		   int head_len)
 {
-	(void)c;
-	(void)req;
-	(void)head_len;
+	(void)head_len; /* c->in is dropped whole: the connection ends */
+	const struct options *o = c->srv->opts;
+	if (req->target_len == 0 || req->target[0] != '/')
+		return false;
+	const char *q = memchr(req->target, '?', req->target_len);
+	const char *path = req->target;
+	size_t len = q ? (size_t)(q - path) : req->target_len;
+	size_t plen = len < sizeof c->path - 1 ? len : sizeof c->path - 1;
+	memcpy(c->path, path, plen);
+	c->path[plen] = '\0';
+
+	bool get = method_is(req, "GET"), head = method_is(req, "HEAD");
+	bool is_health = o->health_path && strlen(o->health_path) == len &&
+			 memcmp(o->health_path, path, len) == 0;
+	bool is_metrics = o->metrics_path && strlen(o->metrics_path) == len &&
+			  memcmp(o->metrics_path, path, len) == 0;
+	if ((is_health || is_metrics) && !get && !head) {
+		answer_text(c, false, 405, "405 Method Not Allowed\n",
+			    "Allow: GET, HEAD\r\n", false, "method not allowed");
+		return true;
+	}
+	if (is_health) {
+		if (c->srv->draining)
+			answer_text(c, head, 503, "draining\n", NULL, true,
+				    "health: draining");
+		else
+			answer_text(c, head, 200, "ok\n", NULL, true, "health");
+		return true;
+	}
+	if (is_metrics) {
+		answer_metrics(c, head);
+		return true;
+	}
+	const char *why = "no resource at this path";
+	if (o->staticdir && try_static(c, req, get, head, path, len, &why))
+		return true;
+	if (!get && !head)
+		return false;
+	struct route r;
+	if (o->devconsole && route_find(o, path, len, &r) == 0) {
+		struct answer a = {200, "text/html; charset=utf-8",
+				   devconsole_page_len, NULL, true,
+				   devconsole_page, -1, "console"};
+		answer(c, head, &a);
+		return true;
+	}
+	if (o->staticdir || o->devconsole) {
+		/* Plain GETs are expected, from browsers: a miss is a 404
+		 * rather than the WebSocket path's "bad handshake" 400. */
+		answer_text(c, head, 404, "404 Not Found\n", NULL, false, why);
+		return true;
+	}
 	return false;
 }
 
 bool plain_refill(struct client *c)
 {
-	(void)c;
-	return false;
+	size_t want = c->body_left < BODY_CHUNK ? (size_t)c->body_left
+						: BODY_CHUNK;
+	uint8_t *p = want ? buf_reserve(&c->out, want) : NULL;
+	ssize_t n = -1;
+	if (p) {
+		do
+			n = read(c->body_fd, p, want);
+		while (n < 0 && errno == EINTR);
+	}
+	if (n > 0) {
+		buf_commit(&c->out, (size_t)n);
+		c->body_left -= (uint64_t)n;
+	} else if (want) {
+		/* The connection ends short of Content-Length, which tells
+		 * the client that the body is incomplete. */
+		log_msg(LV_ERROR, "#%llu %s: %s", (unsigned long long)c->id,
+			c->path, n == 0 ? "file shrank while being sent"
+					: strerror(p ? errno : ENOMEM));
+	}
+	if (n <= 0 || c->body_left == 0) {
+		close(c->body_fd);
+		c->body_fd = -1;
+	}
+	return n > 0;
 }

@@ -29,12 +29,20 @@ static void set_accepting(struct server *srv, bool on)
 	}
 }
 
+/* New connections are taken while serving, and while draining too when
+ * --health is on: a probe must be able to see the 503 that takes this
+ * instance out of its load balancer; upgrades then get 503 as well. */
+static bool accepting(const struct server *srv)
+{
+	return !srv->draining || srv->opts->health_path;
+}
+
 static void on_accept_timer(struct loop *l, struct loop_timer *t)
 {
 	(void)l;
 	struct server *srv = LOOP_TIMER_OWNER(t, struct server, accept_timer);
 	srv->accept_paused = false;
-	if (!srv->draining)
+	if (accepting(srv))
 		set_accepting(srv, true);
 }
 
@@ -45,7 +53,7 @@ static void on_listen(struct loop *l, int fd, unsigned ev, void *arg)
 	size_t i = 0;
 	while (i < srv->nlisten && srv->lfd[i] != fd)
 		i++;
-	for (int k = 0; k < ACCEPT_BATCH && !srv->draining; k++) {
+	for (int k = 0; k < ACCEPT_BATCH && accepting(srv); k++) {
 		struct sockaddr_storage peer;
 		int cfd = net_accept(fd, &peer);
 		if (cfd >= 0) {
@@ -137,7 +145,8 @@ static void on_signal(struct loop *l, int fd, unsigned ev, void *arg)
 	log_msg(LV_INFO, "shutting down: %zu session(s) to close",
 		srv->nclients);
 	srv->draining = true;
-	stop_listening(srv);
+	if (!accepting(srv))
+		stop_listening(srv);
 	if (srv->opts->drain_ms)
 		loop_timer_start(l, &srv->drain_timer, srv->opts->drain_ms,
 				 on_drain_timer);

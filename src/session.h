@@ -66,6 +66,8 @@ struct client {
 	bool close_flushed;   /* our Close has left the queue */
 	bool upgraded;        /* a 101 was sent: a session to log */
 	bool done; /* on the server's graveyard */
+	bool peer_eof; /* SS_CLOSING: the client half-closed; our answer is
+			  still going out, then the socket is closed */
 
 	enum child_state cs;
 	pid_t pid;
@@ -88,6 +90,7 @@ struct client {
 	const char *end_reason;
 	struct msg_counts n;
 	int body_fd;         /* plain HTTP: a file being sent, or -1 */
+	uint64_t body_left;  /* ... and how much of it is still to send */
 };
 
 /* upgrade.c */

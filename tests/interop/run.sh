@@ -6,19 +6,21 @@
 # CLIENTs: python (Debian's python3-websockets), node-ws (npm `ws`, installed
 # into tests/interop/node_modules from package-lock.json with npm ci),
 # node-builtin (Node's own WebSocket; skipped if this Node has none),
-# chromium (headless, driven through the DevTools protocol) and nginx
-# (Debian's nginx terminating TLS in front of the gateway, driven by
-# python3-websockets over wss://; nginx.sh, which starts its own gateway).
-# Default: all.
+# chromium (headless, driven through the DevTools protocol), devconsole
+# (the --devconsole page, used through headless Chromium as a user would)
+# and nginx (Debian's nginx terminating TLS in front of the gateway, driven
+# by python3-websockets over wss://; nginx.sh, which starts its own
+# gateway). Default: all.
 # INTEROP_CLIENTS may also name them.
 #
 # Each client gets its own gateway on a free port of 127.0.0.1 serving
 #   /echo=cat   /ok: prints "hi", exits 0   /fail: prints "bye", exits 3
 #   /linger: cat, then sleeps when its stdin ends (for chromium's tab close)
 # with --max-message 2000000 (a 1 MiB message plus overhead), and prints one
-# PASS/FAIL line per check and "N passed, N failed". A client that is
-# missing, hangs past its deadline or ends without that line counts as a
-# failure. Exits 1 if anything failed; the last line sums up all clients.
+# PASS/FAIL line per check and "N passed, N failed" (devconsole's gateway
+# also has --devconsole). A client that is missing, hangs past its deadline
+# or ends without that line counts as a failure. Exits 1 if anything
+# failed; the last line sums up all clients.
 #
 # Every process started here is ended on the way out (trap), and every
 # wait has a deadline. Gateway logs are printed for a client that failed.
@@ -33,7 +35,7 @@ GW=$(cd "$(dirname "$GW")" && pwd)/$(basename "$GW")
 shift
 clients=("$@")
 if [ ${#clients[@]} -eq 0 ]; then
-	read -r -a clients <<<"${INTEROP_CLIENTS:-python node-ws node-builtin chromium nginx}"
+	read -r -a clients <<<"${INTEROP_CLIENTS:-python node-ws node-builtin chromium devconsole nginx}"
 fi
 
 PY=/usr/bin/python3       # Debian's: it sees python3-websockets
@@ -83,17 +85,18 @@ fail_line() {
 	total_fail=$((total_fail + 1))
 }
 
-# start_gw NAME: starts a gateway logging to $tmp/NAME.gw.log; sets PORT
-# and GW_PID.
+# start_gw NAME [FLAG ...]: starts a gateway, with the FLAGs, logging to
+# $tmp/NAME.gw.log; sets PORT and GW_PID.
 start_gw() {
 	local log="$tmp/$1.gw.log" line end
+	shift
 	: >"$log"
 	# The child commands run under the gateway, not a shell: the quoting
 	# is the gateway's own (see COMMAND in the man page).
-	"$GW" --address 127.0.0.1 --port 0 --max-message 2000000 \
+	"$GW" --address 127.0.0.1 --port 0 --max-message 2000000 "$@" \
 		/echo=cat '/ok=sh -c "echo hi"' '/fail=sh -c "echo bye; exit 3"' \
 		'/linger=sh -c "cat; exec sleep 600"' \
-		</dev/null >"$tmp/$1.gw.out" 2>"$log" &
+		</dev/null >"${log%.log}.out" 2>"$log" &
 	GW_PID=$!
 	end=$(($(now_ms) + START_DEADLINE_MS))
 	while :; do
@@ -165,7 +168,7 @@ builtin_flags() {
 # run_client NAME: prepares NAME's client and runs it against a gateway of
 # its own.
 run_client() {
-	local name=$1 cmd=() flags out rc line p f own= args=()
+	local name=$1 cmd=() gw_flags=() flags out rc line p f own= args=()
 	case $name in
 	python)
 		if ! [ -x "$PY" ] || ! "$PY" -c 'import websockets' 2>/dev/null; then
@@ -200,6 +203,11 @@ run_client() {
 	chromium)
 		cmd=("$PY" "$here/chromium_client.py")
 		;;
+	devconsole)
+		# It starts a --binary gateway of its own from PORTAL_GW.
+		cmd=(env PORTAL_GW="$GW" "$PY" "$here/devconsole_client.py")
+		gw_flags=(--devconsole)
+		;;
 	nginx)
 		# Starts and checks its own gateway and nginx (and prints
 		# their logs when something failed).
@@ -208,13 +216,13 @@ run_client() {
 		: >"$tmp/$name.gw.log"
 		;;
 	*)
-		fail_line "$name" "unknown client (python, node-ws, node-builtin, chromium, nginx)"
+		fail_line "$name" "unknown client (python, node-ws, node-builtin, chromium, devconsole, nginx)"
 		return
 		;;
 	esac
 
 	echo "=== $name"
-	if [ -z "$own" ] && ! start_gw "$name"; then
+	if [ -z "$own" ] && ! start_gw "$name" "${gw_flags[@]}"; then
 		fail_line "$name" "start portal-gw"
 		cat "$tmp/$name.gw.log" >&2
 		summary+=("$name: no gateway")

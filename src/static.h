@@ -1,0 +1,64 @@
+/* --staticdir: which file a request path names, its Content-Type, and
+ * HTTP dates. static_path, static_type and the date functions are pure (no
+ * syscalls, no allocation); static_open is the one that looks at the disk. */
+#ifndef PORTAL_STATIC_H
+#define PORTAL_STATIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Length of an IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT". */
+#define STATIC_DATE_LEN 29
+
+enum static_path_result {
+	STATIC_BAD = -1,    /* not "/...", a bad or forbidden %-escape */
+	STATIC_HIDDEN = -2, /* a segment starts with '.' ("..", dotfiles) */
+	STATIC_LONG = -3,   /* does not fit in out */
+};
+
+/* Turns the request path path[0..len) (without its query) into a path
+ * relative to the static directory, written NUL-terminated to out[0..cap):
+ * %-escapes decoded, the leading '/' and repeated '/' dropped, a trailing
+ * '/' kept ("/" gives ""). %00 and an encoded '/' (%2F) are STATIC_BAD, as
+ * is '%' not followed by two hex digits; any segment starting with '.'
+ * after decoding is STATIC_HIDDEN, which keeps out "..", "." and dotfiles
+ * alike. Returns the length written or a negative enum static_path_result. */
+int static_path(const char *path, size_t len, char *out, size_t cap);
+
+/* Content-Type for a file name, by its extension (case-insensitive):
+ * common web types, text ones with "; charset=utf-8";
+ * "application/octet-stream" for anything else. */
+const char *static_type(const char *name, size_t len);
+
+/* Parses an HTTP-date (RFC 9110 5.6.7) s[0..len): IMF-fixdate, and the
+ * obsolete RFC 850 and asctime forms, which recipients must accept too.
+ * Stores seconds since the epoch in *t and returns true, or returns false
+ * for anything else (the caller then ignores the header). A two-digit
+ * RFC 850 year below 70 is 20yy, otherwise 19yy. */
+bool static_parse_date(const char *s, size_t len, int64_t *t);
+
+/* Writes t (seconds since the epoch, >= 0) as an IMF-fixdate to
+ * out[0..STATIC_DATE_LEN] with a NUL after it. */
+void static_format_date(int64_t t, char out[STATIC_DATE_LEN + 1]);
+
+/* An open file to serve. */
+struct static_file {
+	int fd;           /* O_RDONLY|O_CLOEXEC|O_NONBLOCK, a regular file */
+	uint64_t size;
+	int64_t mtime;    /* seconds */
+	const char *type; /* Content-Type */
+};
+
+/* Opens rel (from static_path) under root (a realpath): symlinks are
+ * followed, but the file reached must still be inside root, have no
+ * segment below root starting with '.', and be a regular file; a directory
+ * is served by its index.html when rel is empty or ends in '/'.
+ * Returns 0 with *f filled (the caller closes f->fd); 301 when rel names a
+ * directory but lacks the trailing '/'; 404 when there is nothing to serve
+ * (missing, outside root, hidden, not a regular file, not readable, a
+ * directory without index.html); 503 when out of descriptors or memory;
+ * 500 for other errors. */
+int static_open(const char *root, const char *rel, struct static_file *f);
+
+#endif
