@@ -66,3 +66,21 @@ ROOT=$BATS_TEST_DIRNAME/..
 	done
 	[[ $output == *"-static"* ]]
 }
+
+@test "README recipes: the shell and Python resources answer as shown" {
+	command -v python3 >/dev/null || skip "python3 not installed"
+	cd "$ROOT"
+	start_gw /echo=./examples/echo.sh /greet=./examples/greet.py
+	run ws /echo text:hello recv close:1000 wait
+	expect_status 0
+	expect_lines "text hello" "close 1000" "eof"
+	run ws '/greet?lang=en' recv text:Ada recv text:bye wait
+	expect_status 0
+	expect_lines "text hello 127.0.0.1, what is your name? (lang=en)" \
+		"text hello, Ada!" "text goodbye" "close 1000" "eof"
+	run ws /greet recv text: wait
+	expect_status 0
+	expect_lines "text hello 127.0.0.1, what is your name?" \
+		"close 1011 exit status 2" "eof"
+	wait_log 'info #[0-9]+ stderr: greet.py: empty name$'
+}
