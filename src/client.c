@@ -869,7 +869,8 @@ static void log_access(struct client *c)
 		.id = c->id,
 		.addr = addr,
 		/* A Unix socket peer (--unix) has no port. */
-		.port = c->peer.ss_family == AF_UNIX ? -1 : net_addr_port(&c->peer),
+		.port = c->peer.ss_family == AF_UNIX ? -1
+						     : net_addr_port(&c->peer),
 		.path = c->path,
 		.pid = c->cs == CS_NONE ? 0 : (long)c->pid,
 		.duration_ms = loop_now(c->srv->loop) - c->started,
@@ -883,7 +884,8 @@ static void log_access(struct client *c)
 	if (c->cs != CS_NONE && WIFEXITED(c->status))
 		s.exit_code = WEXITSTATUS(c->status);
 	else if (c->cs != CS_NONE)
-		s.signal = child_signal_name(WTERMSIG(c->status), sig, sizeof sig);
+		s.signal = child_signal_name(WTERMSIG(c->status), sig,
+					     sizeof sig);
 	log_session_end(&s);
 }
 

@@ -78,16 +78,19 @@ size_t log_json_escape(char *out, size_t cap, const uint8_t *p, size_t n,
 			wn = 1;
 		} else {
 			size_t len = utf8_lead_len(b);
-			if (len && len <= n - i && utf8_valid_prefix(p + i, len) == len) {
+			if (len && len <= n - i &&
+			    utf8_valid_prefix(p + i, len) == len) {
 				w = (const char *)p + i;
 				wn = in = len;
 			} else {
-				/* Ill-formed: one U+FFFD for the longest prefix of
-				 * a character that cannot be completed here. */
+				/* Ill-formed: one U+FFFD for the longest
+				 * prefix of a character that cannot be
+				 * completed here (a maximal subpart). */
 				w = "\xef\xbf\xbd";
 				wn = 3;
 				for (size_t k = len ? len - 1 : 0; k > 1; k--) {
-					if (k <= n - i && utf8_partial_tail(p + i, k) == k) {
+					if (k <= n - i &&
+					    utf8_partial_tail(p + i, k) == k) {
 						in = k;
 						break;
 					}
@@ -184,7 +187,8 @@ static void json_str(struct line *l, const char *key, const void *p, size_t n)
 	int kn = snprintf(k, sizeof k, ",\"%s\":\"", key);
 	if (l->cut)
 		return;
-	if (kn < 0 || (size_t)kn >= sizeof k || (size_t)kn + 1 > l->limit - l->len) {
+	if (kn < 0 || (size_t)kn >= sizeof k ||
+	    (size_t)kn + 1 > l->limit - l->len) {
 		l->cut = true;
 		return;
 	}
@@ -263,7 +267,9 @@ void log_msg(enum log_level lv, const char *fmt, ...)
 	va_start(ap, fmt);
 	int k = vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	size_t n = k < 0 ? 0 : (size_t)k < sizeof msg ? (size_t)k : sizeof msg - 1;
+	size_t n = k < 0 ? 0 : (size_t)k;
+	if (n > sizeof msg - 1)
+		n = sizeof msg - 1;
 
 	struct line l;
 	line_start(&l, lv);
@@ -296,13 +302,16 @@ void log_session_end(const struct log_session *s)
 	struct line l;
 	line_start(&l, LV_ACCESS);
 	if (log_format == LOG_TEXT) {
-		char head[128], tail[256], st[48];
+		char head[192], tail[256], st[48];
 		bool v6 = strchr(s->addr, ':') != NULL;
-		int k = s->port < 0
-			? snprintf(head, sizeof head, "#%llu %s ", s->id, s->addr)
-			: snprintf(head, sizeof head, "#%llu %s%s%s:%d ", s->id,
-				   v6 ? "[" : "", s->addr, v6 ? "]" : "", s->port);
-		line_text(&l, head, k > 0 ? strnlen(head, sizeof head) : 0);
+		if (s->port < 0)
+			snprintf(head, sizeof head, "#%llu %s ", s->id,
+				 s->addr);
+		else
+			snprintf(head, sizeof head, "#%llu %s%s%s:%d ", s->id,
+				 v6 ? "[" : "", s->addr, v6 ? "]" : "",
+				 s->port);
+		line_text(&l, head, strlen(head));
 		line_text(&l, s->path, strlen(s->path));
 		if (s->signal)
 			snprintf(st, sizeof st, "signal=%s", s->signal);
@@ -311,7 +320,8 @@ void log_session_end(const struct log_session *s)
 		else
 			snprintf(st, sizeof st, "-");
 		snprintf(tail, sizeof tail,
-			 " pid=%ld ms=%llu in=%llu/%lluB out=%llu/%lluB close=%u %s",
+			 " pid=%ld ms=%llu in=%llu/%lluB out=%llu/%lluB"
+			 " close=%u %s",
 			 s->pid, s->duration_ms, s->msgs_in, s->bytes_in,
 			 s->msgs_out, s->bytes_out, s->close_code, st);
 		line_text(&l, tail, strlen(tail));

@@ -47,13 +47,13 @@ void log_msg(enum log_level lv, const char *fmt, ...)
 struct log_session {
 	unsigned long long id;
 	const char *addr; /* remote address, numeric */
-	int port;         /* remote port; < 0 when there is none (Unix socket) */
+	int port;         /* remote port; < 0 if none (a Unix socket) */
 	const char *path; /* request path, NUL-terminated, any bytes */
 	long pid;         /* the child's; <= 0 when none was started */
 	unsigned long long duration_ms;
 	unsigned long long msgs_in, bytes_in, msgs_out, bytes_out;
 	unsigned close_code;
-	int exit_code;      /* the child's exit code; < 0 when it did not exit */
+	int exit_code;      /* the child's exit code; < 0 if it did not exit */
 	const char *signal; /* "SIGKILL" when a signal killed it, else NULL */
 };
 

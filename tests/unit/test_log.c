@@ -33,7 +33,8 @@ static const struct ecase cases[] = {
 	E("nul\0in", "nul\\u0000in"),
 	E("\x7f/'<>", "\x7f/'<>"),
 	/* valid UTF-8 passes through: 2, 3 and 4 bytes */
-	E("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"),
+	E("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
+	  "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"),
 	/* ill-formed: lone continuation, C0/C1, FF, surrogate, overlong,
 	 * beyond U+10FFFF, truncated sequences */
 	E("\x80", "\xef\xbf\xbd"),
@@ -41,7 +42,8 @@ static const struct ecase cases[] = {
 	E("\xff", "\xef\xbf\xbd"),
 	E("\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"),
 	E("\xe0\x80\xaf", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"),
-	E("\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"),
+	E("\xf4\x90\x80\x80",
+	  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"),
 	E("\xe2\x82", "\xef\xbf\xbd"),
 	E("\xe2\x82x", "\xef\xbf\xbdx"),
 	E("\xf0\x9f\x98", "\xef\xbf\xbd"),
@@ -64,9 +66,11 @@ static void test_cases(void)
 	char out[256];
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		size_t used = 99;
-		size_t r = escape(cases[i].in, cases[i].n, out, sizeof out, &used);
+		size_t r = escape(cases[i].in, cases[i].n, out, sizeof out,
+				  &used);
 		if (!CHECK_MEM(out, r, cases[i].out, strlen(cases[i].out)))
-			fprintf(stderr, "    case %zu: got '%.*s'\n", i, (int)r, out);
+			fprintf(stderr, "    case %zu: got '%.*s'\n", i,
+				(int)r, out);
 		CHECK_INT(used, cases[i].n);
 	}
 }
@@ -161,6 +165,11 @@ static void capture(void (*f)(void))
 	close(fd);
 }
 
+static int has(const char *s)
+{
+	return strstr(got, s) != NULL;
+}
+
 /* One line, one JSON object: starts with {"time":", ends with }\n, and
  * its quotes balance once escapes are skipped. */
 static int json_line_ok(const char *s, size_t n)
@@ -223,14 +232,14 @@ static void test_json_lines(void)
 
 	capture(emit_stderr_hostile);
 	CHECK(json_line_ok(got, got_len));
-	CHECK(strstr(got, ",\"level\":\"info\",\"id\":7,\"stderr\":"
-			  "\"say \\\"hi\\\"\\\\\\u0001\\u001b[31m"
-			  "\xef\xbf\xbd\xef\xbf\xbd\"}\n") != NULL);
+	CHECK(has(",\"level\":\"info\",\"id\":7,\"stderr\":"
+		  "\"say \\\"hi\\\"\\\\\\u0001\\u001b[31m"
+		  "\xef\xbf\xbd\xef\xbf\xbd\"}\n"));
 
 	capture(emit_stderr_huge);
 	CHECK(json_line_ok(got, got_len));
 	CHECK(got_len > 4096 && got_len <= 16384);
-	CHECK(strstr(got, "\",\"truncated\":true}\n") != NULL);
+	CHECK(has("\",\"truncated\":true}\n"));
 
 	capture(emit_session);
 	char *second = memchr(got, '\n', got_len);
@@ -240,17 +249,18 @@ static void test_json_lines(void)
 		CHECK(json_line_ok(got, (size_t)(second - got)));
 		CHECK(json_line_ok(second, got_len - (size_t)(second - got)));
 	}
-	CHECK(strstr(got, "\"level\":\"access\",\"id\":42,\"remote_addr\":\"::1\","
-			  "\"remote_port\":5555,\"path\":\"/e\\\"x\",\"pid\":99,"
-			  "\"duration_ms\":12,\"msgs_in\":1,\"bytes_in\":2,"
-			  "\"msgs_out\":3,\"bytes_out\":4,\"close_code\":1011,"
-			  "\"exit_code\":null,\"signal\":\"SIGKILL\"}\n") != NULL);
-	CHECK(strstr(got, "\"remote_addr\":\"/run/gw.sock\",\"remote_port\":null,") != NULL);
-	CHECK(strstr(got, "\"exit_code\":0,\"signal\":null}\n") != NULL);
+	CHECK(has("\"level\":\"access\",\"id\":42,\"remote_addr\":\"::1\","
+		  "\"remote_port\":5555,\"path\":\"/e\\\"x\",\"pid\":99,"
+		  "\"duration_ms\":12,\"msgs_in\":1,\"bytes_in\":2,"
+		  "\"msgs_out\":3,\"bytes_out\":4,\"close_code\":1011,"
+		  "\"exit_code\":null,\"signal\":\"SIGKILL\"}\n"));
+	CHECK(has("\"remote_addr\":\"/run/gw.sock\",\"remote_port\":null,"));
+	CHECK(has("\"exit_code\":0,\"signal\":null}\n"));
 
 	capture(emit_msg);
-	CHECK(strstr(got, "\"level\":\"info\",\"id\":5,\"msg\":\"connected to /p\"}\n") != NULL);
-	CHECK(strstr(got, "\"level\":\"error\",\"msg\":\"#not an id\"}\n") != NULL);
+	CHECK(has("\"level\":\"info\",\"id\":5,"
+		  "\"msg\":\"connected to /p\"}\n"));
+	CHECK(has("\"level\":\"error\",\"msg\":\"#not an id\"}\n"));
 
 	log_threshold = LV_ERROR;
 	capture(emit_session);
@@ -263,13 +273,13 @@ static void test_text_lines(void)
 	log_threshold = LV_DEBUG;
 
 	capture(emit_session);
-	CHECK(strstr(got, " access #42 [::1]:5555 /e\"x pid=99 ms=12 in=1/2B "
-			  "out=3/4B close=1011 signal=SIGKILL\n") != NULL);
-	CHECK(strstr(got, " access #42 /run/gw.sock /e\"x pid=99 ms=12 in=1/2B "
-			  "out=3/4B close=1011 exit=0\n") != NULL);
+	CHECK(has(" access #42 [::1]:5555 /e\"x pid=99 ms=12 in=1/2B "
+		  "out=3/4B close=1011 signal=SIGKILL\n"));
+	CHECK(has(" access #42 /run/gw.sock /e\"x pid=99 ms=12 in=1/2B "
+		  "out=3/4B close=1011 exit=0\n"));
 
 	capture(emit_stderr_hostile);
-	CHECK(strstr(got, " info #7 stderr: say \"hi\"\\\x01\x1b[31m\xff\xc3\n") != NULL);
+	CHECK(has(" info #7 stderr: say \"hi\"\\\x01\x1b[31m\xff\xc3\n"));
 
 	capture(emit_stderr_huge);
 	CHECK_INT(got_len, 4096);
