@@ -2,6 +2,8 @@
 # --log-format: every line of the log is one JSON object that Python's json
 # module parses (hostile paths and stderr bytes included), the access line
 # has each field the man page lists, and the text format keeps its shape.
+# (Paths reach the log only as the request line allows: 0x21-0x7e; the
+# child's stderr is where control bytes and invalid UTF-8 come from.)
 
 load helpers
 
@@ -142,4 +144,17 @@ EOF_
 	run "$PORTAL_GW" --log-format xml /e=cat
 	expect_status 2
 	[[ $output == *--log-format* ]]
+}
+
+@test "json: a path with control bytes or invalid UTF-8 is refused with 400, and the log still parses" {
+	start_gw --log-format json --loglevel debug /e=cat
+	local t
+	for t in '/e\x01x' '/e\xff\xc3' '/e\x1b[31m"x'; do
+		run ws -t 1000 --http "GET $t HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+		expect_line_re '^HTTP/1.1 400 '
+	done
+	wait_for "three 400 access lines" eval \
+		'[ "$(grep -c "\"level\":\"access\".*400" "$BATS_TEST_TMPDIR/gw.log")" -eq 3 ]'
+	jsonlog \
+		'assert sum(1 for o in lines if o["level"] == "access" and " 400 " in o.get("msg", "")) == 3, lines'
 }
