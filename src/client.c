@@ -312,8 +312,7 @@ static void stderr_line(struct client *c, const uint8_t *p, size_t n)
 		sent = true;
 	}
 	if (m == STDERR_LOG || m == STDERR_BOTH || (m == STDERR_SEND && !sent))
-		log_msg(LV_INFO, "#%llu stderr: %.*s", (unsigned long long)c->id,
-			(int)n, (const char *)p);
+		log_stderr(c->id, p, n);
 }
 
 static void log_err_lines(struct client *c, bool eof)
@@ -877,23 +876,30 @@ void client_reaped(struct client *c, int status)
 
 static void log_access(struct client *c)
 {
-	char peer[NET_ADDR_TEXT], st[48], sig[32];
-	net_addr_text(&c->peer, peer, sizeof peer);
-	if (c->cs == CS_NONE)
-		snprintf(st, sizeof st, "-");
-	else if (WIFEXITED(c->status))
-		snprintf(st, sizeof st, "exit=%d", WEXITSTATUS(c->status));
-	else
-		snprintf(st, sizeof st, "signal=%s",
-			 child_signal_name(WTERMSIG(c->status), sig, sizeof sig));
-	log_msg(LV_ACCESS,
-		"#%llu %s %s pid=%ld ms=%llu in=%llu/%lluB out=%llu/%lluB "
-		"close=%u %s",
-		(unsigned long long)c->id, peer, c->path, (long)c->pid,
-		(unsigned long long)(loop_now(c->srv->loop) - c->started),
-		(unsigned long long)c->n.msgs_in, (unsigned long long)c->n.bytes_in,
-		(unsigned long long)c->n.msgs_out, (unsigned long long)c->n.bytes_out,
-		c->close_code, st);
+	char addr[NET_ADDR_TEXT], sig[32];
+	net_addr_host(&c->peer, addr, sizeof addr);
+	struct log_session s = {
+		.id = c->id,
+		.addr = addr,
+		/* A Unix socket peer (--unix) has no port. */
+		.port = c->peer.ss_family == AF_UNIX ? -1
+						     : net_addr_port(&c->peer),
+		.path = c->path,
+		.pid = c->cs == CS_NONE ? 0 : (long)c->pid,
+		.duration_ms = loop_now(c->srv->loop) - c->started,
+		.msgs_in = c->n.msgs_in,
+		.bytes_in = c->n.bytes_in,
+		.msgs_out = c->n.msgs_out,
+		.bytes_out = c->n.bytes_out,
+		.close_code = c->close_code,
+		.exit_code = -1,
+	};
+	if (c->cs != CS_NONE && WIFEXITED(c->status))
+		s.exit_code = WEXITSTATUS(c->status);
+	else if (c->cs != CS_NONE)
+		s.signal = child_signal_name(WTERMSIG(c->status), sig,
+					     sizeof sig);
+	log_session_end(&s);
 }
 
 static void maybe_done(struct client *c)

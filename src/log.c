@@ -7,12 +7,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "utf8.h"
+
 enum log_format log_format = LOG_TEXT;
 enum log_level log_threshold = LV_ACCESS;
 
 static const char *const level_names[] = {
 	"debug", "trace", "access", "info", "error", "fatal",
 };
+
+/* A text line is cut at TEXT_MAX bytes. A JSON line may be longer, as
+ * escaping can take six bytes for one (a 4 KiB stderr line of text fits
+ * whole); its fields stop JSON_RESERVE bytes before the end, so that a cut
+ * line still ends with ,"truncated":true} and stays valid JSON. */
+#define TEXT_MAX 4096
+#define JSON_MAX 16384
+#define JSON_RESERVE 32
 
 bool log_level_parse(const char *name, enum log_level *out)
 {
@@ -25,33 +35,215 @@ bool log_level_parse(const char *name, enum log_level *out)
 	return false;
 }
 
-void log_msg(enum log_level lv, const char *fmt, ...)
+/* --- JSON string escaping (pure) -------------------------------------- */
+
+/* Length of the UTF-8 character whose lead byte is b, or 0 if b cannot
+ * start one. */
+static size_t utf8_lead_len(uint8_t b)
 {
-	if (!log_enabled(lv))
-		return;
-	char line[4096];
+	if (b >= 0xc2 && b <= 0xdf)
+		return 2;
+	if (b >= 0xe0 && b <= 0xef)
+		return 3;
+	if (b >= 0xf0 && b <= 0xf4)
+		return 4;
+	return 0;
+}
+
+size_t log_json_escape(char *out, size_t cap, const uint8_t *p, size_t n,
+		       size_t *used)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0, o = 0;
+	while (i < n) {
+		uint8_t b = p[i];
+		char esc[6];
+		const char *w = esc;
+		size_t wn, in = 1;
+		if (b == '"' || b == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)b;
+			wn = 2;
+		} else if (b == '\n' || b == '\r' || b == '\t') {
+			esc[0] = '\\';
+			esc[1] = b == '\n' ? 'n' : b == '\r' ? 'r' : 't';
+			wn = 2;
+		} else if (b < 0x20) {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[b >> 4];
+			esc[5] = hex[b & 15];
+			wn = 6;
+		} else if (b < 0x80) {
+			esc[0] = (char)b;
+			wn = 1;
+		} else {
+			size_t len = utf8_lead_len(b);
+			if (len && len <= n - i &&
+			    utf8_valid_prefix(p + i, len) == len) {
+				w = (const char *)p + i;
+				wn = in = len;
+			} else {
+				/* Ill-formed: one U+FFFD for the longest
+				 * prefix of a character that cannot be
+				 * completed here (a maximal subpart). */
+				w = "\xef\xbf\xbd";
+				wn = 3;
+				for (size_t k = len ? len - 1 : 0; k > 1; k--) {
+					if (k <= n - i &&
+					    utf8_partial_tail(p + i, k) == k) {
+						in = k;
+						break;
+					}
+				}
+			}
+		}
+		if (wn > cap - o)
+			break;
+		memcpy(out + o, w, wn);
+		o += wn;
+		i += in;
+	}
+	if (used)
+		*used = i;
+	return o;
+}
+
+/* --- building a line -------------------------------------------------- */
+
+struct line {
+	char buf[JSON_MAX];
+	size_t len;
+	size_t limit; /* where fields stop */
+	bool cut;
+};
+
+/* Appends s[0..n) whole, or nothing and marks the line cut. */
+static bool line_put(struct line *l, const char *s, size_t n)
+{
+	if (l->cut || n > l->limit - l->len) {
+		l->cut = true;
+		return false;
+	}
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+	return true;
+}
+
+static bool line_puts(struct line *l, const char *s)
+{
+	return line_put(l, s, strlen(s));
+}
+
+/* "TIMESTAMP" as RFC 3339 UTC with milliseconds. */
+static void line_time(struct line *l)
+{
 	struct timespec ts;
 	struct tm tm;
+	char t[40];
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	size_t n = strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
-	int k = snprintf(line + n, sizeof line - n, ".%03ldZ %s ",
-			 ts.tv_nsec / 1000000L, level_names[lv]);
-	n += (size_t)k;
+	size_t n = strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(t + n, sizeof t - n, ".%03ldZ", ts.tv_nsec / 1000000L);
+	line_puts(l, t);
+}
 
-	va_list ap;
-	va_start(ap, fmt);
-	k = vsnprintf(line + n, sizeof line - n - 1, fmt, ap);
-	va_end(ap);
-	if (k < 0)
-		k = 0;
-	n += (size_t)k;
-	if (n > sizeof line - 1)
-		n = sizeof line - 1;
-	line[n++] = '\n';
+static void line_start(struct line *l, enum log_level lv)
+{
+	l->len = 0;
+	l->cut = false;
+	if (log_format == LOG_JSON) {
+		l->limit = JSON_MAX - JSON_RESERVE;
+		line_puts(l, "{\"time\":\"");
+		line_time(l);
+		line_puts(l, "\",\"level\":\"");
+		line_puts(l, level_names[lv]);
+		line_puts(l, "\"");
+	} else {
+		l->limit = TEXT_MAX - 1;
+		line_time(l);
+		line_puts(l, " ");
+		line_puts(l, level_names[lv]);
+		line_puts(l, " ");
+	}
+}
+
+/* Text: appends as much of p[0..n) as fits, raw. */
+static void line_text(struct line *l, const void *p, size_t n)
+{
+	size_t room = l->limit - l->len;
+	if (n > room) {
+		n = room;
+		l->cut = true;
+	}
+	memcpy(l->buf + l->len, p, n);
+	l->len += n;
+}
+
+/* JSON: ,"key":"escaped p[0..n)", cut short if need be, but always with
+ * its closing quote. */
+static void json_str(struct line *l, const char *key, const void *p, size_t n)
+{
+	char k[40];
+	int kn = snprintf(k, sizeof k, ",\"%s\":\"", key);
+	if (l->cut)
+		return;
+	if (kn < 0 || (size_t)kn >= sizeof k ||
+	    (size_t)kn + 1 > l->limit - l->len) {
+		l->cut = true;
+		return;
+	}
+	line_put(l, k, (size_t)kn);
+	size_t used;
+	l->len += log_json_escape(l->buf + l->len, l->limit - l->len - 1, p, n,
+				  &used);
+	l->buf[l->len++] = '"';
+	if (used < n)
+		l->cut = true;
+}
+
+static void json_cstr(struct line *l, const char *key, const char *s)
+{
+	if (!s) {
+		char k[40];
+		snprintf(k, sizeof k, ",\"%s\":null", key);
+		line_puts(l, k);
+		return;
+	}
+	json_str(l, key, s, strlen(s));
+}
+
+static void json_num(struct line *l, const char *key, long long v)
+{
+	char f[64];
+	int n = snprintf(f, sizeof f, ",\"%s\":%lld", key, v);
+	if (n > 0 && (size_t)n < sizeof f)
+		line_put(l, f, (size_t)n);
+}
+
+static void json_unum(struct line *l, const char *key, unsigned long long v)
+{
+	char f[64];
+	int n = snprintf(f, sizeof f, ",\"%s\":%llu", key, v);
+	if (n > 0 && (size_t)n < sizeof f)
+		line_put(l, f, (size_t)n);
+}
+
+/* Ends the line and writes it with one write(2). */
+static void line_emit(struct line *l)
+{
+	if (log_format == LOG_JSON) {
+		l->limit = JSON_MAX;
+		if (l->cut) {
+			l->cut = false;
+			line_puts(l, ",\"truncated\":true");
+		}
+		line_puts(l, "}");
+	}
+	l->buf[l->len++] = '\n';
 
 	int saved = errno;
-	const char *p = line;
+	const char *p = l->buf;
+	size_t n = l->len;
 	while (n > 0) {
 		ssize_t w = write(STDERR_FILENO, p, n);
 		if (w < 0 && errno == EINTR)
@@ -62,4 +254,119 @@ void log_msg(enum log_level lv, const char *fmt, ...)
 		n -= (size_t)w;
 	}
 	errno = saved;
+}
+
+/* --- the entry points ------------------------------------------------- */
+
+void log_msg(enum log_level lv, const char *fmt, ...)
+{
+	if (!log_enabled(lv))
+		return;
+	char msg[TEXT_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	size_t n = k < 0 ? 0 : (size_t)k;
+	if (n > sizeof msg - 1)
+		n = sizeof msg - 1;
+
+	struct line l;
+	line_start(&l, lv);
+	if (log_format == LOG_TEXT) {
+		line_text(&l, msg, n);
+		line_emit(&l);
+		return;
+	}
+	/* "#ID rest": the session id gets its own field. */
+	size_t d = 1;
+	while (msg[0] == '#' && d < n && msg[d] >= '0' && msg[d] <= '9')
+		d++;
+	const char *m = msg;
+	if (d > 1 && d < 21 && d < n && msg[d] == ' ') {
+		unsigned long long id = 0;
+		for (size_t i = 1; i < d; i++)
+			id = id * 10 + (unsigned)(msg[i] - '0');
+		json_unum(&l, "id", id);
+		m += d + 1;
+		n -= d + 1;
+	}
+	json_str(&l, "msg", m, n);
+	line_emit(&l);
+}
+
+void log_session_end(const struct log_session *s)
+{
+	if (!log_enabled(LV_ACCESS))
+		return;
+	struct line l;
+	line_start(&l, LV_ACCESS);
+	if (log_format == LOG_TEXT) {
+		char head[192], tail[256], st[48];
+		bool v6 = strchr(s->addr, ':') != NULL;
+		if (s->port < 0)
+			snprintf(head, sizeof head, "#%llu %s ", s->id,
+				 s->addr);
+		else
+			snprintf(head, sizeof head, "#%llu %s%s%s:%d ", s->id,
+				 v6 ? "[" : "", s->addr, v6 ? "]" : "",
+				 s->port);
+		line_text(&l, head, strlen(head));
+		line_text(&l, s->path, strlen(s->path));
+		if (s->signal)
+			snprintf(st, sizeof st, "signal=%s", s->signal);
+		else if (s->exit_code >= 0)
+			snprintf(st, sizeof st, "exit=%d", s->exit_code);
+		else
+			snprintf(st, sizeof st, "-");
+		snprintf(tail, sizeof tail,
+			 " pid=%ld ms=%llu in=%llu/%lluB out=%llu/%lluB"
+			 " close=%u %s",
+			 s->pid, s->duration_ms, s->msgs_in, s->bytes_in,
+			 s->msgs_out, s->bytes_out, s->close_code, st);
+		line_text(&l, tail, strlen(tail));
+		line_emit(&l);
+		return;
+	}
+	json_unum(&l, "id", s->id);
+	json_cstr(&l, "remote_addr", s->addr);
+	if (s->port >= 0)
+		json_num(&l, "remote_port", s->port);
+	else
+		line_puts(&l, ",\"remote_port\":null");
+	json_cstr(&l, "path", s->path);
+	if (s->pid > 0)
+		json_num(&l, "pid", s->pid);
+	else
+		line_puts(&l, ",\"pid\":null");
+	json_unum(&l, "duration_ms", s->duration_ms);
+	json_unum(&l, "msgs_in", s->msgs_in);
+	json_unum(&l, "bytes_in", s->bytes_in);
+	json_unum(&l, "msgs_out", s->msgs_out);
+	json_unum(&l, "bytes_out", s->bytes_out);
+	json_unum(&l, "close_code", s->close_code);
+	if (s->exit_code >= 0 && !s->signal)
+		json_num(&l, "exit_code", s->exit_code);
+	else
+		line_puts(&l, ",\"exit_code\":null");
+	json_cstr(&l, "signal", s->signal);
+	line_emit(&l);
+}
+
+void log_stderr(unsigned long long id, const uint8_t *p, size_t n)
+{
+	if (!log_enabled(LV_INFO))
+		return;
+	struct line l;
+	line_start(&l, LV_INFO);
+	if (log_format == LOG_TEXT) {
+		char head[48];
+		snprintf(head, sizeof head, "#%llu stderr: ", id);
+		line_text(&l, head, strlen(head));
+		line_text(&l, p, n);
+	} else {
+		json_unum(&l, "id", id);
+		json_str(&l, "stderr", p, n);
+	}
+	line_emit(&l);
 }

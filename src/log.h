@@ -1,8 +1,11 @@
-/* Logging to stderr, one line per event, with websocketd's levels. */
+/* Logging to stderr, one line per event, with websocketd's levels, as text
+ * or as one JSON object per line (--log-format). */
 #ifndef PORTAL_LOG_H
 #define PORTAL_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 enum log_level {
 	LV_DEBUG,
@@ -33,9 +36,42 @@ static inline bool log_enabled(enum log_level lv)
 	return lv >= log_threshold;
 }
 
-/* Writes "TIMESTAMP LEVEL message\n" to stderr with one write(2), so that
- * lines from one process never interleave. Long messages are cut. */
+/* Writes one line to stderr with one write(2), so that lines from one
+ * process never interleave. Text: "TIMESTAMP LEVEL message". JSON:
+ * {"time":..,"level":..,"msg":..}; a message that starts with "#ID " (a
+ * session id) has it as "id":ID instead. Long messages are cut. */
 void log_msg(enum log_level lv, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* What one session's access line says, at its end. */
+struct log_session {
+	unsigned long long id;
+	const char *addr; /* remote address, numeric */
+	int port;         /* remote port; < 0 if none (a Unix socket) */
+	const char *path; /* request path, NUL-terminated, any bytes */
+	long pid;         /* the child's; <= 0 when none was started */
+	unsigned long long duration_ms;
+	unsigned long long msgs_in, bytes_in, msgs_out, bytes_out;
+	unsigned close_code;
+	int exit_code;      /* the child's exit code; < 0 if it did not exit */
+	const char *signal; /* "SIGKILL" when a signal killed it, else NULL */
+};
+
+/* The access line (level access). Text:
+ * "#ID PEER PATH pid=P ms=D in=M/NB out=M/NB close=C exit=N|signal=S|-";
+ * JSON: the fields of struct log_session by name (README, man page). */
+void log_session_end(const struct log_session *s);
+
+/* One line of a session's child's stderr, p[0..n), any bytes (level info).
+ * Text: "#ID stderr: LINE"; JSON: {"time","level","id","stderr"}. */
+void log_stderr(unsigned long long id, const uint8_t *p, size_t n);
+
+/* Writes p[0..n) as the inside of a JSON string to out[0..cap): '"', '\\'
+ * and control characters escaped, each ill-formed UTF-8 subsequence
+ * (maximal subpart) as U+FFFD. Stops before an escape or character that
+ * does not fit. Returns the bytes written; *used (may be NULL) receives
+ * the input bytes they stand for (n unless cut). Pure; for tests too. */
+size_t log_json_escape(char *out, size_t cap, const uint8_t *p, size_t n,
+		       size_t *used);
 
 #endif

@@ -1,0 +1,86 @@
+#!/usr/bin/env bats
+# contrib/ and the Dockerfile, as far as they can be checked without systemd
+# as init or a docker daemon: the units pass systemd-analyze verify with no
+# complaint, stop portal-gw the way the man page says, and the Docker build
+# context that .dockerignore leaves holds everything the Dockerfile copies
+# and `make static` needs.
+
+load helpers
+
+ROOT=$BATS_TEST_DIRNAME/..
+
+@test "systemd units: systemd-analyze verify has nothing to say" {
+	command -v systemd-analyze >/dev/null || skip "systemd-analyze not installed"
+	local T=$BATS_TEST_TMPDIR
+	cp "$ROOT/contrib/systemd/portal-gw.service" "$ROOT/contrib/systemd/portal-gw.socket" "$T/"
+	# verify wants ExecStart's program to exist: the one just built.
+	sed -i "s|/usr/local/bin/portal-gw|$PORTAL_GW|" "$T/portal-gw.service"
+	run systemd-analyze verify --man=no "$T/portal-gw.socket" "$T/portal-gw.service"
+	expect_status 0
+	[ -z "$output" ] || { printf '  |%s\n' "${lines[@]}" >&2; false; }
+}
+
+@test "systemd service: SIGTERM to portal-gw alone, and time for --drain-timeout" {
+	local f=$ROOT/contrib/systemd/portal-gw.service t
+	grep -qx 'KillMode=mixed' "$f"
+	grep -qx 'KillSignal=SIGTERM' "$f"
+	t=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)s$/\1/p' "$f")
+	# The default --drain-timeout (25 s) plus the children's grace.
+	[ "$t" -ge 27 ]
+	grep -q '^ExecStart=/usr/local/bin/portal-gw ' "$f"
+	! grep -q -- '--port' "$f" # the socket unit or $PORT decides
+	grep -qx 'ListenStream=8080' "$ROOT/contrib/systemd/portal-gw.socket"
+}
+
+@test "Docker: the build context after .dockerignore has what the Dockerfile copies and make static needs" {
+	local T=$BATS_TEST_TMPDIR ctx f src
+	ctx=$T/ctx
+	mkdir "$ctx"
+	# .dockerignore is an allowlist: '*', then '!NAME/' lines.
+	[ "$(grep -v '^#' "$ROOT/.dockerignore" | grep -v '^$' | head -1)" = '*' ]
+	for f in $(sed -n 's/^!//p' "$ROOT/.dockerignore"); do
+		cp -r "$ROOT/${f%/}" "$ctx/"
+	done
+	# Every COPY from the context (not --from a stage) finds its files.
+	while read -r src; do
+		for f in $src; do
+			[ "$f" = . ] && continue
+			compgen -G "$ctx/$f" >/dev/null || {
+				echo "Dockerfile copies $f, not in the context" >&2
+				false
+			}
+		done
+	done < <(sed -n '/^COPY --from/d; s/^COPY \(.*\) [^ ]*$/\1/p' "$ROOT/Dockerfile")
+	grep -q '^RUN make static' "$ROOT/Dockerfile"
+	grep -qx 'FROM scratch' "$ROOT/Dockerfile"
+	grep -qx 'ENTRYPOINT \["/portal-gw"\]' "$ROOT/Dockerfile"
+	grep -qx 'EXPOSE 8080' "$ROOT/Dockerfile"
+	# make static's recipe finds every source (dry run: nothing compiled).
+	command -v musl-gcc >/dev/null || skip "musl-gcc not installed (apt-get install musl-tools)"
+	run env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -n -C "$ctx" static
+	expect_status 0
+	for f in "$ROOT"/src/*.c; do
+		f=${f##*/}
+		case $f in loop_poll.c) continue ;; esac
+		[[ $output == *"src/$f"* ]] || { echo "make -n static does not build $f" >&2; false; }
+	done
+	[[ $output == *"-static"* ]]
+}
+
+@test "README recipes: the shell and Python resources answer as shown" {
+	command -v python3 >/dev/null || skip "python3 not installed"
+	cd "$ROOT"
+	start_gw /echo=./examples/echo.sh /greet=./examples/greet.py
+	run ws /echo text:hello recv close:1000 wait
+	expect_status 0
+	expect_lines "text hello" "close 1000" "eof"
+	run ws '/greet?lang=en' recv text:Ada recv text:bye wait
+	expect_status 0
+	expect_lines "text hello 127.0.0.1, what is your name? (lang=en)" \
+		"text hello, Ada!" "text goodbye" "close 1000" "eof"
+	run ws /greet recv text: wait
+	expect_status 0
+	expect_lines "text hello 127.0.0.1, what is your name?" \
+		"close 1011 exit status 2" "eof"
+	wait_log 'info #[0-9]+ stderr: greet.py: empty name$'
+}
