@@ -878,12 +878,13 @@ static void log_access(struct client *c)
 {
 	char addr[NET_ADDR_TEXT], sig[32];
 	net_addr_host(&c->peer, addr, sizeof addr);
+	int port = net_addr_port(&c->peer);
 	struct log_session s = {
 		.id = c->id,
 		.addr = addr,
-		/* A Unix socket peer (--unix) has no port. */
-		.port = c->peer.ss_family == AF_UNIX ? -1
-						     : net_addr_port(&c->peer),
+		/* A Unix socket peer (--unix) has no port, and an address
+		 * from X-Forwarded-For (--trust-proxy) has none we know. */
+		.port = c->peer.ss_family == AF_UNIX || port == 0 ? -1 : port,
 		.path = c->path,
 		.pid = c->cs == CS_NONE ? 0 : (long)c->pid,
 		.duration_ms = loop_now(c->srv->loop) - c->started,
