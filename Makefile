@@ -59,9 +59,10 @@ e2e: $(O)/portal-gw $(TOOLS)
 test: unit fuzz-replay e2e
 
 run: $(O)/portal-gw
-	@echo "portal-gw: connect to ws://localhost:$(PORT)/echo, /count or /err"
-	cd examples && $(abspath $(O))/portal-gw --port $(PORT) \
-	  /echo=./echo.sh /count=./count.sh /err=./err.sh
+	@echo "portal-gw: open http://localhost:$(PORT)/echo (or /count, /err, /greet)" \
+	  "in a browser, or connect to ws://localhost:$(PORT)/echo"
+	cd examples && $(abspath $(O))/portal-gw --devconsole --port $(PORT) \
+	  /echo=./echo.sh /count=./count.sh /err=./err.sh /greet=./greet.py
 
 install: $(O)/portal-gw
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
