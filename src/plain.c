@@ -257,8 +257,16 @@ bool plain_request(struct client *c, const struct http_request *req,
 		return false;
 	struct route r;
 	if (o->devconsole && route_find(o, path, len, &r) == 0) {
+		/* The page needs nothing but itself and a WebSocket to its
+		 * own origin; the policy keeps it so even if a child's
+		 * output ever got interpreted as markup. */
+		static const char csp[] =
+			"Content-Security-Policy: default-src 'none'; "
+			"script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+			"img-src data:; connect-src 'self'\r\n"
+			"X-Content-Type-Options: nosniff\r\n";
 		struct answer a = {200, "text/html; charset=utf-8",
-				   devconsole_page_len, NULL, true,
+				   devconsole_page_len, csp, true,
 				   devconsole_page, -1, "console"};
 		answer(c, head, &a);
 		return true;

@@ -359,6 +359,9 @@ EOF_
 	expect_header Content-Type "text/html; charset=utf-8"
 	expect_header Cache-Control no-store
 	expect_header Content-Length "$(stat -c %s "$BATS_TEST_TMPDIR/page")"
+	# Nothing but the page itself and a WebSocket to its own origin.
+	expect_header Content-Security-Policy "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'"
+	expect_header X-Content-Type-Options nosniff
 	grep -qi '<html' "$BATS_TEST_TMPDIR/page"
 	run get "/echo/sub?x=1"
 	expect_first "HTTP/1.1 200 OK"
