@@ -1,6 +1,6 @@
 /* Fuzz target for src/http.h and src/handshake.h: the request-head parser,
- * header lookup and token lists, then the handshake check and both
- * response writers on whatever parses.
+ * header lookup and token lists, then the handshake check, the subprotocol
+ * choice and both response writers on whatever parses.
  *
  * Input: byte 0 chooses max_headers (0..33), byte 1 the capacity of the
  * response buffers and the extra headers, the rest is the request head. */
@@ -406,6 +406,37 @@ static void check_error(int status, const char *extra, size_t cap)
 	FUZZ_CHECK(starts(full + end + 4, n - end - 4, line + 9));
 }
 
+/* hs_select_protocol as its contract says: the client's entries in order,
+ * over every Sec-WebSocket-Protocol line, blanks trimmed; the first one
+ * that equals (case-sensitively) one of names wins. */
+static int ref_select_protocol(const struct http_request *req,
+			       const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < req->num_headers; i++) {
+		const struct http_header *h = &req->headers[i];
+		if (!same_nocase(h->name, h->name_len, "Sec-WebSocket-Protocol", 22))
+			continue;
+		size_t at = 0;
+		while (at <= h->value_len) {
+			const char *v = h->value + at;
+			const char *end = memchr(v, ',', h->value_len - at);
+			size_t len = end ? (size_t)(end - v) : h->value_len - at;
+			size_t a = 0, b = len;
+			while (a < b && (v[a] == ' ' || v[a] == '\t'))
+				a++;
+			while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t'))
+				b--;
+			for (size_t k = 0; k < n && b > a; k++) {
+				if (strlen(names[k]) == b - a &&
+				    memcmp(names[k], v + a, b - a) == 0)
+					return (int)k;
+			}
+			at += len + 1;
+		}
+	}
+	return -1;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const extras[] = {
@@ -457,6 +488,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&info, 0xa5, sizeof info);
 	int status = hs_check(&req, &info);
 	FUZZ_CHECK(status == ref_hs_check(&req));
+	static const char *const protocols[] = {"chat", "v2", "superchat", "a"};
+	FUZZ_CHECK(hs_select_protocol(&req, protocols, 4) ==
+		   ref_select_protocol(&req, protocols, 4));
 	if (status == 0) {
 		check_info(&req, &info, buf, (size_t)r);
 		check_101(info.key, info.key_len, extra, cap);
