@@ -3,9 +3,11 @@
 # in tests/interop/package-lock.json and installed there with npm ci; also
 # Node's built-in WebSocket where Node has one) and headless Chromium driven
 # through the DevTools protocol, which also uses the --devconsole page as a
-# user would. Not part of `make test`; .ci/interop.sh installs the packages
-# and runs it. INTEROP_CLIENTS="python node-ws node-builtin chromium
-# devconsole" picks clients. See tests/interop/run.sh.
+# user would; and Debian's nginx in front, terminating TLS, with the recipe
+# examples/nginx/portal-gw.conf. Not part of `make test`; .ci/interop.sh
+# installs the packages and runs it. INTEROP_CLIENTS="python node-ws
+# node-builtin chromium devconsole nginx" picks clients. See
+# tests/interop/run.sh.
 
 INTEROP_CLIENTS ?=
 
