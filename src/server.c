@@ -291,21 +291,20 @@ int server_run(const struct options *o)
 	srv.started_s = (uint64_t)time(NULL);
 	srv.extra_ws = join_headers(&o->headers, &o->headers_ws);
 	srv.extra_http = join_headers(&o->headers, &o->headers_http);
+	int rc = 1;
 	srv.sigfd = sig_init();
 	if (srv.sigfd < 0 ||
 	    loop_add(srv.loop, srv.sigfd, LOOP_READ, on_signal, &srv) < 0) {
 		log_msg(LV_FATAL, "cannot set up signals: %s", strerror(errno));
-		return 1;
+		goto out;
 	}
 #ifdef PR_SET_CHILD_SUBREAPER
 	/* Orphans of our children come back to us to be reaped. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 #endif
 
-	if (open_listeners(&srv) < 0) {
-		stop_listening(&srv);
-		return 1;
-	}
+	if (open_listeners(&srv) < 0)
+		goto out;
 	for (size_t i = 0; i < o->nresources; i++) {
 		log_msg(LV_INFO, "serving %s with %s", o->resources[i].path,
 			o->resources[i].program);
@@ -314,17 +313,21 @@ int server_run(const struct options *o)
 	while (!(srv.draining && srv.nclients == 0)) {
 		if (loop_run_once(srv.loop, -1) < 0) {
 			log_msg(LV_FATAL, "event loop: %s", strerror(errno));
-			stop_listening(&srv);
-			return 1;
+			goto out;
 		}
 		bury(&srv);
 	}
+	log_msg(LV_INFO, "stopped");
+	rc = 0;
+out:
+	/* After a fatal error sessions may be left, and nobody would end
+	 * their children's groups once we exit. */
+	abort_all(&srv);
 	bury(&srv);
 	stop_listening(&srv);
 	loop_free(srv.loop);
 	pidmap_free(&srv.children);
 	free(srv.extra_ws);
 	free(srv.extra_http);
-	log_msg(LV_INFO, "stopped");
-	return 0;
+	return rc;
 }

@@ -14,7 +14,10 @@ setup_file() {
 	if [ -z "${PORTAL_GW_STATIC:-}" ] && command -v musl-gcc >/dev/null; then
 		local root
 		root=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		# A calling make exports its command-line variables (OPT with
+		# sanitizer flags under CI) into the environment too.
+		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u OPT -u CC -u CFLAGS \
+			-u LDFLAGS -u O -u LOOP \
 			make -s -C "$root" O="$root/build" static >&2 3>&-
 	fi
 }
