@@ -4,41 +4,6 @@
 
 load helpers
 
-# env_of NAME: the value of NAME in $output from `ws ... /env wait` (the
-# child is env(1), one "text NAME=VALUE" line per variable); fails if NAME
-# is absent.
-env_of() {
-	local l
-	for l in "${lines[@]}"; do
-		if [[ $l == "text $1="* ]]; then
-			printf '%s\n' "${l#"text $1="}"
-			return 0
-		fi
-	done
-	echo "no $1 in the child's environment:" >&2
-	printf '  |%s\n' "${lines[@]}" >&2
-	return 1
-}
-
-# expect_env NAME VALUE
-expect_env() {
-	local v
-	v=$(env_of "$1") || return 1
-	[ "$v" = "$2" ] || {
-		echo "$1 is '$v', expected '$2'" >&2
-		return 1
-	}
-}
-
-# no_env NAME: NAME is not in the child's environment.
-no_env() {
-	if env_of "$1" >/dev/null 2>&1; then
-		echo "$1 should not be in the child's environment:" >&2
-		printf '  |%s\n' "${lines[@]}" >&2
-		return 1
-	fi
-}
-
 # no_header NAME: the response head in $output has no header NAME.
 no_header() {
 	local l
@@ -47,41 +12,6 @@ no_header() {
 			echo "unexpected header: $l" >&2
 			return 1
 		fi
-	done
-}
-
-# start_bare READY_REGEX CMD...: like start_gw, but runs CMD as given (no
-# --address/--port added) and waits for a gw.log line matching READY_REGEX.
-# CMD may be a launcher that execs portal-gw. Fails if it exits first.
-start_bare() {
-	local ready=$1 log="$BATS_TEST_TMPDIR/gw.log" end
-	shift
-	: >"$log"
-	(
-		for f in /proc/$BASHPID/fd/*; do
-			f=${f##*/}
-			[ "$f" -gt 2 ] || continue
-			eval "exec $f>&-"
-		done
-		exec "$@" >"$BATS_TEST_TMPDIR/gw.out" 2>"$log"
-	) &
-	GW_PID=$!
-	end=$(($(now_ms) + DEADLINE_MS))
-	until grep -Eq -- "$ready" "$log"; do
-		if ! alive "$GW_PID"; then
-			GW_STATUS=0
-			wait "$GW_PID" || GW_STATUS=$?
-			GW_PID=
-			echo "portal-gw exited with status $GW_STATUS; gw.log:" >&2
-			cat "$log" >&2
-			return 1
-		fi
-		if [ "$(now_ms)" -ge "$end" ]; then
-			echo "no gw.log line matching /$ready/ within 5 s:" >&2
-			cat "$log" >&2
-			return 1
-		fi
-		sleep 0.02
 	done
 }
 
@@ -138,7 +68,7 @@ EOF_
 
 @test "--unix alone: serves over the socket, no TCP, REMOTE_ADDR=unix, file removed at exit" {
 	local s="$BATS_TEST_TMPDIR/gw.sock"
-	start_bare 'listening on unix:' "$PORTAL_GW" --unix "$s" /env=env /echo=cat
+	gw_launch 'listening on unix:' "$PORTAL_GW" --unix "$s" /env=env /echo=cat
 	[ -S "$s" ]
 	run grep -c 'listening on' "$BATS_TEST_TMPDIR/gw.log"
 	[ "$output" = 1 ]
@@ -162,7 +92,7 @@ EOF_
 	local s="$BATS_TEST_TMPDIR/gw.sock"
 	# A child that outlives its stdin and ignores SIGTERM: the drain lasts
 	# until SIGKILL, 100 + 500 ms and twice --closems after the Close.
-	start_bare 'listening on unix:' "$PORTAL_GW" --unix "$s" --closems 1000 \
+	gw_launch 'listening on unix:' "$PORTAL_GW" --unix "$s" --closems 1000 \
 		'/hold=sh -c "trap \"\" TERM; cat; exec sleep 30"'
 	wsu "$s" -t 10000 /hold wait >"$BATS_TEST_TMPDIR/client.out" 2>&1 &
 	wait_log 'connected to /hold'
@@ -180,7 +110,7 @@ EOF_
 
 @test "--unix: the socket's mode follows the umask" {
 	local s="$BATS_TEST_TMPDIR/gw.sock"
-	start_bare 'listening on unix:' sh -c 'umask 077; exec "$@"' sh \
+	gw_launch 'listening on unix:' sh -c 'umask 077; exec "$@"' sh \
 		"$PORTAL_GW" --unix "$s" /echo=cat
 	[ "$(stat -c %a "$s")" = 700 ]
 }
@@ -203,7 +133,7 @@ EOF_
 	# A socket file left behind by a process that did not clean up.
 	/usr/bin/python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$s"
 	[ -S "$s" ]
-	start_bare 'listening on unix:' "$PORTAL_GW" --unix "$s" /echo=cat
+	gw_launch 'listening on unix:' "$PORTAL_GW" --unix "$s" /echo=cat
 	grep -q "removed the stale socket $s" "$BATS_TEST_TMPDIR/gw.log"
 	run wsu "$s" /echo text:hi recv close:1000 wait
 	expect_lines "text hi" "close 1000*" "eof"
@@ -211,7 +141,7 @@ EOF_
 
 @test "--unix: a socket someone listens on is refused (exit 1) and left alone" {
 	local s="$BATS_TEST_TMPDIR/gw.sock"
-	start_bare 'listening on unix:' "$PORTAL_GW" --unix "$s" /echo=cat
+	gw_launch 'listening on unix:' "$PORTAL_GW" --unix "$s" /echo=cat
 	run_gw_fails --unix "$s" /echo=cat
 	expect_status 1
 	expect_line_re "cannot listen on unix:$s: in use: another process listens on it"
@@ -254,7 +184,7 @@ EOF_
 	local act fd3 line port
 	act=$(activator)
 	fd3=$(fd3_script)
-	start_bare 'listening on .*LISTEN_FDS' "$act" tcp:127.0.0.1 "$PORTAL_GW" \
+	gw_launch 'listening on .*LISTEN_FDS' "$act" tcp:127.0.0.1 "$PORTAL_GW" \
 		--passenv LISTEN_PID,LISTEN_FDS,LISTEN_FDNAMES /fd3="$fd3" /echo=cat
 	line=$(grep -o 'listening on 127\.0\.0\.1:[0-9]* (fd 3 from LISTEN_FDS)' "$BATS_TEST_TMPDIR/gw.log")
 	port=${line#*127.0.0.1:}
@@ -272,7 +202,7 @@ EOF_
 @test "socket activation: a Unix socket from the manager serves, and is not removed at exit" {
 	local act s="$BATS_TEST_TMPDIR/act.sock"
 	act=$(activator)
-	start_bare "listening on unix:$s \\(fd 3 from LISTEN_FDS\\)" "$act" "unix:$s" \
+	gw_launch "listening on unix:$s \\(fd 3 from LISTEN_FDS\\)" "$act" "unix:$s" \
 		"$PORTAL_GW" /echo=cat
 	run wsu "$s" /echo text:hi recv close:1000 wait
 	expect_status 0
@@ -285,7 +215,7 @@ EOF_
 @test "socket activation: with --port and --address, TCP is bound as well" {
 	local act
 	act=$(activator)
-	start_bare 'listening on 127\.0\.0\.1:[0-9]+$' "$act" "unix:$BATS_TEST_TMPDIR/a.sock" \
+	gw_launch 'listening on 127\.0\.0\.1:[0-9]+$' "$act" "unix:$BATS_TEST_TMPDIR/a.sock" \
 		"$PORTAL_GW" --address 127.0.0.1 --port 0 /echo=cat
 	local line
 	line=$(grep -Eo 'listening on 127\.0\.0\.1:[0-9]+$' "$BATS_TEST_TMPDIR/gw.log")
@@ -298,7 +228,7 @@ EOF_
 
 @test "socket activation: LISTEN_PID of another process is ignored" {
 	local s="$BATS_TEST_TMPDIR/gw.sock"
-	LISTEN_PID=1 LISTEN_FDS=1 start_bare 'listening on unix:' "$PORTAL_GW" --unix "$s" /echo=cat
+	LISTEN_PID=1 LISTEN_FDS=1 gw_launch 'listening on unix:' "$PORTAL_GW" --unix "$s" /echo=cat
 	run grep -c 'listening on' "$BATS_TEST_TMPDIR/gw.log"
 	[ "$output" = 1 ]
 }
@@ -375,7 +305,7 @@ EOF_
 
 @test "--trust-proxy over --unix: the forwarded address replaces 'unix'" {
 	local s="$BATS_TEST_TMPDIR/gw.sock"
-	start_bare 'listening on unix:' "$PORTAL_GW" --trust-proxy --unix "$s" /env=env
+	gw_launch 'listening on unix:' "$PORTAL_GW" --trust-proxy --unix "$s" /env=env
 	run wsu "$s" -H 'X-Forwarded-For: 192.0.2.44' -H 'X-Forwarded-Proto: https' /env wait
 	expect_status 0
 	expect_env REMOTE_ADDR 192.0.2.44

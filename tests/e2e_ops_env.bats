@@ -4,40 +4,6 @@
 
 load helpers
 
-# env_of NAME: the value of NAME in $output from `ws ... /env` (the child is
-# env(1), one "text NAME=VALUE" line per variable); fails if NAME is absent.
-env_of() {
-	local l
-	for l in "${lines[@]}"; do
-		if [[ $l == "text $1="* ]]; then
-			printf '%s\n' "${l#"text $1="}"
-			return 0
-		fi
-	done
-	echo "no $1 in the child's environment:" >&2
-	printf '  |%s\n' "${lines[@]}" >&2
-	return 1
-}
-
-# expect_env NAME VALUE
-expect_env() {
-	local v
-	v=$(env_of "$1") || return 1
-	[ "$v" = "$2" ] || {
-		echo "$1 is '$v', expected '$2'" >&2
-		return 1
-	}
-}
-
-# no_env NAME: NAME is not in the child's environment.
-no_env() {
-	if env_of "$1" >/dev/null 2>&1; then
-		echo "$1 should not be in the child's environment:" >&2
-		printf '  |%s\n' "${lines[@]}" >&2
-		return 1
-	fi
-}
-
 @test "the child gets the CGI/1.1 variables for its request" {
 	start_gw /env=env
 	local version

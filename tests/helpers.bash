@@ -86,12 +86,15 @@ wait_log() {
 	wait_for "a gw.log line matching /$1/" grep -Eq -- "$1" "$BATS_TEST_TMPDIR/gw.log"
 }
 
-# start_gw ARGS...: starts the gateway on a free port; sets PORT and GW_PID.
-# The gateway gets only 0, 1 and 2, as from a service manager, not the
-# descriptors bats keeps open (bats also waits for fd 3 to close); those
-# listed in GW_KEEP_FDS are left open for it; GW_ULIMIT_N sets its ulimit -n.
-start_gw() {
-	local log="$BATS_TEST_TMPDIR/gw.log" line end
+# gw_launch READY_REGEX CMD...: runs CMD (portal-gw, or a launcher that
+# execs it) in the background with only descriptors 0, 1 and 2, as from a
+# service manager, not those bats keeps open (bats also waits for fd 3 to
+# close); those listed in GW_KEEP_FDS are left open for it, and GW_ULIMIT_N
+# sets its ulimit -n. Sets GW_PID and waits for a gw.log line matching
+# READY_REGEX; fails if CMD exits first.
+gw_launch() {
+	local ready=$1 log="$BATS_TEST_TMPDIR/gw.log" end
+	shift
 	: >"$log"
 	(
 		for f in /proc/$BASHPID/fd/*; do
@@ -101,32 +104,37 @@ start_gw() {
 			eval "exec $f>&-"
 		done
 		[ -z "${GW_ULIMIT_N:-}" ] || ulimit -n "$GW_ULIMIT_N"
-		exec "$PORTAL_GW" --address 127.0.0.1 --port 0 "$@" \
-			>"$BATS_TEST_TMPDIR/gw.out" 2>"$log"
+		exec "$@" >"$BATS_TEST_TMPDIR/gw.out" 2>"$log"
 	) &
 	GW_PID=$!
 	end=$(($(now_ms) + DEADLINE_MS))
-	while :; do
-		line=$(grep -m1 -o 'listening on 127\.0\.0\.1:[0-9][0-9]*' "$log" || true)
-		if [ -n "$line" ]; then
-			PORT=${line##*:}
-			return 0
-		fi
+	until grep -Eq -- "$ready" "$log"; do
 		if ! alive "$GW_PID"; then
 			GW_STATUS=0
 			wait "$GW_PID" || GW_STATUS=$?
-			echo "portal-gw exited with status $GW_STATUS before listening; gw.log:" >&2
-			cat "$log" >&2
 			GW_PID=
+			echo "portal-gw exited with status $GW_STATUS; gw.log:" >&2
+			cat "$log" >&2
 			return 1
 		fi
 		if [ "$(now_ms)" -ge "$end" ]; then
-			echo "portal-gw did not log 'listening on' within 5 s; gw.log:" >&2
+			echo "no gw.log line matching /$ready/ within 5 s:" >&2
 			cat "$log" >&2
 			return 1
 		fi
 		sleep 0.02
 	done
+}
+
+# start_gw ARGS...: starts the gateway on a free port of 127.0.0.1 through
+# gw_launch; sets PORT and GW_PID.
+start_gw() {
+	local line
+	gw_launch 'listening on 127\.0\.0\.1:[0-9]+' \
+		"$PORTAL_GW" --address 127.0.0.1 --port 0 "$@" || return 1
+	line=$(grep -m1 -o 'listening on 127\.0\.0\.1:[0-9][0-9]*' \
+		"$BATS_TEST_TMPDIR/gw.log")
+	PORT=${line##*:}
 }
 
 # wait_gw_exit: waits (5 s) for the gateway to exit; sets GW_STATUS.
@@ -311,4 +319,38 @@ while IFS= read -r line; do
 done
 echo eof >"$T/eof.marker"
 EOF_
+}
+
+# env_of NAME: the value of NAME in $output from `ws ... /env` (the child is
+# env(1), one "text NAME=VALUE" line per variable); fails if NAME is absent.
+env_of() {
+	local l
+	for l in "${lines[@]}"; do
+		if [[ $l == "text $1="* ]]; then
+			printf '%s\n' "${l#"text $1="}"
+			return 0
+		fi
+	done
+	echo "no $1 in the child's environment:" >&2
+	printf '  |%s\n' "${lines[@]}" >&2
+	return 1
+}
+
+# expect_env NAME VALUE
+expect_env() {
+	local v
+	v=$(env_of "$1") || return 1
+	[ "$v" = "$2" ] || {
+		echo "$1 is '$v', expected '$2'" >&2
+		return 1
+	}
+}
+
+# no_env NAME: NAME is not in the child's environment.
+no_env() {
+	if env_of "$1" >/dev/null 2>&1; then
+		echo "$1 should not be in the child's environment:" >&2
+		printf '  |%s\n' "${lines[@]}" >&2
+		return 1
+	fi
 }
