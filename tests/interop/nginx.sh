@@ -40,18 +40,8 @@ note() { # note PASS|FAIL WHAT
 	if [ "$1" = PASS ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
 }
 
-now_ms() {
-	local t=${EPOCHREALTIME/[.,]/}
-	echo $((10#$t / 1000))
-}
-
-alive() {
-	local stat
-	[ -r "/proc/$1/stat" ] || return 1
-	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
-	stat=${stat##*) }
-	[ "${stat%% *}" != Z ]
-}
+# now_ms, alive
+. "$here/lib.sh"
 
 # stop PID: SIGTERM, 5 s, then SIGKILL; returns the exit status (or 137).
 stop() {

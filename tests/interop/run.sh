@@ -62,18 +62,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-now_ms() {
-	local t=${EPOCHREALTIME/[.,]/}
-	echo $((10#$t / 1000))
-}
-
-alive() {
-	local stat
-	[ -r "/proc/$1/stat" ] || return 1
-	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
-	stat=${stat##*) }
-	[ "${stat%% *}" != Z ]
-}
+# now_ms, alive
+. "$here/lib.sh"
 
 total_pass=0
 total_fail=0
