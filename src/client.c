@@ -19,8 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#ifdef __linux__
-#include <linux/sockios.h> /* SIOCOUTQ */
+#if defined(__linux__) && !defined(SIOCOUTQ)
+/* linux/sockios.h has the same value; musl-gcc has no kernel headers. */
+#define SIOCOUTQ TIOCOUTQ
 #endif
 #include <sys/wait.h>
 #include <unistd.h>
