@@ -48,6 +48,8 @@ static void update_interest(struct client *c);
 
 void flush_out(struct client *c)
 {
+	if (c->ss == SS_SPAWNING)
+		return; /* the 101 waits for the exec */
 	while (c->out.len > 0 || (c->body_fd >= 0 && plain_refill(c))) {
 		ssize_t n = write(c->fd, buf_data(&c->out), c->out.len);
 		if (n < 0 && errno == EINTR)
@@ -644,6 +646,12 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 static void update_interest(struct client *c)
 {
 	struct loop *l = c->srv->loop;
+	if (c->ss == SS_SPAWNING) {
+		/* Nothing moves until the exec is known: client bytes stay in
+		 * the socket, the child's output in its pipes. */
+		loop_set(l, c->fd, 0);
+		return;
+	}
 	if (c->fd >= 0) {
 		unsigned m = 0;
 		bool room = c->out.len < OUT_HIGH && c->in.len < READ_CHUNK;
@@ -665,9 +673,12 @@ static void update_interest(struct client *c)
 	bool room = c->fd < 0 || c->out.len < OUT_HIGH;
 	if (c->cout >= 0)
 		loop_set(l, c->cout, room ? LOOP_READ : 0);
+	/* Logged or dropped stderr is always read; sent stderr waits for
+	 * room like stdout. */
 	enum stderr_mode m = c->srv->opts->err_mode;
-	if (c->cerr >= 0 && (m == STDERR_SEND || m == STDERR_BOTH))
-		loop_set(l, c->cerr, room ? LOOP_READ : 0);
+	bool sent = m == STDERR_SEND || m == STDERR_BOTH;
+	if (c->cerr >= 0)
+		loop_set(l, c->cerr, room || !sent ? LOOP_READ : 0);
 }
 
 /* --- ending ----------------------------------------------------------- */
@@ -707,6 +718,16 @@ void on_sock_timer(struct loop *l, struct loop_timer *t)
 	struct client *c = LOOP_TIMER_OWNER(t, struct client, sock_timer);
 	if (c->ss == SS_HANDSHAKE) {
 		http_error(c, 408, "request head not received in time");
+		return;
+	}
+	if (c->ss == SS_SPAWNING) {
+		log_msg(LV_ERROR, "#%llu %s: exec not done in time",
+			(unsigned long long)c->id, c->program);
+		upgrade_abandon(c);
+		child_kill_group(c->pid, SIGKILL);
+		c->cs = CS_KILL_SENT;
+		http_error_extra(c, 503, "cannot start program",
+				 "Retry-After: 1\r\n");
 		return;
 	}
 	if (c->ss == SS_ENDING) {
@@ -749,6 +770,7 @@ static void sock_close(struct client *c)
 {
 	if (c->fd < 0)
 		return;
+	upgrade_abandon(c);
 	loop_timer_stop(c->srv->loop, &c->sock_timer);
 	loop_timer_stop(c->srv->loop, &c->ping_timer);
 	loop_del(c->srv->loop, c->fd);
@@ -934,7 +956,7 @@ void client_start(struct server *srv, int fd, const struct sockaddr_storage *pee
 	c->fd = fd;
 	c->peer = *peer;
 	c->local_port = local_port;
-	c->cin = c->cout = c->cerr = -1;
+	c->cin = c->cout = c->cerr = c->exec_fd = -1;
 	c->body_fd = -1;
 	ws_decoder_init(&c->dec, WS_SERVER);
 	c->dec.max_message = srv->opts->max_message;
@@ -955,9 +977,12 @@ void client_start(struct server *srv, int fd, const struct sockaddr_storage *pee
 
 void client_go_away(struct client *c)
 {
-	if (c->ss == SS_HANDSHAKE)
+	if (c->ss == SS_HANDSHAKE) {
 		sock_close(c);
-	else if (c->ss == SS_OPEN)
+	} else if (c->ss == SS_SPAWNING) {
+		upgrade_abandon(c);
+		http_error(c, 503, "shutting down");
+	} else if (c->ss == SS_OPEN)
 		send_close(c, WS_GOING_AWAY, "server shutting down", SS_CLOSE_SENT);
 	child_stop(c);
 }
@@ -978,6 +1003,7 @@ struct client *client_next(const struct client *c)
 
 void client_free(struct client *c)
 {
+	free(c->program);
 	buf_free(&c->in);
 	buf_free(&c->out);
 	buf_free(&c->tochild);

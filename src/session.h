@@ -26,6 +26,9 @@
 
 enum sock_state {
 	SS_HANDSHAKE, /* reading the request head */
+	SS_SPAWNING,  /* head accepted, child forked, its exec not yet known:
+			 the 101 waits in out, nothing is read or written,
+			 the child's pipes are not polled */
 	SS_OPEN,      /* frames both ways */
 	SS_ENDING,    /* the client sent Close or broke the protocol: no more
 			 reading; the child is ended and its last output sent
@@ -70,6 +73,8 @@ struct client {
 	enum child_state cs;
 	pid_t pid;
 	int cin, cout, cerr;
+	int exec_fd;        /* SS_SPAWNING: the child's exec status pipe */
+	char *program;      /* SS_SPAWNING: what is exec'd, for the log */
 	uint64_t out_read;  /* when stdout last gave bytes */
 	struct buf tochild, line, errline;
 	size_t partial;     /* bytes at the end of tochild of a message that
@@ -93,8 +98,14 @@ struct client {
 /* upgrade.c */
 
 /* c->in holds (part of) a request head: answers it, with an HTTP error or
- * by starting the child and sending 101 (then c->ss is SS_OPEN). */
+ * by starting the child (then c->ss is SS_SPAWNING, and SS_OPEN with the
+ * 101 sent once the exec is known to have worked, or an HTTP 500/503 if it
+ * failed). */
 void upgrade_request(struct client *c);
+
+/* SS_SPAWNING: gives up waiting for the exec (shutdown, timeout, the
+ * socket's end): forgets the exec status pipe and the queued 101. */
+void upgrade_abandon(struct client *c);
 
 /* Queues an HTTP error answer (with extra header lines, may be NULL), logs
  * it, and closes the connection once it has been sent. */
