@@ -14,10 +14,10 @@
 #include "metrics.h"
 #include "ws.h"
 
-#define READ_CHUNK 16384     /* one read from the socket or a pipe */
+#define READ_CHUNK 65536     /* one read from the socket or a pipe */
 #define OUT_HIGH 65536       /* socket queue high-water mark */
 #define TOCHILD_HIGH 65536   /* stdin queue high-water mark */
-#define LINE_CHUNK 16384     /* a longer partial line goes out as a fragment */
+#define LINE_CHUNK 65536     /* a longer partial line goes out as a fragment */
 #define ERR_LINE_MAX 4096    /* stderr lines are logged in pieces this long */
 #define CLOSE_WAIT_MS 2000   /* for the peer's Close, then for its FIN */
 #define TERM_GRACE_MS 100    /* after stdin EOF, before SIGTERM (+closems) */
