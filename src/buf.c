@@ -3,6 +3,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Storage of exactly POOL_BLOCK bytes (what a queue grows to for one
+ * 64 KiB read) is kept on a free list when a queue empties, up to
+ * POOL_MAX blocks for the whole process, rather than freed: a busy session
+ * empties and refills its queues at every message, and malloc would hand
+ * the memory back to the system (brk) and take it again each time. Idle
+ * sessions still hold nothing. Single-threaded, like the rest. */
+#define POOL_BLOCK 65536
+#define POOL_MAX 16
+
+static void *pool[POOL_MAX];
+static size_t npool;
+
+static uint8_t *alloc_block(uint8_t *old, size_t cap)
+{
+	if (!old && cap == POOL_BLOCK && npool > 0)
+		return pool[--npool];
+	return realloc(old, cap);
+}
+
 uint8_t *buf_reserve(struct buf *b, size_t n)
 {
 	if (n == 0)
@@ -18,7 +37,7 @@ uint8_t *buf_reserve(struct buf *b, size_t n)
 	size_t cap = b->cap ? b->cap : 4096;
 	while (cap - b->len < n)
 		cap *= 2;
-	uint8_t *p = realloc(b->p, cap);
+	uint8_t *p = alloc_block(b->p, cap);
 	if (!p)
 		return NULL;
 	b->p = p;
@@ -46,7 +65,10 @@ void buf_consume(struct buf *b, size_t n)
 
 void buf_free(struct buf *b)
 {
-	free(b->p);
+	if (b->cap == POOL_BLOCK && npool < POOL_MAX)
+		pool[npool++] = b->p;
+	else
+		free(b->p);
 	b->p = NULL;
 	b->off = b->len = b->cap = 0;
 }
