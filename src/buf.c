@@ -3,22 +3,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Storage of exactly POOL_BLOCK bytes (what a queue grows to for one
- * 64 KiB read) is kept on a free list when a queue empties, up to
- * POOL_MAX blocks for the whole process, rather than freed: a busy session
+/* Storage of 64 to 256 KiB (what a queue grows to around one 64 KiB read)
+ * is kept on a free list when a queue empties, up to POOL_MAX blocks (at
+ * most 4 MiB) for the whole process, rather than freed: a busy session
  * empties and refills its queues at every message, and malloc would hand
  * the memory back to the system (brk) and take it again each time. Idle
  * sessions still hold nothing. Single-threaded, like the rest. */
-#define POOL_BLOCK 65536
+#define POOL_MIN 65536
+#define POOL_TOP 262144
 #define POOL_MAX 16
 
-static void *pool[POOL_MAX];
+static struct {
+	uint8_t *p;
+	size_t cap;
+} pool[POOL_MAX];
 static size_t npool;
 
 static uint8_t *alloc_block(uint8_t *old, size_t cap)
 {
-	if (!old && cap == POOL_BLOCK && npool > 0)
-		return pool[--npool];
+	if (!old) {
+		for (size_t i = npool; i-- > 0;) {
+			if (pool[i].cap != cap)
+				continue;
+			uint8_t *p = pool[i].p;
+			pool[i] = pool[--npool];
+			return p;
+		}
+	}
 	return realloc(old, cap);
 }
 
@@ -65,10 +76,12 @@ void buf_consume(struct buf *b, size_t n)
 
 void buf_free(struct buf *b)
 {
-	if (b->cap == POOL_BLOCK && npool < POOL_MAX)
-		pool[npool++] = b->p;
-	else
+	if (b->cap >= POOL_MIN && b->cap <= POOL_TOP && npool < POOL_MAX) {
+		pool[npool].p = b->p;
+		pool[npool++].cap = b->cap;
+	} else {
 		free(b->p);
+	}
 	b->p = NULL;
 	b->off = b->len = b->cap = 0;
 }

@@ -62,8 +62,12 @@ void flush_out(struct client *c)
 			sock_close(c);
 			return;
 		}
+		/* A short write means the socket's buffer is full. */
+		bool full = (size_t)n < c->out.len;
 		buf_consume(&c->out, (size_t)n);
 		c->written += (uint64_t)n;
+		if (full)
+			break;
 	}
 	if (c->out.len == 0 && !c->close_flushed &&
 	    (c->ss == SS_CLOSE_SENT || c->ss == SS_CLOSING)) {
@@ -205,7 +209,9 @@ static bool can_send(const struct client *c)
 }
 
 /* Turns complete lines in c->line into messages; a partial line longer
- * than LINE_CHUNK goes out as a fragment. At eof the rest is the last
+ * than LINE_CHUNK goes out as a fragment (not one exactly that long: it
+ * is most often a whole line whose "\n" is in the next read, and would
+ * leave an empty final fragment). At eof the rest is the last
  * line, sent even without its "\n". */
 static void emit_lines(struct client *c, bool eof)
 {
@@ -229,7 +235,7 @@ static void emit_lines(struct client *c, bool eof)
 			send_line(c, buf_data(&c->line), len, true);
 		c->frag_open = false;
 		buf_free(&c->line);
-	} else if (len >= LINE_CHUNK) {
+	} else if (len > LINE_CHUNK) {
 		const uint8_t *p = buf_data(&c->line);
 		/* Keep back a '\r' that may start "\r\n", and a character
 		 * that has not fully arrived. */
@@ -394,15 +400,20 @@ void close_child_in(struct client *c)
 	c->partial = 0;
 }
 
+/* Writes what is queued for the child. A short write or EAGAIN means the
+ * pipe is full: no more attempts until it is writable again (cin_full),
+ * rather than one failing write per message decoded meanwhile. */
 static void flush_child(struct client *c)
 {
-	while (c->cin >= 0 && c->tochild.len > c->partial) {
-		ssize_t n = write(c->cin, buf_data(&c->tochild),
-				  c->tochild.len - c->partial);
+	while (c->cin >= 0 && c->tochild.len > c->partial && !c->cin_full) {
+		size_t want = c->tochild.len - c->partial;
+		ssize_t n = write(c->cin, buf_data(&c->tochild), want);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EAGAIN)
+		if (n < 0 && errno == EAGAIN) {
+			c->cin_full = true;
 			break;
+		}
 		if (n <= 0) {
 			log_msg(LV_DEBUG, "#%llu child's stdin: %s",
 				(unsigned long long)c->id, strerror(errno));
@@ -410,6 +421,7 @@ static void flush_child(struct client *c)
 			break;
 		}
 		buf_consume(&c->tochild, (size_t)n);
+		c->cin_full = (size_t)n < want;
 	}
 	if (c->cin >= 0 && c->tochild.len == 0 && c->cs >= CS_EOF_SENT)
 		close_child_in(c);
@@ -421,6 +433,7 @@ void on_child_in(struct loop *l, int fd, unsigned ev, void *arg)
 	(void)fd;
 	(void)ev;
 	struct client *c = arg;
+	c->cin_full = false;
 	flush_child(c);
 	process_input(c);
 	update_interest(c);
@@ -663,8 +676,10 @@ static void update_interest(struct client *c)
 		if (c->out.len > 0)
 			m |= LOOP_WRITE;
 		/* Not reading because the child is slow: still notice a
-		 * client that hangs up, rather than keep its session. */
-		if (c->ss == SS_OPEN && !(m & LOOP_READ))
+		 * client that hangs up, rather than keep its session. Asked
+		 * for while reading too, so that pausing reads only narrows
+		 * the interest, which the loop does without a system call. */
+		if (c->ss == SS_OPEN)
 			m |= LOOP_HUP;
 		loop_set(l, c->fd, m);
 	}

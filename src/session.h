@@ -77,6 +77,7 @@ struct client {
 	char *program;      /* SS_SPAWNING: what is exec'd, for the log */
 	uint64_t out_read;  /* when stdout last gave bytes */
 	struct buf tochild, line, errline;
+	bool cin_full;      /* the stdin pipe took less than offered */
 	size_t partial;     /* bytes at the end of tochild of a message that
 			       has not fully arrived: held back, never written */
 	bool frag_open;     /* a stdout line is going out in fragments */
