@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* Pipe with both ends close-on-exec; only the parent's end is made
@@ -22,6 +23,26 @@ static int make_pipe(int p[2], int parent_end)
 		return -1;
 	}
 	return 0;
+}
+
+/* RLIMIT_NOFILE as portal-gw found it, given back to every child; valid
+ * when nofile_raised. */
+static struct rlimit nofile_orig;
+static int nofile_raised;
+
+long child_raise_nofile(void)
+{
+	struct rlimit r;
+	if (getrlimit(RLIMIT_NOFILE, &r) < 0)
+		return -1;
+	if (r.rlim_cur == r.rlim_max || nofile_raised)
+		return (long)r.rlim_cur;
+	struct rlimit up = { r.rlim_max, r.rlim_max };
+	if (setrlimit(RLIMIT_NOFILE, &up) < 0)
+		return (long)r.rlim_cur;
+	nofile_orig = r;
+	nofile_raised = 1;
+	return (long)up.rlim_cur;
 }
 
 /* In the forked child: never returns. Only async-signal-safe calls from
@@ -40,6 +61,10 @@ static void exec_child(const char *path, char *const argv[], char *const envp[],
 	for (int s = 1; s < NSIG; s++)
 		sigaction(s, &dfl, NULL);
 	setpgid(0, 0);
+	/* Programs that select() or loop over every possible descriptor
+	 * expect the usual limit, not the gateway's. */
+	if (nofile_raised)
+		setrlimit(RLIMIT_NOFILE, &nofile_orig);
 	/* dup2 clears close-on-exec on the copies. fds 0-2 of portal-gw are
 	 * always open (main ensures it), so no pipe end is 0, 1 or 2 and no
 	 * dup2 here overwrites a source of a later one. */

@@ -39,6 +39,11 @@ int child_spawn(const char *path, char *const argv[], char *const envp[],
  * ENOEXEC...), which the child also ends on with status 127. */
 int child_exec_result(int fd);
 
+/* Raises this process's RLIMIT_NOFILE soft limit to the hard limit (each
+ * session holds 4 descriptors); children started afterwards get the
+ * original soft limit back. Returns the limit now in force, or -1. */
+long child_raise_nofile(void);
+
 /* Sends sig to the whole process group of pid. Returns 0, or -1 with errno
  * (ESRCH when no process of the group is left). */
 int child_kill_group(pid_t pid, int sig);

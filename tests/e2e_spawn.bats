@@ -70,3 +70,17 @@ load helpers
 		eval '[ "$(grep -c "access #.*close=1000 exit=0" "$T/gw.log")" -eq 20 ]'
 	[ -z "$(children "$GW_PID")" ]
 }
+
+@test "the gateway raises its descriptor limit to the hard limit; its children get the original one" {
+	local hard
+	hard=$(ulimit -Hn)
+	[ "$hard" != unlimited ] && [ "$hard" -gt 256 ] || skip "hard limit $hard"
+	ulimit -Sn 256
+	start_gw "/lim=awk '/^Max open files/ { print \$4, \$5 }' /proc/self/limits"
+	ulimit -Sn "$hard"
+	run awk '/^Max open files/ { print $4, $5 }' "/proc/$GW_PID/limits"
+	[ "$output" = "$hard $hard" ]
+	run ws /lim wait
+	expect_status 0
+	expect_lines "text 256 $hard" "close 1000*" "eof"
+}
