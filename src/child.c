@@ -10,19 +10,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-/* Pipe with both ends close-on-exec; only the parent's end is made
- * non-blocking (O_NONBLOCK lives on the open file description, which the
- * child would share). */
-static int make_pipe(int p[2], int parent_end)
+/* Pipe with both ends close-on-exec and non-blocking. O_NONBLOCK lives on
+ * each end's open file description, so the child clears it on its own ends
+ * (exec_child): two system calls fewer per pipe in the event loop. */
+static int make_pipe(int p[2])
 {
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	if (fcntl(p[parent_end], F_SETFL, O_NONBLOCK) < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	return 0;
+	return pipe2(p, O_CLOEXEC | O_NONBLOCK);
 }
 
 /* RLIMIT_NOFILE as portal-gw found it, given back to every child; valid
@@ -69,7 +62,7 @@ static void exec_child(const char *path, char *const argv[], char *const envp[],
 	 * always open (main ensures it), so no pipe end is 0, 1 or 2 and no
 	 * dup2 here overwrites a source of a later one. */
 	for (int i = 0; i < 3; i++) {
-		if (dup2(fd[i], i) < 0)
+		if (dup2(fd[i], i) < 0 || fcntl(i, F_SETFL, 0) < 0)
 			goto fail;
 	}
 	sigemptyset(&none);
@@ -91,8 +84,8 @@ int child_spawn(const char *path, char *const argv[], char *const envp[],
 	int rc = 0;
 	sigset_t all, old;
 
-	if (make_pipe(in, 1) < 0 || make_pipe(out, 0) < 0 ||
-	    make_pipe(err, 0) < 0 || make_pipe(st, 0) < 0) {
+	if (make_pipe(in) < 0 || make_pipe(out) < 0 || make_pipe(err) < 0 ||
+	    make_pipe(st) < 0) {
 		rc = errno;
 		goto close_all;
 	}

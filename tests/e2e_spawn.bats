@@ -84,3 +84,11 @@ load helpers
 	expect_status 0
 	expect_lines "text 256 $hard" "close 1000*" "eof"
 }
+
+@test "the child's stdin, stdout and stderr are blocking, though the gateway's ends are not" {
+	# fdinfo flags are octal; O_NONBLOCK is 04000.
+	start_gw "/blk=awk '/^flags/ { d = substr(\$2, length(\$2) - 3, 1); print (d >= 4 ? \"non-blocking\" : \"blocking\") }' /proc/self/fdinfo/0 /proc/self/fdinfo/1 /proc/self/fdinfo/2"
+	run ws /blk wait
+	expect_status 0
+	expect_lines "text blocking" "text blocking" "text blocking" "close 1000*" "eof"
+}
