@@ -19,18 +19,26 @@ static struct {
 } pool[POOL_MAX];
 static size_t npool;
 
-static uint8_t *alloc_block(uint8_t *old, size_t cap)
+static uint8_t *alloc_block(size_t cap)
 {
-	if (!old) {
-		for (size_t i = npool; i-- > 0;) {
-			if (pool[i].cap != cap)
-				continue;
-			uint8_t *p = pool[i].p;
-			pool[i] = pool[--npool];
-			return p;
-		}
+	for (size_t i = npool; i-- > 0;) {
+		if (pool[i].cap != cap)
+			continue;
+		uint8_t *p = pool[i].p;
+		pool[i] = pool[--npool];
+		return p;
 	}
-	return realloc(old, cap);
+	return malloc(cap);
+}
+
+static void release_block(uint8_t *p, size_t cap)
+{
+	if (cap >= POOL_MIN && cap <= POOL_TOP && npool < POOL_MAX) {
+		pool[npool].p = p;
+		pool[npool++].cap = cap;
+	} else {
+		free(p);
+	}
 }
 
 uint8_t *buf_reserve(struct buf *b, size_t n)
@@ -39,19 +47,25 @@ uint8_t *buf_reserve(struct buf *b, size_t n)
 		n = 1; /* an empty queue has no storage to point into */
 	if (b->cap - b->off - b->len >= n)
 		return b->p + b->off + b->len;
-	if (b->off > 0) {
+	if (b->off > 0 && b->cap - b->len >= n) {
 		memmove(b->p, b->p + b->off, b->len);
 		b->off = 0;
-		if (b->cap - b->len >= n)
-			return b->p + b->len;
+		return b->p + b->len;
 	}
+	/* New storage, and the queued bytes copied once (realloc after the
+	 * memmove above would often copy them twice). */
 	size_t cap = b->cap ? b->cap : 4096;
 	while (cap - b->len < n)
 		cap *= 2;
-	uint8_t *p = alloc_block(b->p, cap);
+	uint8_t *p = alloc_block(cap);
 	if (!p)
 		return NULL;
+	if (b->len)
+		memcpy(p, b->p + b->off, b->len);
+	if (b->p)
+		release_block(b->p, b->cap);
 	b->p = p;
+	b->off = 0;
 	b->cap = cap;
 	return b->p + b->len;
 }
@@ -76,12 +90,8 @@ void buf_consume(struct buf *b, size_t n)
 
 void buf_free(struct buf *b)
 {
-	if (b->cap >= POOL_MIN && b->cap <= POOL_TOP && npool < POOL_MAX) {
-		pool[npool].p = b->p;
-		pool[npool++].cap = b->cap;
-	} else {
-		free(b->p);
-	}
+	if (b->p)
+		release_block(b->p, b->cap);
 	b->p = NULL;
 	b->off = b->len = b->cap = 0;
 }

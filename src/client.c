@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #if defined(__linux__) && !defined(SIOCOUTQ)
 /* linux/sockios.h has the same value; musl-gcc has no kernel headers. */
 #define SIOCOUTQ TIOCOUTQ
@@ -85,9 +86,40 @@ void flush_out(struct client *c)
 	update_interest(c);
 }
 
+/* Sends a frame of DIRECT_MIN bytes or more that has nothing queued before
+ * it with one writev from where its payload lies, instead of copying it
+ * into out first; what the socket does not take is queued. A failed
+ * writev queues it all: flush_out meets the error and ends the session. */
+#define DIRECT_MIN 16384
+
+static bool send_frame_direct(struct client *c, unsigned opcode, bool fin,
+			      const uint8_t *p, size_t n)
+{
+	uint8_t h[WS_MAX_HEADER];
+	size_t hl = ws_encode_header(h, opcode, fin, n, NULL);
+	struct iovec iov[2] = { { h, hl }, { (void *)(uintptr_t)p, n } };
+	ssize_t w;
+	do
+		w = writev(c->fd, iov, 2);
+	while (w < 0 && errno == EINTR);
+	size_t done = w > 0 ? (size_t)w : 0;
+	c->written += done;
+	if (done < hl) {
+		if (buf_append(&c->out, h + done, hl - done) < 0)
+			return false;
+		done = 0;
+	} else {
+		done -= hl;
+	}
+	return done == n || buf_append(&c->out, p + done, n - done) == 0;
+}
+
 static bool queue_frame(struct client *c, unsigned opcode, bool fin,
 			const uint8_t *p, size_t n)
 {
+	if (n >= DIRECT_MIN && c->out.len == 0 && c->fd >= 0 &&
+	    c->body_fd < 0 && c->ss != SS_SPAWNING)
+		return send_frame_direct(c, opcode, fin, p, n);
 	uint8_t *dst = buf_reserve(&c->out, WS_MAX_HEADER + n);
 	if (!dst)
 		return false;
