@@ -92,3 +92,68 @@ load helpers
 	expect_status 0
 	expect_lines "text blocking" "text blocking" "text blocking" "close 1000*" "eof"
 }
+
+# --- while the exec is pending ----------------------------------------
+# tests/preload/slowexec.c holds the exec of a program named slow* until
+# a gate file exists: the session stays in its wait for the exec.
+
+slow_gw() {
+	local so=$BATS_TEST_TMPDIR/slowexec.so
+	"${CC:-cc}" -shared -fPIC -o "$so" "$BATS_TEST_DIRNAME/preload/slowexec.c" -ldl ||
+		skip "cannot build an LD_PRELOAD library"
+	SLOW=$(mkscript slow.sh <<'EOF_'
+#!/bin/sh
+exec cat
+EOF_
+)
+	GATE=$BATS_TEST_TMPDIR/gate
+	# An ASan build wants its runtime first; the preload is loaded before.
+	LD_PRELOAD=$so SLOWEXEC_GATE=$GATE \
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+		start_gw "$@" "/slow=$SLOW"
+}
+
+@test "SIGTERM while a child's exec is pending: 503 to that client, the child ended, exit 0" {
+	slow_gw
+	local T=$BATS_TEST_TMPDIR cpid
+	"$WSCLIENT" 127.0.0.1 "$PORT" /slow text:hi recv >"$T/client.out" 2>&1 3>&- &
+	cpid=$!
+	wait_for "the child to be forked" eval '[ -n "$(children "$GW_PID")" ]'
+	kill -TERM "$GW_PID"
+	wait_for "the client to finish" eval "! alive $cpid"
+	run cat "$T/client.out"
+	expect_lines "status 503"
+	wait_gw_exit
+	[ "$GW_STATUS" = 0 ]
+	grep -q '503 shutting down' "$T/gw.log"
+}
+
+@test "an exec not done within --handshake-timeout: 503, a log line, the child killed and reaped" {
+	slow_gw --handshake-timeout 300
+	run ws /slow wait
+	expect_status 1
+	expect_lines "status 503"
+	wait_log "#[0-9]+ .*slow\.sh: exec not done in time"
+	wait_for "no child left" eval '[ -z "$(children "$GW_PID")" ]'
+	# The gateway goes on serving: the next exec is let through.
+	touch "$GATE"
+	run ws /slow text:after recv close:1000 recv
+	expect_status 0
+	expect_lines "text after" "close 1000*"
+}
+
+@test "a client that leaves while its child's exec is pending: the session ends cleanly once it runs" {
+	slow_gw
+	local T=$BATS_TEST_TMPDIR cpid before
+	before=$(fd_count "$GW_PID")
+	"$WSCLIENT" 127.0.0.1 "$PORT" /slow text:hi recv >"$T/client.out" 2>&1 3>&- &
+	cpid=$!
+	wait_for "the child to be forked" eval '[ -n "$(children "$GW_PID")" ]'
+	kill -KILL "$cpid"
+	touch "$GATE"
+	wait_log "access #1 .*/slow .*exit=0"
+	wait_for "no child left" eval '[ -z "$(children "$GW_PID")" ]'
+	wait_for "portal-gw to be back to $before descriptors" \
+		eval '[ "$(fd_count "$GW_PID")" -eq "$before" ]'
+
+}
