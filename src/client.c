@@ -290,6 +290,7 @@ static void close_child_out(struct client *c)
 	loop_del(c->srv->loop, c->cout);
 	close(c->cout);
 	c->cout = -1;
+	client_suspect(c); /* stdout ends when a child exits */
 	finish_output(c);
 }
 
@@ -917,8 +918,61 @@ static void child_stop(struct client *c)
 			 TERM_GRACE_MS + c->srv->opts->closems, on_child_timer);
 }
 
+/* --- reaping by pid ---------------------------------------------------- */
+
+static void suspect_del(struct client *c)
+{
+	if (!c->suspect)
+		return;
+	if (c->sus_prev)
+		c->sus_prev->sus_next = c->sus_next;
+	else
+		c->srv->suspects = c->sus_next;
+	if (c->sus_next)
+		c->sus_next->sus_prev = c->sus_prev;
+	c->sus_prev = c->sus_next = NULL;
+	c->suspect = false;
+}
+
+static bool try_reap(struct client *c)
+{
+	int st;
+	pid_t r;
+	do
+		r = waitpid(c->pid, &st, WNOHANG);
+	while (r < 0 && errno == EINTR);
+	if (r != c->pid)
+		return false;
+	client_reaped(c, st);
+	return true;
+}
+
+void client_suspect(struct client *c)
+{
+	if (c->suspect || c->cs == CS_NONE || c->cs == CS_REAPED ||
+	    try_reap(c))
+		return;
+	struct server *srv = c->srv;
+	c->suspect = true;
+	c->sus_prev = NULL;
+	c->sus_next = srv->suspects;
+	if (c->sus_next)
+		c->sus_next->sus_prev = c;
+	srv->suspects = c;
+}
+
+void client_reap_suspects(struct server *srv)
+{
+	struct client *c, *next;
+	for (c = srv->suspects; c; c = next) {
+		next = c->sus_next;
+		try_reap(c);
+	}
+}
+
 void client_reaped(struct client *c, int status)
 {
+	suspect_del(c);
 	c->srv->nchildren--;
 	pidmap_del(&c->srv->children, c->pid);
 	c->status = status;
@@ -1050,6 +1104,7 @@ struct client *client_next(const struct client *c)
 
 void client_free(struct client *c)
 {
+	suspect_del(c);
 	free(c->program);
 	buf_free(&c->in);
 	buf_free(&c->out);

@@ -88,6 +88,8 @@ struct client {
 	bool warned_utf8;
 	int status;
 	struct loop_timer child_timer;
+	bool suspect;       /* on srv->suspects */
+	struct client *sus_prev, *sus_next;
 
 	unsigned close_code; /* what we sent, for the log */
 	unsigned end_code;   /* SS_ENDING: the Close to send, 0 for none */
@@ -119,6 +121,9 @@ void http_error(struct client *c, int status, const char *why);
 void flush_out(struct client *c);
 void process_input(struct client *c);
 void close_child_in(struct client *c);
+/* The child has most likely exited: reaped by pid now if it has, else at
+ * the next SIGCHLD. */
+void client_suspect(struct client *c);
 void on_child_in(struct loop *l, int fd, unsigned ev, void *arg);
 void on_child_out(struct loop *l, int fd, unsigned ev, void *arg);
 void on_child_err(struct loop *l, int fd, unsigned ev, void *arg);

@@ -233,6 +233,7 @@ static void on_child_exec(struct loop *l, int fd, unsigned ev, void *arg)
 		if (c->cs == CS_RUNNING)
 			c->cs = CS_KILL_SENT; /* it exits 127 by itself */
 		drop_child_pipes(c);
+		client_suspect(c);
 		refuse_start(c, err);
 		return;
 	}
