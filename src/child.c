@@ -5,74 +5,118 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
-#include "sig.h"
-
-/* Pipe with both ends close-on-exec; only the parent's end is made
- * non-blocking (O_NONBLOCK lives on the open file description, which the
- * child would share). */
-static int make_pipe(int p[2], int parent_end)
+/* Pipe with both ends close-on-exec and non-blocking. O_NONBLOCK lives on
+ * each end's open file description, so the child clears it on its own ends
+ * (exec_child): two system calls fewer per pipe in the event loop. */
+static int make_pipe(int p[2])
 {
-	if (pipe2(p, O_CLOEXEC) < 0)
+	return pipe2(p, O_CLOEXEC | O_NONBLOCK);
+}
+
+/* RLIMIT_NOFILE as portal-gw found it, given back to every child; valid
+ * when nofile_raised. */
+static struct rlimit nofile_orig;
+static int nofile_raised;
+
+long child_raise_nofile(void)
+{
+	struct rlimit r;
+	if (getrlimit(RLIMIT_NOFILE, &r) < 0)
 		return -1;
-	if (fcntl(p[parent_end], F_SETFL, O_NONBLOCK) < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -1;
+	if (r.rlim_cur == r.rlim_max || nofile_raised)
+		return (long)r.rlim_cur;
+	struct rlimit up = { r.rlim_max, r.rlim_max };
+	if (setrlimit(RLIMIT_NOFILE, &up) < 0)
+		return (long)r.rlim_cur;
+	nofile_orig = r;
+	nofile_raised = 1;
+	return (long)up.rlim_cur;
+}
+
+/* In the forked child: never returns. Only async-signal-safe calls from
+ * here to execve (the parent may have been anywhere in malloc or stdio). */
+static void exec_child(const char *path, char *const argv[], char *const envp[],
+		       const int fd[3], int status_fd)
+{
+	sigset_t none;
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	/* Every disposition, not only ours: a signal portal-gw inherited as
+	 * ignored (nohup, a shell's background job) is not passed on. Fails
+	 * harmlessly for SIGKILL, SIGSTOP and libc's internal signals. */
+	for (int s = 1; s < NSIG; s++)
+		sigaction(s, &dfl, NULL);
+	setpgid(0, 0);
+	/* Programs that select() or loop over every possible descriptor
+	 * expect the usual limit, not the gateway's. */
+	if (nofile_raised)
+		setrlimit(RLIMIT_NOFILE, &nofile_orig);
+	/* dup2 clears close-on-exec on the copies. fds 0-2 of portal-gw are
+	 * always open (main ensures it), so no pipe end is 0, 1 or 2 and no
+	 * dup2 here overwrites a source of a later one. */
+	for (int i = 0; i < 3; i++) {
+		if (dup2(fd[i], i) < 0 || fcntl(i, F_SETFL, 0) < 0)
+			goto fail;
 	}
-	return 0;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(path, argv, envp);
+fail:;
+	int e = errno;
+	/* 4 bytes into an empty pipe: atomic, never short. */
+	if (write(status_fd, &e, sizeof e) < 0) {
+	}
+	_exit(127);
 }
 
 int child_spawn(const char *path, char *const argv[], char *const envp[],
 		struct child *c)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	int st[2] = { -1, -1 };
 	int rc = 0;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, defaults;
+	sigset_t all, old;
 
-	if (make_pipe(in, 1) < 0 || make_pipe(out, 0) < 0 || make_pipe(err, 0) < 0) {
+	if (make_pipe(in) < 0 || make_pipe(out) < 0 || make_pipe(err) < 0 ||
+	    make_pipe(st) < 0) {
 		rc = errno;
 		goto close_all;
 	}
-	if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
-		goto close_all;
-	if ((rc = posix_spawnattr_init(&attr)) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		goto close_all;
+	/* No handler of ours may run in the child (it would write to the
+	 * parent's self-pipe); the child unblocks after resetting them. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid_t pid = fork();
+	if (pid == 0) {
+		const int fd[3] = { in[0], out[1], err[1] };
+		exec_child(path, argv, envp, fd, st[1]);
 	}
-	/* dup2 clears close-on-exec on the copies; fds 0-2 of portal-gw are
-	 * always open (main ensures it), so no pipe end is already 0, 1 or 2. */
-	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-	sigemptyset(&none);
-	sig_defaults(&defaults);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &defaults);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-						POSIX_SPAWN_SETSIGMASK |
-						POSIX_SPAWN_SETSIGDEF);
-	pid_t pid;
-	rc = posix_spawn(&pid, path, &fa, &attr, argv, envp);
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0)
+	if (pid < 0)
+		rc = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0)
 		goto close_all;
+	/* Also here, so that a signal to the group right after this return
+	 * cannot miss a child that has not run yet; fails harmlessly (EACCES)
+	 * once it has exec'd. */
+	setpgid(pid, pid);
 
 	close(in[0]);
 	close(out[1]);
 	close(err[1]);
+	close(st[1]);
 	c->pid = pid;
 	c->in = in[1];
 	c->out = out[0];
 	c->err = err[0];
+	c->exec_fd = st[0];
 	return 0;
 
 close_all:
@@ -83,8 +127,26 @@ close_all:
 			close(out[i]);
 		if (err[i] >= 0)
 			close(err[i]);
+		if (st[i] >= 0)
+			close(st[i]);
 	}
 	return rc;
+}
+
+int child_exec_result(int fd)
+{
+	int e;
+	ssize_t n;
+	do
+		n = read(fd, &e, sizeof e);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return 0;
+	if (n == (ssize_t)sizeof e)
+		return e;
+	if (n < 0)
+		return errno == EAGAIN ? EINPROGRESS : errno;
+	return EIO; /* a short write of 4 bytes to a pipe cannot happen */
 }
 
 int child_kill_group(pid_t pid, int sig)

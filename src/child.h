@@ -1,5 +1,6 @@
 /* Child processes: spawn with three pipes in a new process group, signal the
- * group. Protocol-blind. */
+ * group; whether exec worked is known through a close-on-exec pipe.
+ * Protocol-blind. */
 #ifndef PORTAL_CHILD_H
 #define PORTAL_CHILD_H
 
@@ -7,22 +8,41 @@
 #include <sys/types.h>
 
 struct child {
-	pid_t pid; /* also the process group id */
-	int in;    /* write end of the child's stdin */
-	int out;   /* read end of its stdout */
-	int err;   /* read end of its stderr */
+	pid_t pid;   /* also the process group id */
+	int in;      /* write end of the child's stdin */
+	int out;     /* read end of its stdout */
+	int err;     /* read end of its stderr */
+	int exec_fd; /* read end of the exec status pipe: see child_exec_result */
 };
 
 /* Starts path with argv and envp (NULL-terminated) in a process group of its
  * own, with stdin, stdout and stderr on pipes whose parent ends are stored in
  * *c, non-blocking and close-on-exec; the child's ends are blocking and the
  * child inherits no other descriptor, an empty signal mask and default
- * dispositions. Uses posix_spawn, which on glibc and musl is a
- * clone(CLONE_VM|CLONE_VFORK) and reports exec failures.
- * Returns 0, or an errno value (ENOENT, EACCES, ENOEXEC, EMFILE, EAGAIN...)
- * with nothing left open. */
+ * dispositions.
+ *
+ * It forks and returns at once, without waiting for the exec: glibc's
+ * posix_spawn (a CLONE_VFORK clone) would block the caller until the child
+ * has exec'd, about 1 ms, which caps a single-threaded server at about a
+ * thousand sessions per second. Whether exec worked arrives later on
+ * c->exec_fd (non-blocking, close-on-exec; the caller closes it): see
+ * child_exec_result. If it failed, the child exits 127 and must still be
+ * reaped.
+ * Returns 0, or an errno value from pipe2 or fork (EMFILE, EAGAIN...) with
+ * nothing left open and no child. */
 int child_spawn(const char *path, char *const argv[], char *const envp[],
 		struct child *c);
+
+/* Reads the exec status pipe fd once it is readable. Returns 0 when the exec
+ * succeeded (end of file: the child's end closed on exec), EINPROGRESS when
+ * nothing is known yet, or the errno of the failed exec (ENOENT, EACCES,
+ * ENOEXEC...), which the child also ends on with status 127. */
+int child_exec_result(int fd);
+
+/* Raises this process's RLIMIT_NOFILE soft limit to the hard limit (each
+ * session holds 4 descriptors); children started afterwards get the
+ * original soft limit back. Returns the limit now in force, or -1. */
+long child_raise_nofile(void);
 
 /* Sends sig to the whole process group of pid. Returns 0, or -1 with errno
  * (ESRCH when no process of the group is left). */

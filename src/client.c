@@ -19,8 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#ifdef __linux__
-#include <linux/sockios.h> /* SIOCOUTQ */
+#include <sys/uio.h>
+#if defined(__linux__) && !defined(SIOCOUTQ)
+/* linux/sockios.h has the same value; musl-gcc has no kernel headers. */
+#define SIOCOUTQ TIOCOUTQ
 #endif
 #include <sys/wait.h>
 #include <unistd.h>
@@ -47,6 +49,8 @@ static void update_interest(struct client *c);
 
 void flush_out(struct client *c)
 {
+	if (c->ss == SS_SPAWNING)
+		return; /* the 101 waits for the exec */
 	while (c->out.len > 0 || (c->body_fd >= 0 && plain_refill(c))) {
 		ssize_t n = write(c->fd, buf_data(&c->out), c->out.len);
 		if (n < 0 && errno == EINTR)
@@ -59,8 +63,12 @@ void flush_out(struct client *c)
 			sock_close(c);
 			return;
 		}
+		/* A short write means the socket's buffer is full. */
+		bool full = (size_t)n < c->out.len;
 		buf_consume(&c->out, (size_t)n);
 		c->written += (uint64_t)n;
+		if (full)
+			break;
 	}
 	if (c->out.len == 0 && !c->close_flushed &&
 	    (c->ss == SS_CLOSE_SENT || c->ss == SS_CLOSING)) {
@@ -82,9 +90,40 @@ void flush_out(struct client *c)
 	update_interest(c);
 }
 
+/* Sends a frame of DIRECT_MIN bytes or more that has nothing queued before
+ * it with one writev from where its payload lies, instead of copying it
+ * into out first; what the socket does not take is queued. A failed
+ * writev queues it all: flush_out meets the error and ends the session. */
+#define DIRECT_MIN 16384
+
+static bool send_frame_direct(struct client *c, unsigned opcode, bool fin,
+			      const uint8_t *p, size_t n)
+{
+	uint8_t h[WS_MAX_HEADER];
+	size_t hl = ws_encode_header(h, opcode, fin, n, NULL);
+	struct iovec iov[2] = { { h, hl }, { (void *)(uintptr_t)p, n } };
+	ssize_t w;
+	do
+		w = writev(c->fd, iov, 2);
+	while (w < 0 && errno == EINTR);
+	size_t done = w > 0 ? (size_t)w : 0;
+	c->written += done;
+	if (done < hl) {
+		if (buf_append(&c->out, h + done, hl - done) < 0)
+			return false;
+		done = 0;
+	} else {
+		done -= hl;
+	}
+	return done == n || buf_append(&c->out, p + done, n - done) == 0;
+}
+
 static bool queue_frame(struct client *c, unsigned opcode, bool fin,
 			const uint8_t *p, size_t n)
 {
+	if (n >= DIRECT_MIN && c->out.len == 0 && c->fd >= 0 &&
+	    c->body_fd < 0 && c->ss != SS_SPAWNING)
+		return send_frame_direct(c, opcode, fin, p, n);
 	uint8_t *dst = buf_reserve(&c->out, WS_MAX_HEADER + n);
 	if (!dst)
 		return false;
@@ -206,7 +245,9 @@ static bool can_send(const struct client *c)
 }
 
 /* Turns complete lines in c->line into messages; a partial line longer
- * than LINE_CHUNK goes out as a fragment. At eof the rest is the last
+ * than LINE_CHUNK goes out as a fragment (not one exactly that long: it
+ * is most often a whole line whose "\n" is in the next read, and would
+ * leave an empty final fragment). At eof the rest is the last
  * line, sent even without its "\n". */
 static void emit_lines(struct client *c, bool eof)
 {
@@ -230,7 +271,7 @@ static void emit_lines(struct client *c, bool eof)
 			send_line(c, buf_data(&c->line), len, true);
 		c->frag_open = false;
 		buf_free(&c->line);
-	} else if (len >= LINE_CHUNK) {
+	} else if (len > LINE_CHUNK) {
 		const uint8_t *p = buf_data(&c->line);
 		/* Keep back a '\r' that may start "\r\n", and a character
 		 * that has not fully arrived. */
@@ -253,6 +294,7 @@ static void close_child_out(struct client *c)
 	loop_del(c->srv->loop, c->cout);
 	close(c->cout);
 	c->cout = -1;
+	client_suspect(c); /* stdout ends when a child exits */
 	finish_output(c);
 }
 
@@ -394,15 +436,20 @@ void close_child_in(struct client *c)
 	c->partial = 0;
 }
 
+/* Writes what is queued for the child. A short write or EAGAIN means the
+ * pipe is full: no more attempts until it is writable again (cin_full),
+ * rather than one failing write per message decoded meanwhile. */
 static void flush_child(struct client *c)
 {
-	while (c->cin >= 0 && c->tochild.len > c->partial) {
-		ssize_t n = write(c->cin, buf_data(&c->tochild),
-				  c->tochild.len - c->partial);
+	while (c->cin >= 0 && c->tochild.len > c->partial && !c->cin_full) {
+		size_t want = c->tochild.len - c->partial;
+		ssize_t n = write(c->cin, buf_data(&c->tochild), want);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EAGAIN)
+		if (n < 0 && errno == EAGAIN) {
+			c->cin_full = true;
 			break;
+		}
 		if (n <= 0) {
 			log_msg(LV_DEBUG, "#%llu child's stdin: %s",
 				(unsigned long long)c->id, strerror(errno));
@@ -410,6 +457,7 @@ static void flush_child(struct client *c)
 			break;
 		}
 		buf_consume(&c->tochild, (size_t)n);
+		c->cin_full = (size_t)n < want;
 	}
 	if (c->cin >= 0 && c->tochild.len == 0 && c->cs >= CS_EOF_SENT)
 		close_child_in(c);
@@ -421,6 +469,7 @@ void on_child_in(struct loop *l, int fd, unsigned ev, void *arg)
 	(void)fd;
 	(void)ev;
 	struct client *c = arg;
+	c->cin_full = false;
 	flush_child(c);
 	process_input(c);
 	update_interest(c);
@@ -653,6 +702,12 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 static void update_interest(struct client *c)
 {
 	struct loop *l = c->srv->loop;
+	if (c->ss == SS_SPAWNING) {
+		/* Nothing moves until the exec is known: client bytes stay in
+		 * the socket, the child's output in its pipes. */
+		loop_set(l, c->fd, 0);
+		return;
+	}
 	if (c->fd >= 0) {
 		unsigned m = 0;
 		bool room = c->out.len < OUT_HIGH && c->in.len < READ_CHUNK;
@@ -666,8 +721,10 @@ static void update_interest(struct client *c)
 		if (c->peer_eof)
 			m &= ~LOOP_READ;
 		/* Not reading because the child is slow: still notice a
-		 * client that hangs up, rather than keep its session. */
-		if (c->ss == SS_OPEN && !(m & LOOP_READ))
+		 * client that hangs up, rather than keep its session. Asked
+		 * for while reading too, so that pausing reads only narrows
+		 * the interest, which the loop does without a system call. */
+		if (c->ss == SS_OPEN)
 			m |= LOOP_HUP;
 		loop_set(l, c->fd, m);
 	}
@@ -676,9 +733,12 @@ static void update_interest(struct client *c)
 	bool room = c->fd < 0 || c->out.len < OUT_HIGH;
 	if (c->cout >= 0)
 		loop_set(l, c->cout, room ? LOOP_READ : 0);
+	/* Logged or dropped stderr is always read; sent stderr waits for
+	 * room like stdout. */
 	enum stderr_mode m = c->srv->opts->err_mode;
-	if (c->cerr >= 0 && (m == STDERR_SEND || m == STDERR_BOTH))
-		loop_set(l, c->cerr, room ? LOOP_READ : 0);
+	bool sent = m == STDERR_SEND || m == STDERR_BOTH;
+	if (c->cerr >= 0)
+		loop_set(l, c->cerr, room || !sent ? LOOP_READ : 0);
 }
 
 /* --- ending ----------------------------------------------------------- */
@@ -718,6 +778,16 @@ void on_sock_timer(struct loop *l, struct loop_timer *t)
 	struct client *c = LOOP_TIMER_OWNER(t, struct client, sock_timer);
 	if (c->ss == SS_HANDSHAKE) {
 		http_error(c, 408, "request head not received in time");
+		return;
+	}
+	if (c->ss == SS_SPAWNING) {
+		log_msg(LV_ERROR, "#%llu %s: exec not done in time",
+			(unsigned long long)c->id, c->program);
+		upgrade_abandon(c);
+		child_kill_group(c->pid, SIGKILL);
+		c->cs = CS_KILL_SENT;
+		http_error_extra(c, 503, "cannot start program",
+				 "Retry-After: 1\r\n");
 		return;
 	}
 	if (c->ss == SS_ENDING) {
@@ -760,6 +830,7 @@ static void sock_close(struct client *c)
 {
 	if (c->fd < 0)
 		return;
+	upgrade_abandon(c);
 	loop_timer_stop(c->srv->loop, &c->sock_timer);
 	loop_timer_stop(c->srv->loop, &c->ping_timer);
 	loop_del(c->srv->loop, c->fd);
@@ -859,8 +930,61 @@ static void child_stop(struct client *c)
 			 TERM_GRACE_MS + c->srv->opts->closems, on_child_timer);
 }
 
+/* --- reaping by pid ---------------------------------------------------- */
+
+static void suspect_del(struct client *c)
+{
+	if (!c->suspect)
+		return;
+	if (c->sus_prev)
+		c->sus_prev->sus_next = c->sus_next;
+	else
+		c->srv->suspects = c->sus_next;
+	if (c->sus_next)
+		c->sus_next->sus_prev = c->sus_prev;
+	c->sus_prev = c->sus_next = NULL;
+	c->suspect = false;
+}
+
+static bool try_reap(struct client *c)
+{
+	int st;
+	pid_t r;
+	do
+		r = waitpid(c->pid, &st, WNOHANG);
+	while (r < 0 && errno == EINTR);
+	if (r != c->pid)
+		return false;
+	client_reaped(c, st);
+	return true;
+}
+
+void client_suspect(struct client *c)
+{
+	if (c->suspect || c->cs == CS_NONE || c->cs == CS_REAPED ||
+	    try_reap(c))
+		return;
+	struct server *srv = c->srv;
+	c->suspect = true;
+	c->sus_prev = NULL;
+	c->sus_next = srv->suspects;
+	if (c->sus_next)
+		c->sus_next->sus_prev = c;
+	srv->suspects = c;
+}
+
+void client_reap_suspects(struct server *srv)
+{
+	struct client *c, *next;
+	for (c = srv->suspects; c; c = next) {
+		next = c->sus_next;
+		try_reap(c);
+	}
+}
+
 void client_reaped(struct client *c, int status)
 {
+	suspect_del(c);
 	c->srv->nchildren--;
 	pidmap_del(&c->srv->children, c->pid);
 	c->status = status;
@@ -953,7 +1077,7 @@ void client_start(struct server *srv, int fd, const struct sockaddr_storage *pee
 	c->fd = fd;
 	c->peer = *peer;
 	c->local_port = local_port;
-	c->cin = c->cout = c->cerr = -1;
+	c->cin = c->cout = c->cerr = c->exec_fd = -1;
 	c->body_fd = -1;
 	ws_decoder_init(&c->dec, WS_SERVER);
 	c->dec.max_message = srv->opts->max_message;
@@ -974,9 +1098,12 @@ void client_start(struct server *srv, int fd, const struct sockaddr_storage *pee
 
 void client_go_away(struct client *c)
 {
-	if (c->ss == SS_HANDSHAKE)
+	if (c->ss == SS_HANDSHAKE) {
 		sock_close(c);
-	else if (c->ss == SS_OPEN)
+	} else if (c->ss == SS_SPAWNING) {
+		upgrade_abandon(c);
+		http_error(c, 503, "shutting down");
+	} else if (c->ss == SS_OPEN)
 		send_close(c, WS_GOING_AWAY, "server shutting down", SS_CLOSE_SENT);
 	child_stop(c);
 }
@@ -997,6 +1124,8 @@ struct client *client_next(const struct client *c)
 
 void client_free(struct client *c)
 {
+	suspect_del(c);
+	free(c->program);
 	buf_free(&c->in);
 	buf_free(&c->out);
 	buf_free(&c->tochild);

@@ -10,10 +10,16 @@
 /* Ready descriptors taken per wait; more simply wait for the next turn. */
 #define LOOP_BATCH 256
 
+/* Interest is taken away lazily: loop_set only records a smaller mask
+ * (mask), and the backend keeps the old one (armed) until an event for a
+ * bit no longer wanted arrives. A queue that drains and fills again
+ * between two waits, as under backpressure, then costs no epoll_ctl at all;
+ * an unwanted event costs one, as eager removal would have. */
 struct handler {
 	loop_io_fn *fn;
 	void *arg;
-	unsigned mask;
+	unsigned mask;  /* what the owner waits for */
+	unsigned armed; /* what the backend reports; a superset of mask */
 	int live;
 };
 
@@ -80,11 +86,11 @@ int loop_add(struct loop *l, int fd, unsigned mask, loop_io_fn *fn, void *arg)
 		return -1;
 	}
 	struct handler *h = &l->fds[fd];
-	if (backend_set(l->backend, fd, h->live ? h->mask : 0, mask) < 0)
+	if (backend_set(l->backend, fd, h->live ? h->armed : 0, mask) < 0)
 		return -1;
 	h->fn = fn;
 	h->arg = arg;
-	h->mask = mask;
+	h->mask = h->armed = mask;
 	h->live = 1;
 	return 0;
 }
@@ -94,9 +100,13 @@ int loop_set(struct loop *l, int fd, unsigned mask)
 	struct handler *h = &l->fds[fd];
 	if (h->mask == mask)
 		return 0;
-	if (backend_set(l->backend, fd, h->mask, mask) < 0)
+	if ((mask & ~h->armed) == 0) {
+		h->mask = mask; /* disarmed when an unwanted event comes */
+		return 0;
+	}
+	if (backend_set(l->backend, fd, h->armed, mask) < 0)
 		return -1;
-	h->mask = mask;
+	h->mask = h->armed = mask;
 	return 0;
 }
 
@@ -111,7 +121,7 @@ void loop_del(struct loop *l, int fd)
 {
 	if (fd < 0 || (size_t)fd >= l->nfds || !l->fds[fd].live)
 		return;
-	backend_set(l->backend, fd, l->fds[fd].mask, 0);
+	backend_set(l->backend, fd, l->fds[fd].armed, 0);
 	memset(&l->fds[fd], 0, sizeof l->fds[fd]);
 }
 
@@ -225,9 +235,17 @@ int loop_run_once(struct loop *l, int max_ms)
 		/* An earlier callback may have removed or changed this fd. */
 		if ((size_t)fd >= l->nfds || !l->fds[fd].live)
 			continue;
-		unsigned ready = ev[i] & l->fds[fd].mask;
+		struct handler *h = &l->fds[fd];
+		if (ev[i] & h->armed & ~h->mask) {
+			/* Now, or a level-triggered event nobody wants
+			 * (a hang-up is reported whatever the interest)
+			 * would come back at every wait. */
+			if (backend_set(l->backend, fd, h->armed, h->mask) == 0)
+				h->armed = h->mask;
+		}
+		unsigned ready = ev[i] & h->mask;
 		if (ready)
-			l->fds[fd].fn(l, fd, ready, l->fds[fd].arg);
+			h->fn(l, fd, ready, h->arg);
 	}
 	run_timers(l);
 	return 0;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "log.h"
 #include "opts.h"
 #include "server.h"
@@ -47,6 +48,9 @@ int main(int argc, char **argv)
 	}
 	log_threshold = o.loglevel;
 	log_format = o.log_format;
+	long nofile = child_raise_nofile();
+	log_msg(LV_DEBUG, "descriptor limit %ld: about %ld sessions", nofile,
+		nofile > 16 ? (nofile - 16) / 4 : 0);
 	int rc = server_run(&o);
 	opts_free(&o);
 	return rc;

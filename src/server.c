@@ -20,6 +20,7 @@
 
 #define ACCEPT_BATCH 64       /* connections taken per wake-up */
 #define ACCEPT_PAUSE_MS 100   /* after EMFILE/ENFILE, instead of spinning */
+#define REAP_SWEEP_MS 100     /* between two waitpid(-1) sweeps */
 
 static void set_accepting(struct server *srv, bool on)
 {
@@ -75,10 +76,14 @@ static void on_listen(struct loop *l, int fd, unsigned ev, void *arg)
 	}
 }
 
-static void reap(struct server *srv)
+/* Every child, orphans included. waitpid(-1) walks all of the children in
+ * the kernel, so with thousands of sessions it is run at most every
+ * REAP_SWEEP_MS; sessions' children are mostly reaped by pid (reap). */
+static void sweep(struct server *srv)
 {
 	int status;
 	pid_t pid;
+	srv->last_sweep = loop_now(srv->loop);
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct client *c = pidmap_get(&srv->children, pid);
 		if (c)
@@ -86,6 +91,25 @@ static void reap(struct server *srv)
 		else
 			log_msg(LV_DEBUG, "reaped orphan %ld", (long)pid);
 	}
+}
+
+static void on_sweep_timer(struct loop *l, struct loop_timer *t)
+{
+	(void)l;
+	sweep(LOOP_TIMER_OWNER(t, struct server, sweep_timer));
+}
+
+/* A SIGCHLD: the children that are likely to have exited are reaped by pid
+ * now, and a sweep for any other follows within REAP_SWEEP_MS. */
+static void reap(struct server *srv)
+{
+	client_reap_suspects(srv);
+	if (srv->sweep_timer.slot)
+		return;
+	uint64_t since = loop_now(srv->loop) - srv->last_sweep;
+	loop_timer_start(srv->loop, &srv->sweep_timer,
+			 since >= REAP_SWEEP_MS ? 0 : REAP_SWEEP_MS - since,
+			 on_sweep_timer);
 }
 
 /* Closes the listeners and removes the --unix socket files this process

@@ -35,6 +35,10 @@ struct server {
 	uint64_t started_s;   /* wall-clock start, for UNIQUE_ID */
 	size_t nchildren;     /* children started and not yet reaped */
 	struct pidmap children; /* their pids -> struct client */
+	struct client *suspects; /* children likely to have exited, reaped by
+				    pid at each SIGCHLD (client.c) */
+	struct loop_timer sweep_timer; /* the next waitpid(-1) sweep */
+	uint64_t last_sweep;
 	bool draining;
 	struct loop_timer drain_timer;
 	char *extra_ws;       /* header lines added to 101 responses */

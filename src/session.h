@@ -14,10 +14,10 @@
 #include "metrics.h"
 #include "ws.h"
 
-#define READ_CHUNK 16384     /* one read from the socket or a pipe */
+#define READ_CHUNK 65536     /* one read from the socket or a pipe */
 #define OUT_HIGH 65536       /* socket queue high-water mark */
 #define TOCHILD_HIGH 65536   /* stdin queue high-water mark */
-#define LINE_CHUNK 16384     /* a longer partial line goes out as a fragment */
+#define LINE_CHUNK 65536     /* a longer partial line goes out as a fragment */
 #define ERR_LINE_MAX 4096    /* stderr lines are logged in pieces this long */
 #define CLOSE_WAIT_MS 2000   /* for the peer's Close, then for its FIN */
 #define TERM_GRACE_MS 100    /* after stdin EOF, before SIGTERM (+closems) */
@@ -26,6 +26,9 @@
 
 enum sock_state {
 	SS_HANDSHAKE, /* reading the request head */
+	SS_SPAWNING,  /* head accepted, child forked, its exec not yet known:
+			 the 101 waits in out, nothing is read or written,
+			 the child's pipes are not polled */
 	SS_OPEN,      /* frames both ways */
 	SS_ENDING,    /* the client sent Close or broke the protocol: no more
 			 reading; the child is ended and its last output sent
@@ -72,8 +75,11 @@ struct client {
 	enum child_state cs;
 	pid_t pid;
 	int cin, cout, cerr;
+	int exec_fd;        /* SS_SPAWNING: the child's exec status pipe */
+	char *program;      /* SS_SPAWNING: what is exec'd, for the log */
 	uint64_t out_read;  /* when stdout last gave bytes */
 	struct buf tochild, line, errline;
+	bool cin_full;      /* the stdin pipe took less than offered */
 	size_t partial;     /* bytes at the end of tochild of a message that
 			       has not fully arrived: held back, never written */
 	bool frag_open;     /* a stdout line is going out in fragments */
@@ -84,6 +90,8 @@ struct client {
 	bool warned_utf8;
 	int status;
 	struct loop_timer child_timer;
+	bool suspect;       /* on srv->suspects */
+	struct client *sus_prev, *sus_next;
 
 	unsigned close_code; /* what we sent, for the log */
 	unsigned end_code;   /* SS_ENDING: the Close to send, 0 for none */
@@ -96,8 +104,14 @@ struct client {
 /* upgrade.c */
 
 /* c->in holds (part of) a request head: answers it, with an HTTP error or
- * by starting the child and sending 101 (then c->ss is SS_OPEN). */
+ * by starting the child (then c->ss is SS_SPAWNING, and SS_OPEN with the
+ * 101 sent once the exec is known to have worked, or an HTTP 500/503 if it
+ * failed). */
 void upgrade_request(struct client *c);
+
+/* SS_SPAWNING: gives up waiting for the exec (shutdown, timeout, the
+ * socket's end): forgets the exec status pipe and the queued 101. */
+void upgrade_abandon(struct client *c);
 
 /* Queues an HTTP error answer (with extra header lines, may be NULL), logs
  * it, and closes the connection once it has been sent. */
@@ -110,6 +124,9 @@ void http_error(struct client *c, int status, const char *why);
 void flush_out(struct client *c);
 void process_input(struct client *c);
 void close_child_in(struct client *c);
+/* The child has most likely exited: reaped by pid now if it has, else at
+ * the next SIGCHLD. */
+void client_suspect(struct client *c);
 void on_child_in(struct loop *l, int fd, unsigned ev, void *arg);
 void on_child_out(struct loop *l, int fd, unsigned ev, void *arg);
 void on_child_err(struct loop *l, int fd, unsigned ev, void *arg);

@@ -58,12 +58,3 @@ unsigned long sig_take(int fd)
 	}
 	return set;
 }
-
-void sig_defaults(void *sigset)
-{
-	sigset_t *s = sigset;
-	sigemptyset(s);
-	sigaddset(s, SIGPIPE);
-	for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++)
-		sigaddset(s, caught[i]);
-}

@@ -10,7 +10,4 @@ int sig_init(void);
  * with bit (1u << signo) for each signal that arrived; 0 when none. */
 unsigned long sig_take(int fd);
 
-/* The signals a child must get back at their default disposition. */
-void sig_defaults(void *sigset /* sigset_t * */);
-
 #endif

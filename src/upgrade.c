@@ -184,6 +184,37 @@ static void build_env(struct client *c, const struct http_request *req,
 	}
 }
 
+/* Closes the parent's ends of the child's pipes after a failed start; the
+ * child, if there is one, exits 127 on its own and is reaped as usual. */
+static void drop_child_pipes(struct client *c)
+{
+	struct loop *l = c->srv->loop;
+	close_child_in(c);
+	int *fds[] = { &c->cout, &c->cerr, &c->exec_fd };
+	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
+		if (*fds[i] < 0)
+			continue;
+		loop_del(l, *fds[i]);
+		close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+/* Answers a request whose program could not be started (err: from fork or
+ * from the exec) with 503 when it may work later, else 500. */
+static void refuse_start(struct client *c, int err)
+{
+	bool busy = err == EAGAIN || err == EMFILE || err == ENFILE ||
+		    err == ENOMEM;
+	if (busy)
+		http_error_extra(c, 503, "cannot start program",
+				 "Retry-After: 1\r\n");
+	else
+		http_error(c, 500, "cannot start program");
+}
+
+static void on_child_exec(struct loop *l, int fd, unsigned ev, void *arg);
+
 static int start_child(struct client *c, const struct http_request *req,
 		       const struct hs_info *hs, const struct route *r)
 {
@@ -196,14 +227,21 @@ static int start_child(struct client *c, const struct http_request *req,
 		log_msg(LV_INFO, "#%llu environment too large; some headers "
 			"left out", (unsigned long long)c->id);
 
+	char *program = strdup(r->program);
+	if (!program)
+		return ENOMEM;
 	struct child ch;
 	int err = child_spawn(r->program, r->argv, env_finish(&e), &ch);
-	if (err)
+	if (err) {
+		free(program);
 		return err;
+	}
+	c->program = program;
 	c->pid = ch.pid;
 	c->cin = ch.in;
 	c->cout = ch.out;
 	c->cerr = ch.err;
+	c->exec_fd = ch.exec_fd;
 	c->cs = CS_RUNNING;
 	c->srv->nchildren++;
 	if (pidmap_put(&c->srv->children, c->pid, c) < 0) {
@@ -211,17 +249,79 @@ static int start_child(struct client *c, const struct http_request *req,
 		log_msg(LV_ERROR, "#%llu out of memory", (unsigned long long)c->id);
 		child_kill_group(c->pid, SIGKILL);
 	}
+	/* The pipes are polled only once the session is open: output the
+	 * child writes before the 101 has left waits in its pipe. */
 	struct loop *l = c->srv->loop;
 	if (loop_add(l, c->cin, 0, on_child_in, c) < 0 ||
-	    loop_add(l, c->cout, LOOP_READ, on_child_out, c) < 0 ||
-	    loop_add(l, c->cerr, LOOP_READ, on_child_err, c) < 0) {
+	    loop_add(l, c->cout, 0, on_child_out, c) < 0 ||
+	    loop_add(l, c->cerr, 0, on_child_err, c) < 0 ||
+	    loop_add(l, c->exec_fd, LOOP_READ, on_child_exec, c) < 0) {
 		err = errno;
 		child_kill_group(c->pid, SIGKILL);
 		c->cs = CS_KILL_SENT;
-		close_child_in(c);
+		drop_child_pipes(c);
 		return err;
 	}
 	return 0;
+}
+
+/* Forgets the exec status pipe and the program's name. */
+static void forget_exec(struct client *c)
+{
+	free(c->program);
+	c->program = NULL;
+	if (c->exec_fd >= 0) {
+		loop_del(c->srv->loop, c->exec_fd);
+		close(c->exec_fd);
+		c->exec_fd = -1;
+	}
+}
+
+void upgrade_abandon(struct client *c)
+{
+	if (c->ss != SS_SPAWNING)
+		return;
+	forget_exec(c);
+	buf_free(&c->out); /* the 101 */
+	c->ss = SS_HANDSHAKE; /* the request is unanswered again */
+}
+
+/* The exec's outcome: the queued 101 goes out and the session opens, or
+ * the request gets its 500/503 and the failed child is left to be reaped. */
+static void on_child_exec(struct loop *l, int fd, unsigned ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	struct client *c = arg;
+	int err = child_exec_result(c->exec_fd);
+	if (err == EINPROGRESS)
+		return;
+	if (err) {
+		log_msg(LV_ERROR, "#%llu cannot start %s: %s",
+			(unsigned long long)c->id, c->program, strerror(err));
+		upgrade_abandon(c);
+		if (c->cs == CS_RUNNING)
+			c->cs = CS_KILL_SENT; /* it exits 127 by itself */
+		drop_child_pipes(c);
+		client_suspect(c);
+		refuse_start(c, err);
+		return;
+	}
+	forget_exec(c);
+	const struct options *o = c->srv->opts;
+	c->ss = SS_OPEN;
+	c->upgraded = true;
+	c->srv->metrics.sessions_total++;
+	c->last_read = loop_now(l);
+	loop_timer_stop(l, &c->sock_timer);
+	if (o->ping_ms)
+		loop_timer_start(l, &c->ping_timer, o->ping_ms, on_ping_timer);
+	char peer[NET_ADDR_TEXT];
+	net_addr_text(&c->peer, peer, sizeof peer);
+	log_msg(LV_INFO, "#%llu %s connected to %s, child %ld",
+		(unsigned long long)c->id, peer, c->path, (long)c->pid);
+	process_input(c);
+	flush_out(c);
 }
 
 void upgrade_request(struct client *c)
@@ -278,16 +378,11 @@ void upgrade_request(struct client *c)
 	if (err) {
 		log_msg(LV_ERROR, "#%llu cannot start %s: %s",
 			(unsigned long long)c->id, r.program, strerror(err));
-		bool busy = err == EAGAIN || err == EMFILE || err == ENFILE ||
-			    err == ENOMEM;
-		if (busy)
-			http_error_extra(c, 503, "cannot start program",
-					 "Retry-After: 1\r\n");
-		else
-			http_error(c, 500, "cannot start program");
+		refuse_start(c, err);
 		return;
 	}
 
+	/* Queued now, sent by on_child_exec once the exec has worked. */
 	char resp[4096], extra[4096];
 	int proto = hs_select_protocol(&req, o->protocols.item, o->protocols.n);
 	snprintf(extra, sizeof extra, "%s%s%s%s",
@@ -299,18 +394,8 @@ void upgrade_request(struct client *c)
 				     extra);
 	buf_append(&c->out, resp, len);
 	buf_consume(&c->in, (size_t)n);
-	c->ss = SS_OPEN;
-	c->upgraded = true;
-	c->srv->metrics.sessions_total++;
-	c->last_read = loop_now(c->srv->loop);
-	loop_timer_stop(c->srv->loop, &c->sock_timer);
-	if (o->ping_ms)
-		loop_timer_start(c->srv->loop, &c->ping_timer, o->ping_ms,
-				 on_ping_timer);
-	char peer[NET_ADDR_TEXT];
-	net_addr_text(&c->peer, peer, sizeof peer);
-	log_msg(LV_INFO, "#%llu %s connected to %s, child %ld",
-		(unsigned long long)c->id, peer, c->path, (long)c->pid);
-	process_input(c);
-	flush_out(c);
+	c->ss = SS_SPAWNING;
+	loop_timer_start(c->srv->loop, &c->sock_timer, o->handshake_ms,
+			 on_sock_timer);
+	loop_set(c->srv->loop, c->fd, 0);
 }

@@ -89,6 +89,14 @@ static uint32_t step(uint32_t s, uint8_t b)
  * never becomes NULL + 0. */
 static size_t skip_ascii(const uint8_t *p, size_t i, size_t n)
 {
+	/* 32 bytes per test while the text is ASCII: a quarter of the
+	 * branches of the 8-byte loop, which then finds the exact word. */
+	for (; n - i >= 32; i += 32) {
+		uint64_t w[4];
+		memcpy(w, p + i, sizeof w);
+		if ((w[0] | w[1] | w[2] | w[3]) & UINT64_C(0x8080808080808080))
+			break;
+	}
 	for (; n - i >= 8; i += 8) {
 		uint64_t w;
 		memcpy(&w, p + i, sizeof w);

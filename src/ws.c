@@ -383,7 +383,16 @@ void ws_mask(uint8_t *p, size_t n, const uint8_t key[4], uint64_t offset)
 	for (i = 0; i < 8; i++)
 		k[i] = key[(offset + i) & 3];
 	memcpy(&kw, k, sizeof kw);
-	for (i = 0; n - i >= 8; i += 8) {
+	for (i = 0; n - i >= 32; i += 32) {
+		uint64_t v[4];
+		memcpy(v, p + i, sizeof v);
+		v[0] ^= kw;
+		v[1] ^= kw;
+		v[2] ^= kw;
+		v[3] ^= kw;
+		memcpy(p + i, v, sizeof v);
+	}
+	for (; n - i >= 8; i += 8) {
 		memcpy(&w, p + i, sizeof w);
 		w ^= kw;
 		memcpy(p + i, &w, sizeof w);

@@ -191,12 +191,13 @@ static void check_generated(void)
 	}
 }
 
-/* ASCII runs of every length up to three words with one byte of interest
+/* ASCII runs of every length up to five words and a byte (one round of
+ * the 32-byte loop, then the 8-byte one) with one byte of interest
  * at every position, so that the 8-byte words meet it in every lane, at
  * every alignment and at every distance from the end of the input. */
 static void check_fast_path(void)
 {
-	char s[24];
+	char s[41]; /* past one round of the 32-byte ASCII loop */
 
 	for (size_t n = 1; n <= sizeof s; n++) {
 		for (size_t j = 0; j < n; j++) {
