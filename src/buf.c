@@ -2,6 +2,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
 
 /* Storage of 64 to 256 KiB (what a queue grows to around one 64 KiB read)
  * is kept on a free list when a queue empties, up to POOL_MAX blocks (at
@@ -94,4 +97,15 @@ void buf_free(struct buf *b)
 		release_block(b->p, b->cap);
 	b->p = NULL;
 	b->off = b->len = b->cap = 0;
+}
+
+void buf_release_pool(void)
+{
+	while (npool > 0)
+		free(pool[--npool].p);
+#ifdef __GLIBC__
+	/* glibc keeps freed heap pages, also below the top of the heap
+	 * (where a long-lived allocation pins the top); this returns them. */
+	malloc_trim(0);
+#endif
 }

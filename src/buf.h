@@ -36,4 +36,9 @@ void buf_consume(struct buf *b, size_t n);
 
 void buf_free(struct buf *b);
 
+/* Gives the storage kept for reuse back to the system: called when no
+ * session is left, so that a gateway that was busy once does not keep its
+ * peak memory while idle. */
+void buf_release_pool(void);
+
 #endif

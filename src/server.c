@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include "buf.h"
 #include "client.h"
 #include "log.h"
 #include "net.h"
@@ -334,12 +335,19 @@ int server_run(const struct options *o)
 			o->resources[i].program);
 	}
 
+	bool idle = true; /* nothing served since the memory was last given back */
 	while (!(srv.draining && srv.nclients == 0)) {
 		if (loop_run_once(srv.loop, -1) < 0) {
 			log_msg(LV_FATAL, "event loop: %s", strerror(errno));
 			goto out;
 		}
 		bury(&srv);
+		if (srv.nclients == 0 && !idle) {
+			buf_release_pool();
+			idle = true;
+		} else if (srv.nclients > 0) {
+			idle = false;
+		}
 	}
 	log_msg(LV_INFO, "stopped");
 	rc = 0;

@@ -77,10 +77,26 @@ static void test_bounded(void)
 		buf_free(&q[i]);
 }
 
+/* Giving the pool back leaves queues working (new storage is taken) and is
+ * harmless when repeated or when the pool is empty. */
+static void test_release(void)
+{
+	struct buf a = {0};
+	CHECK(buf_reserve(&a, 65536) != NULL);
+	buf_free(&a); /* into the pool */
+	buf_release_pool();
+	buf_release_pool();
+	CHECK(buf_append(&a, "after", 5) == 0);
+	CHECK_INT(a.len, 5);
+	CHECK(memcmp(buf_data(&a), "after", 5) == 0);
+	buf_free(&a);
+}
+
 int main(void)
 {
 	test_fifo();
 	test_reuse();
 	test_bounded();
+	test_release();
 	return check_report("buf");
 }
