@@ -122,15 +122,34 @@ void http_error(struct client *c, int status, const char *why);
 /* client.c */
 
 void flush_out(struct client *c);
+/* Queues one frame for the socket; false when out of memory. */
+bool queue_frame(struct client *c, unsigned opcode, bool fin,
+		 const uint8_t *p, size_t n);
+/* Reads from the socket only while both queues it feeds have room, and
+ * from the child's stdout only while the socket queue has room. */
+void update_interest(struct client *c);
+/* Once the child's stdout has ended and the child is reaped: the Close
+ * that says how it ended. Harmless to call before. */
+void finish_output(struct client *c);
 void process_input(struct client *c);
 void close_child_in(struct client *c);
 /* The child has most likely exited: reaped by pid now if it has, else at
  * the next SIGCHLD. */
 void client_suspect(struct client *c);
 void on_child_in(struct loop *l, int fd, unsigned ev, void *arg);
-void on_child_out(struct loop *l, int fd, unsigned ev, void *arg);
-void on_child_err(struct loop *l, int fd, unsigned ev, void *arg);
 void on_sock_timer(struct loop *l, struct loop_timer *t);
 void on_ping_timer(struct loop *l, struct loop_timer *t);
+
+/* output.c */
+
+void on_child_out(struct loop *l, int fd, unsigned ev, void *arg);
+void on_child_err(struct loop *l, int fd, unsigned ev, void *arg);
+/* The child's stdout has ended: its last line goes out even without a
+ * "\n", the pipe is closed, and the session moves on to its end. */
+void close_child_out(struct client *c);
+/* At the session's end: what the child's stderr still holds (a bounded
+ * number of reads, without blocking) is logged or sent, then it is
+ * closed. */
+void drain_stderr(struct client *c);
 
 #endif
