@@ -1,6 +1,7 @@
 /* wsbench: load client and machine floors for `make bench` (see bench/run.sh).
- * Shared between wsbench.c (options, modes, results), load.c (the WebSocket
- * client engine) and floor.c (spawn rate and the bare TCP+pipes relay). */
+ * Shared between wsbench.c (options, modes, results), load.c, conn.c and
+ * wire.c (the WebSocket client engine, which shares load.h besides) and
+ * floor.c (spawn rate and the bare TCP+pipes relay). */
 #ifndef WSBENCH_H
 #define WSBENCH_H
 

@@ -17,10 +17,18 @@ SOAK_TOOLS = $(SOAK_DIR)/soak $(SOAK_DIR)/soakchild
 $(SOAK_DIR):
 	mkdir -p $@
 
-$(SOAK_DIR)/soak: tests/soak/soak.c tests/soak/gen.h $(O)/obj/sha1.o \
-		  $(O)/obj/base64.o | $(SOAK_DIR)
-	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ tests/soak/soak.c \
-	  $(O)/obj/sha1.o $(O)/obj/base64.o
+# The driver is every tests/soak/*.c but child.c, a program of its own.
+SOAK_SRC = $(filter-out tests/soak/child.c,$(wildcard tests/soak/*.c))
+SOAK_OBJ = $(SOAK_SRC:tests/soak/%.c=$(SOAK_DIR)/obj/%.o)
+
+$(SOAK_DIR)/obj:
+	mkdir -p $@
+
+$(SOAK_DIR)/obj/%.o: tests/soak/%.c | $(SOAK_DIR)/obj
+	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
+
+$(SOAK_DIR)/soak: $(SOAK_OBJ) $(O)/obj/sha1.o $(O)/obj/base64.o | $(SOAK_DIR)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(SOAK_DIR)/soakchild: tests/soak/child.c tests/soak/gen.h | $(SOAK_DIR)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ tests/soak/child.c
@@ -41,4 +49,4 @@ soak-short: $(O)/portal-gw $(SOAK_TOOLS)
 
 .PHONY: soak soak-short soak-tools
 
--include $(wildcard $(SOAK_DIR)/*.d)
+-include $(wildcard $(SOAK_DIR)/*.d $(SOAK_DIR)/obj/*.d)

@@ -1,7 +1,7 @@
-/* Deterministic line content shared by the soak driver (tests/soak/soak.c)
- * and its children (tests/soak/child.c): both sides can regenerate line
- * number SEQ of session TOKEN, so every line is checked byte for byte and
- * in order without being stored.
+/* Deterministic line content shared by the soak driver (tests/soak/soak.c
+ * and the files soak.h lists) and its children (tests/soak/child.c): both
+ * sides can regenerate line number SEQ of session TOKEN, so every line is
+ * checked byte for byte and in order without being stored.
  *
  * A line is valid UTF-8 (ASCII with 2-, 3- and 4-byte characters mixed in),
  * never holds '\n' or '\r', and starts with "TOKEN:SEQ:" when it is long
