@@ -106,9 +106,10 @@ static bool trust_forwarded(struct client *c, const struct http_request *req)
 		     (len == 3 && strncasecmp(v, "wss", 3) == 0));
 }
 
+/* protocol: the subprotocol chosen for the 101 (--protocol), or NULL. */
 static void build_env(struct client *c, const struct http_request *req,
 		      const struct hs_info *hs, const struct route *r,
-		      struct env *e)
+		      const char *protocol, struct env *e)
 {
 	const struct options *o = c->srv->opts;
 	char text[NET_ADDR_TEXT], num[48];
@@ -138,10 +139,8 @@ static void build_env(struct client *c, const struct http_request *req,
 		env_add(e, "REQUEST_SCHEME", tls ? "https" : "http",
 			tls ? 5 : 4);
 	}
-	int proto = hs_select_protocol(req, o->protocols.item, o->protocols.n);
-	if (proto >= 0)
-		env_add(e, "WEBSOCKET_PROTOCOL", o->protocols.item[proto],
-			strlen(o->protocols.item[proto]));
+	if (protocol)
+		env_add(e, "WEBSOCKET_PROTOCOL", protocol, strlen(protocol));
 	net_addr_host(&c->peer, text, sizeof text);
 	env_add(e, "REMOTE_ADDR", text, strlen(text));
 	env_add(e, "REMOTE_HOST", text, strlen(text));
@@ -216,13 +215,14 @@ static void refuse_start(struct client *c, int err)
 static void on_child_exec(struct loop *l, int fd, unsigned ev, void *arg);
 
 static int start_child(struct client *c, const struct http_request *req,
-		       const struct hs_info *hs, const struct route *r)
+		       const struct hs_info *hs, const struct route *r,
+		       const char *protocol)
 {
 	char envbuf[32768];
 	char *vars[200];
 	struct env e;
 	env_init(&e, envbuf, sizeof envbuf, vars, sizeof vars / sizeof vars[0]);
-	build_env(c, req, hs, r, &e);
+	build_env(c, req, hs, r, protocol, &e);
 	if (e.overflow)
 		log_msg(LV_INFO, "#%llu environment too large; some headers "
 			"left out", (unsigned long long)c->id);
@@ -374,7 +374,9 @@ void upgrade_request(struct client *c)
 		return;
 	}
 
-	int err = start_child(c, &req, &hs, &r);
+	int proto = hs_select_protocol(&req, o->protocols.item, o->protocols.n);
+	const char *protocol = proto >= 0 ? o->protocols.item[proto] : NULL;
+	int err = start_child(c, &req, &hs, &r, protocol);
 	if (err) {
 		log_msg(LV_ERROR, "#%llu cannot start %s: %s",
 			(unsigned long long)c->id, r.program, strerror(err));
@@ -384,11 +386,9 @@ void upgrade_request(struct client *c)
 
 	/* Queued now, sent by on_child_exec once the exec has worked. */
 	char resp[4096], extra[4096];
-	int proto = hs_select_protocol(&req, o->protocols.item, o->protocols.n);
 	snprintf(extra, sizeof extra, "%s%s%s%s",
-		 proto >= 0 ? "Sec-WebSocket-Protocol: " : "",
-		 proto >= 0 ? o->protocols.item[proto] : "",
-		 proto >= 0 ? "\r\n" : "",
+		 protocol ? "Sec-WebSocket-Protocol: " : "",
+		 protocol ? protocol : "", protocol ? "\r\n" : "",
 		 c->srv->extra_ws ? c->srv->extra_ws : "");
 	size_t len = hs_response_101(resp, sizeof resp, hs.key, hs.key_len,
 				     extra);
