@@ -842,6 +842,15 @@ void client_abort(struct client *c)
 	sock_close(c);
 }
 
+void client_set_path(struct client *c, const char *p, size_t len)
+{
+	if (len > sizeof c->path - 1)
+		len = sizeof c->path - 1;
+	if (len)
+		memcpy(c->path, p, len);
+	c->path[len] = '\0';
+}
+
 struct client *client_next(const struct client *c)
 {
 	return c->next;

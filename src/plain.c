@@ -214,19 +214,15 @@ static bool method_is(const struct http_request *req, const char *m)
 	       memcmp(req->method, m, req->method_len) == 0;
 }
 
-bool plain_request(struct client *c, const struct http_request *req,
-		   int head_len)
+bool plain_request(struct client *c, const struct http_request *req)
 {
-	(void)head_len; /* c->in is dropped whole: the connection ends */
 	const struct options *o = c->srv->opts;
 	if (req->target_len == 0 || req->target[0] != '/')
 		return false;
 	const char *q = memchr(req->target, '?', req->target_len);
 	const char *path = req->target;
 	size_t len = q ? (size_t)(q - path) : req->target_len;
-	size_t plen = len < sizeof c->path - 1 ? len : sizeof c->path - 1;
-	memcpy(c->path, path, plen);
-	c->path[plen] = '\0';
+	client_set_path(c, path, len);
 
 	bool get = method_is(req, "GET"), head = method_is(req, "HEAD");
 	bool is_health = o->health_path && strlen(o->health_path) == len &&

@@ -9,11 +9,11 @@
 
 struct client;
 
-/* req (head_len bytes of c->in) asks for no upgrade. Answers it and returns
- * true if one of the plain HTTP features serves it; returns false, having
- * done nothing, to let the WebSocket handshake answer it (with an error). */
-bool plain_request(struct client *c, const struct http_request *req,
-		   int head_len);
+/* req, the head in c->in, asks for no upgrade. Answers it and returns true
+ * if one of the plain HTTP features serves it; returns false, having
+ * answered nothing, to let the WebSocket handshake answer it (with an
+ * error). */
+bool plain_request(struct client *c, const struct http_request *req);
 
 /* c->out has been sent and c->body_fd is open: queues the next part of a
  * file body. Returns true if it queued bytes. */

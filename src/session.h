@@ -132,6 +132,9 @@ void update_interest(struct client *c);
  * that says how it ended. Harmless to call before. */
 void finish_output(struct client *c);
 void process_input(struct client *c);
+/* Notes the request path p[0..len) (p may be NULL when len is 0) for the
+ * log, cut to fit c->path. */
+void client_set_path(struct client *c, const char *p, size_t len);
 void close_child_in(struct client *c);
 /* The child has most likely exited: reaped by pid now if it has, else at
  * the next SIGCHLD. */

@@ -344,16 +344,12 @@ void upgrade_request(struct client *c)
 		http_error(c, 400, "malformed request");
 		return;
 	}
-	if (!http_header_find(&req, "upgrade") && plain_request(c, &req, n))
+	if (!http_header_find(&req, "upgrade") && plain_request(c, &req))
 		return;
 	struct hs_info hs;
 	struct route r;
 	int status = hs_check(&req, &hs);
-	size_t plen = hs.path_len < sizeof c->path - 1 ? hs.path_len
-						       : sizeof c->path - 1;
-	if (hs.path)
-		memcpy(c->path, hs.path, plen);
-	c->path[plen] = '\0';
+	client_set_path(c, hs.path, hs.path_len);
 	if (status == 0)
 		status = route_find(o, hs.path, hs.path_len, &r);
 	if (status) {
