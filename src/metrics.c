@@ -46,10 +46,7 @@ void metrics_session_end(struct metrics *m, unsigned close_code,
 		else if (WIFSIGNALED(st) && WTERMSIG(st) > 0 && WTERMSIG(st) <= 64)
 			m->exits[256 + WTERMSIG(st)]++;
 	}
-	m->ended.msgs_in += n->msgs_in;
-	m->ended.bytes_in += n->bytes_in;
-	m->ended.msgs_out += n->msgs_out;
-	m->ended.bytes_out += n->bytes_out;
+	msg_counts_add(&m->ended, n);
 }
 
 /* --- rendering -------------------------------------------------------- */
@@ -83,8 +80,11 @@ static void head(struct out *o, const char *name, const char *type,
 	    name, type);
 }
 
-static void sample(struct out *o, const char *name, uint64_t v)
+/* A metric with one sample and no labels. */
+static void single(struct out *o, const char *name, const char *type,
+		   const char *help, uint64_t v)
 {
+	head(o, name, type, help);
 	put(o, "portal_gw_%s %llu\n", name, (unsigned long long)v);
 }
 
@@ -119,31 +119,29 @@ size_t metrics_render(const struct metrics *m, const struct metrics_live *live,
 {
 	struct out o = {out, cap, 0, cap == 0};
 	struct msg_counts all = m->ended;
-	all.msgs_in += live->n.msgs_in;
-	all.bytes_in += live->n.bytes_in;
-	all.msgs_out += live->n.msgs_out;
-	all.bytes_out += live->n.bytes_out;
+	msg_counts_add(&all, &live->n);
 
-	head(&o, "sessions_open", "gauge", "WebSocket sessions now open.");
-	sample(&o, "sessions_open", live->sessions_open);
-	head(&o, "sessions_total", "counter",
-	     "WebSocket sessions started (101 answers sent).");
-	sample(&o, "sessions_total", m->sessions_total);
-	head(&o, "children_running", "gauge",
-	     "Child processes started and not yet reaped.");
-	sample(&o, "children_running", live->children);
-	head(&o, "messages_received_total", "counter",
-	     "Messages received from clients and passed to children.");
-	sample(&o, "messages_received_total", all.msgs_in);
-	head(&o, "received_bytes_total", "counter",
-	     "Payload bytes of the messages received from clients.");
-	sample(&o, "received_bytes_total", all.bytes_in);
-	head(&o, "messages_sent_total", "counter",
-	     "Messages sent to clients from children's output.");
-	sample(&o, "messages_sent_total", all.msgs_out);
-	head(&o, "sent_bytes_total", "counter",
-	     "Payload bytes of the messages sent to clients.");
-	sample(&o, "sent_bytes_total", all.bytes_out);
+	single(&o, "sessions_open", "gauge",
+	       "WebSocket sessions now open.",
+	       live->sessions_open);
+	single(&o, "sessions_total", "counter",
+	       "WebSocket sessions started (101 answers sent).",
+	       m->sessions_total);
+	single(&o, "children_running", "gauge",
+	       "Child processes started and not yet reaped.",
+	       live->children);
+	single(&o, "messages_received_total", "counter",
+	       "Messages received from clients and passed to children.",
+	       all.msgs_in);
+	single(&o, "received_bytes_total", "counter",
+	       "Payload bytes of the messages received from clients.",
+	       all.bytes_in);
+	single(&o, "messages_sent_total", "counter",
+	       "Messages sent to clients from children's output.",
+	       all.msgs_out);
+	single(&o, "sent_bytes_total", "counter",
+	       "Payload bytes of the messages sent to clients.",
+	       all.bytes_out);
 	head(&o, "handshake_failures_total", "counter",
 	     "Requests refused with an HTTP error, by status.");
 	samples(&o, "handshake_failures_total", "status", m->http_errors, NULL);
@@ -168,11 +166,11 @@ size_t metrics_render(const struct metrics *m, const struct metrics_live *live,
 			put(&o, "portal_gw_child_exits_total{status=\"%s\"} %llu\n",
 			    child_signal_name(i - 256, sig, sizeof sig), v);
 	}
-	head(&o, "start_time_seconds", "gauge",
-	     "Start time of the gateway since the Unix epoch.");
-	sample(&o, "start_time_seconds", live->start_s);
-	head(&o, "uptime_seconds", "gauge", "Seconds since the gateway started.");
-	sample(&o, "uptime_seconds",
+	single(&o, "start_time_seconds", "gauge",
+	       "Start time of the gateway since the Unix epoch.",
+	       live->start_s);
+	single(&o, "uptime_seconds", "gauge",
+	       "Seconds since the gateway started.",
 	       live->now_s > live->start_s ? live->now_s - live->start_s : 0);
 	return o.overflow ? 0 : o.len;
 }

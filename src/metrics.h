@@ -13,6 +13,15 @@ struct msg_counts {
 	uint64_t msgs_out, bytes_out; /* child -> client */
 };
 
+static inline void msg_counts_add(struct msg_counts *to,
+				  const struct msg_counts *n)
+{
+	to->msgs_in += n->msgs_in;
+	to->bytes_in += n->bytes_in;
+	to->msgs_out += n->msgs_out;
+	to->bytes_out += n->bytes_out;
+}
+
 /* A count per key (an HTTP status, a close code); keys are few, so a small
  * table. Once it is full, further keys count under METRICS_OTHER. */
 #define METRICS_KEYS 24

@@ -116,10 +116,7 @@ static void answer_metrics(struct client *c, bool head_only)
 		if (!s->upgraded)
 			continue;
 		live.sessions_open++;
-		live.n.msgs_in += s->n.msgs_in;
-		live.n.bytes_in += s->n.bytes_in;
-		live.n.msgs_out += s->n.msgs_out;
-		live.n.bytes_out += s->n.bytes_out;
+		msg_counts_add(&live.n, &s->n);
 	}
 	live.children = srv->nchildren;
 	live.start_s = srv->started_s;
