@@ -4,17 +4,6 @@
 
 load helpers
 
-# no_header NAME: the response head in $output has no header NAME.
-no_header() {
-	local l
-	for l in "${lines[@]}"; do
-		if [[ ${l,,} == "${1,,}:"* ]]; then
-			echo "unexpected header: $l" >&2
-			return 1
-		fi
-	done
-}
-
 # run_gw_fails ARGS...: runs portal-gw ARGS in the foreground (5 s at most);
 # sets status and output (its stderr) like `run`.
 run_gw_fails() {

@@ -5,17 +5,6 @@
 
 load helpers
 
-# no_header NAME: the response head in $output has no header NAME.
-no_header() {
-	local l
-	for l in "${lines[@]}"; do
-		if [[ ${l,,} == "${1,,}:"* ]]; then
-			echo "unexpected header: $l" >&2
-			return 1
-		fi
-	done
-}
-
 # bg_client NAME STEPS...: runs wsclient in the background with its output
 # in $BATS_TEST_TMPDIR/NAME.out; sets BG_PID.
 bg_client() {

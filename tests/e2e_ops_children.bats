@@ -274,21 +274,6 @@ EOF_
 
 # --- reaping ----------------------------------------------------------
 
-# A child that starts work in a session of its own (out of reach of the
-# group kill) and exits at once: the work is orphaned onto the gateway. The
-# orphan writes its pid (as its own PID namespace numbers it) and runs until
-# the test creates $BATS_TEST_TMPDIR/release.
-orphan_script() {
-	local T=$BATS_TEST_TMPDIR
-	mkscript orphan.sh <<EOF_
-#!/bin/sh
-setsid sh -c 'echo \$\$ >"$T/orphan.pid"
-while [ ! -e "$T/release" ]; do sleep 0.02; done' </dev/null >/dev/null 2>&1 &
-while [ ! -s "$T/orphan.pid" ]; do sleep 0.01; done
-echo started
-EOF_
-}
-
 # ppid_of PID: the parent of PID, from /proc.
 ppid_of() {
 	local stat
@@ -333,25 +318,7 @@ EOF_
 	expect_status 0
 	expect_line_re '^text +1 +0 +[^ ]+ +portal-gw$'
 
-	run ws /o wait
-	expect_status 0
-	expect_lines "text started" "close 1000*" "eof"
-	local o
-	o=$(cat "$T/orphan.pid")
-	# The orphan now belongs to PID 1, the gateway.
-	wait_for "orphan $o to be reparented to PID 1" \
-		eval 'ws /ps wait | grep -Eq "^text +$o +1 +[^Z ]+ +sh$"'
-	touch "$T/release"
-	# Once it exits it must be reaped: gone from the list, not left <defunct>.
-	wait_for "orphan $o to be reaped inside the namespace" \
-		eval '! ws /ps wait | grep -Eq "^text +$o "'
-	run ws /ps wait
-	expect_status 0
-	if [[ $output =~ text\ +[0-9]+\ +[0-9]+\ +Z ]]; then
-		echo "zombie in the namespace:" >&2
-		printf '  |%s\n' "${lines[@]}" >&2
-		false
-	fi
+	expect_orphan_reaped_by_pid1
 
 	# SIGTERM reaches PID 1 (it has handlers) and it exits 0.
 	kill -TERM "$inner"

@@ -58,21 +58,6 @@ EOF_
 	[ -n "$INNER" ]
 }
 
-# A child that leaves a grandchild in a session of its own (out of reach of
-# the group kill) and exits: the grandchild is orphaned onto PID 1. It
-# writes its pid (as the namespace numbers it) and runs until
-# $BATS_TEST_TMPDIR/release exists.
-orphan_script() {
-	local T=$BATS_TEST_TMPDIR
-	mkscript orphan.sh <<EOF_
-#!/bin/sh
-setsid sh -c 'echo \$\$ >"$T/orphan.pid"
-while [ ! -e "$T/release" ]; do sleep 0.02; done' </dev/null >/dev/null 2>&1 &
-while [ ! -s "$T/orphan.pid" ]; do sleep 0.01; done
-echo started
-EOF_
-}
-
 @test "static: a static, stripped executable that needs no libc at run time" {
 	run file -L "$STATIC"
 	[[ $output == *"statically linked"* ]] || [[ $output == *"static-pie linked"* ]]
@@ -93,25 +78,10 @@ EOF_
 }
 
 @test "static as PID 1: a child's orphaned grandchild is reaped, no zombie" {
-	local T=$BATS_TEST_TMPDIR s o
+	local s
 	s=$(orphan_script)
 	pid1 "/o=$s" "/ps=ps -eo pid=,ppid=,stat=,comm="
-	run ws /o wait
-	expect_status 0
-	expect_lines "text started" "close 1000*" "eof"
-	o=$(cat "$T/orphan.pid")
-	wait_for "orphan $o to be reparented to PID 1" \
-		eval 'ws /ps wait | grep -Eq "^text +$o +1 +[^Z ]+ +sh$"'
-	touch "$T/release"
-	wait_for "orphan $o to be reaped inside the namespace" \
-		eval '! ws /ps wait | grep -Eq "^text +$o "'
-	run ws /ps wait
-	expect_status 0
-	if [[ $output =~ text\ +[0-9]+\ +[0-9]+\ +Z ]]; then
-		echo "zombie in the namespace:" >&2
-		printf '  |%s\n' "${lines[@]}" >&2
-		false
-	fi
+	expect_orphan_reaped_by_pid1
 }
 
 @test "static as PID 1: SIGTERM sends Close 1001 to a client and exits 0" {

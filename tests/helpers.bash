@@ -217,6 +217,17 @@ expect_header() {
 	return 1
 }
 
+# no_header NAME: the response head in $output has no header NAME.
+no_header() {
+	local l
+	for l in "${lines[@]}"; do
+		if [[ ${l,,} == "${1,,}:"* ]]; then
+			echo "unexpected header: $l" >&2
+			return 1
+		fi
+	done
+}
+
 # expect_status N: `run`'s status is N.
 expect_status() {
 	if [ "$status" -ne "$1" ]; then
@@ -350,6 +361,46 @@ expect_env() {
 no_env() {
 	if env_of "$1" >/dev/null 2>&1; then
 		echo "$1 should not be in the child's environment:" >&2
+		printf '  |%s\n' "${lines[@]}" >&2
+		return 1
+	fi
+}
+
+# A child that starts work in a session of its own (out of reach of the
+# group kill) and exits at once: the work is orphaned onto the gateway (or
+# PID 1 of its namespace). The
+# orphan writes its pid (as its own PID namespace numbers it) and runs until
+# the test creates $BATS_TEST_TMPDIR/release.
+orphan_script() {
+	local T=$BATS_TEST_TMPDIR
+	mkscript orphan.sh <<EOF_
+#!/bin/sh
+setsid sh -c 'echo \$\$ >"$T/orphan.pid"
+while [ ! -e "$T/release" ]; do sleep 0.02; done' </dev/null >/dev/null 2>&1 &
+while [ ! -s "$T/orphan.pid" ]; do sleep 0.01; done
+echo started
+EOF_
+}
+
+# expect_orphan_reaped_by_pid1: with the gateway as PID 1 of a PID namespace
+# serving /o=$(orphan_script) and "/ps=ps -eo pid=,ppid=,stat=,comm=", the
+# orphan is reparented to it and, once released, reaped: no zombie left.
+expect_orphan_reaped_by_pid1() {
+	local T=$BATS_TEST_TMPDIR o
+	run ws /o wait
+	expect_status 0
+	expect_lines "text started" "close 1000*" "eof"
+	o=$(cat "$T/orphan.pid")
+	wait_for "orphan $o to be reparented to PID 1" \
+		eval 'ws /ps wait | grep -Eq "^text +$o +1 +[^Z ]+ +sh$"'
+	touch "$T/release"
+	# Once it exits it must be reaped: gone from the list, not <defunct>.
+	wait_for "orphan $o to be reaped inside the namespace" \
+		eval '! ws /ps wait | grep -Eq "^text +$o "'
+	run ws /ps wait
+	expect_status 0
+	if [[ $output =~ text\ +[0-9]+\ +[0-9]+\ +Z ]]; then
+		echo "zombie in the namespace:" >&2
 		printf '  |%s\n' "${lines[@]}" >&2
 		return 1
 	fi
