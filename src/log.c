@@ -37,19 +37,6 @@ bool log_level_parse(const char *name, enum log_level *out)
 
 /* --- JSON string escaping (pure) -------------------------------------- */
 
-/* Length of the UTF-8 character whose lead byte is b, or 0 if b cannot
- * start one. */
-static size_t utf8_lead_len(uint8_t b)
-{
-	if (b >= 0xc2 && b <= 0xdf)
-		return 2;
-	if (b >= 0xe0 && b <= 0xef)
-		return 3;
-	if (b >= 0xf0 && b <= 0xf4)
-		return 4;
-	return 0;
-}
-
 size_t log_json_escape(char *out, size_t cap, const uint8_t *p, size_t n,
 		       size_t *used)
 {
@@ -77,25 +64,12 @@ size_t log_json_escape(char *out, size_t cap, const uint8_t *p, size_t n,
 			esc[0] = (char)b;
 			wn = 1;
 		} else {
-			size_t len = utf8_lead_len(b);
-			if (len && len <= n - i &&
-			    utf8_valid_prefix(p + i, len) == len) {
-				w = (const char *)p + i;
-				wn = in = len;
-			} else {
-				/* Ill-formed: one U+FFFD for the longest
-				 * prefix of a character that cannot be
-				 * completed here (a maximal subpart). */
-				w = "\xef\xbf\xbd";
-				wn = 3;
-				for (size_t k = len ? len - 1 : 0; k > 1; k--) {
-					if (k <= n - i &&
-					    utf8_partial_tail(p + i, k) == k) {
-						in = k;
-						break;
-					}
-				}
-			}
+			/* Ill-formed: one U+FFFD per maximal subpart,
+			 * as utf8_scrub. */
+			bool valid;
+			in = utf8_char(p + i, n - i, &valid);
+			w = valid ? (const char *)p + i : "\xef\xbf\xbd";
+			wn = valid ? in : 3;
 		}
 		if (wn > cap - o)
 			break;

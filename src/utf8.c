@@ -165,37 +165,43 @@ size_t utf8_partial_tail(const uint8_t *p, size_t n)
 	return s != S_ACCEPT && s != S_REJECT ? k : 0;
 }
 
+size_t utf8_char(const uint8_t *p, size_t n, bool *valid)
+{
+	/* len counts the bytes the DFA accepts, up to the end of one
+	 * character. */
+	uint32_t s = S_ACCEPT;
+	size_t len = 0;
+	do {
+		s = step(s, p[len]);
+		if (s == S_REJECT)
+			break;
+		len++;
+	} while (s != S_ACCEPT && len < n);
+	*valid = s == S_ACCEPT;
+	/* Else p[0..len) is a maximal subpart: a prefix of a well-formed
+	 * sequence cut short by a byte that cannot continue it, or by the end
+	 * of the input. An empty one is a byte that cannot start a
+	 * sequence. */
+	return len > 0 ? len : 1;
+}
+
 size_t utf8_scrub(const uint8_t *p, size_t n, uint8_t *out, size_t *replaced)
 {
 	static const uint8_t fffd[3] = {0xef, 0xbf, 0xbd};
 	size_t i = 0, o = 0, bad = 0;
 
 	while (i < n) {
-		/* len counts the bytes from p[i] the DFA accepts, up to the
-		 * end of one character. */
-		uint32_t s = S_ACCEPT;
-		size_t len = 0;
-		do {
-			s = step(s, p[i + len]);
-			if (s == S_REJECT)
-				break;
-			len++;
-		} while (s != S_ACCEPT && i + len < n);
-
-		if (s == S_ACCEPT) {
+		bool valid;
+		size_t len = utf8_char(p + i, n - i, &valid);
+		if (valid) {
 			memcpy(out + o, p + i, len);
 			o += len;
-			i += len;
 		} else {
-			/* p[i..i+len) is a maximal subpart: a prefix of a
-			 * well-formed sequence cut short by a byte that cannot
-			 * continue it, or by the end of the input. An empty
-			 * one is a byte that cannot start a sequence. */
 			memcpy(out + o, fffd, sizeof fffd);
 			o += sizeof fffd;
 			bad++;
-			i += len > 0 ? len : 1;
 		}
+		i += len;
 	}
 	if (replaced)
 		*replaced = bad;

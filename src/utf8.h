@@ -38,6 +38,12 @@ size_t utf8_valid_prefix(const uint8_t *p, size_t n);
  * streams text keeps these back until more input arrives. */
 size_t utf8_partial_tail(const uint8_t *p, size_t n);
 
+/* The character at the start of p[0..n) (n > 0): returns its length and
+ * sets *valid; or, when it is ill-formed, returns the length (at least 1)
+ * of its maximal subpart, the bytes one U+FFFD stands for, and clears
+ * *valid. An incomplete character at the end is ill-formed. */
+size_t utf8_char(const uint8_t *p, size_t n, bool *valid);
+
 /* Copies p[0..n) to out, replacing each maximal ill-formed subsequence with
  * U+FFFD (EF BF BD), per Unicode's "substitution of maximal subparts".
  * An incomplete character at the end is replaced too. out must have room for
