@@ -279,6 +279,42 @@ static int errno_status(int err)
 	}
 }
 
+#ifdef O_PATH
+#define DIR_FLAGS (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+#else
+#define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+#endif
+
+int static_open_beneath(const char *root, const char *rel)
+{
+	int dir = open(root, DIR_FLAGS & ~O_NOFOLLOW);
+	char part[NAME_MAX + 1];
+	while (dir >= 0 && *rel) {
+		while (*rel == '/')
+			rel++;
+		size_t k = strcspn(rel, "/");
+		if (k == 0)
+			break;
+		if (k > NAME_MAX) {
+			close(dir);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(part, rel, k);
+		part[k] = '\0';
+		rel += k;
+		while (*rel == '/')
+			rel++;
+		int fd = openat(dir, part, *rel ? DIR_FLAGS
+				: O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+		int err = errno;
+		close(dir);
+		errno = err;
+		dir = fd;
+	}
+	return dir;
+}
+
 /* full is root + "/" + a relative path: resolves it and opens it if it
  * is a regular file that stays inside root. 301 for a directory. */
 static int open_under(const char *root, const char *full,
@@ -293,15 +329,16 @@ static int open_under(const char *root, const char *full,
 	if (strstr(real + n, "/."))
 		return 404; /* a symlink led to a dotfile */
 	struct stat st;
-	if (stat(real, &st) < 0)
+	if (lstat(real, &st) < 0)
 		return errno_status(errno);
 	if (S_ISDIR(st.st_mode))
 		return 301;
 	if (!S_ISREG(st.st_mode))
 		return 404; /* never open a FIFO or a device */
-	/* O_NOFOLLOW: real was resolved; a symlink put there since is not
-	 * followed. O_NONBLOCK: opening never waits. */
-	int fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+	/* real has no symlink in it: opening it a component at a time without
+	 * following any means a directory swapped for a symlink since realpath
+	 * ran is refused, not followed out of root. */
+	int fd = static_open_beneath(root, real + n);
 	if (fd < 0)
 		return errno_status(errno);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {

@@ -1,6 +1,7 @@
 /* --staticdir: which file a request path names, its Content-Type, and
  * HTTP dates. static_path, static_type and the date functions are pure (no
- * syscalls, no allocation); static_open is the one that looks at the disk. */
+ * syscalls, no allocation); static_open and static_open_beneath are the
+ * ones that look at the disk. */
 #ifndef PORTAL_STATIC_H
 #define PORTAL_STATIC_H
 
@@ -49,6 +50,14 @@ struct static_file {
 	int64_t mtime;    /* seconds */
 	const char *type; /* Content-Type */
 };
+
+/* Opens root/rel without following any symlink below root: rel's
+ * directories one at a time (O_NOFOLLOW, and O_PATH where there is one),
+ * the last component O_RDONLY|O_NONBLOCK|O_NOFOLLOW. A symlink anywhere in
+ * rel fails with ELOOP or ENOTDIR. Returns the descriptor (root itself when
+ * rel is empty), or -1 with errno set. Used on a path realpath already
+ * resolved, so that one swapped for a symlink in the meantime is refused. */
+int static_open_beneath(const char *root, const char *rel);
 
 /* Opens rel (from static_path) under root (a realpath): symlinks are
  * followed, but the file reached must still be inside root, have no

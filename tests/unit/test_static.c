@@ -1,6 +1,14 @@
 /* static.c's pure parts: request path to relative path, Content-Type,
- * HTTP dates. Inputs sit against a guard page, so an over-read crashes. */
+ * HTTP dates. Inputs sit against a guard page, so an over-read crashes.
+ * Then its disk part, in a scratch directory: what static_open serves and
+ * refuses, and static_open_beneath refusing a symlink anywhere in a path. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "static.h"
@@ -42,6 +50,97 @@ static int date(const char *s, int64_t *t)
 static const char *type(const char *name)
 {
 	return static_type(name, strlen(name));
+}
+
+/* Runs cmd through sh, for building the scratch tree. */
+static void sh(const char *cmd)
+{
+	if (system(cmd) != 0) {
+		fprintf(stderr, "cannot run: %s\n", cmd);
+		exit(1);
+	}
+}
+
+/* static_open(root, rel): the status, and the file's first byte (or 0). */
+static int serve(const char *root, const char *rel, char *first)
+{
+	struct static_file f;
+	int st = static_open(root, rel, &f);
+	*first = 0;
+	if (st == 0) {
+		if (read(f.fd, first, 1) != 1)
+			*first = '?';
+		close(f.fd);
+	}
+	return st;
+}
+
+static void disk(void)
+{
+	char tmpl[] = "/tmp/test_static.XXXXXX", root[PATH_MAX];
+	static char cmd[4 * PATH_MAX];
+	if (!mkdtemp(tmpl) || !realpath(tmpl, root))
+		exit(1);
+	snprintf(cmd, sizeof cmd,
+		 "cd %s && mkdir -p www/a/b www/d && echo A >www/a/b/f.txt && "
+		 "echo I >www/d/index.html && echo S >secret && echo H "
+		 ">www/.h && ln -s a/b www/inner && ln -s %s/secret www/out && "
+		 "ln -s %s/www/a/b/f.txt www/abs && ln -s .h www/toh && "
+		 "ln -s .. www/a/up && mkfifo www/fifo",
+		 root, root, root);
+	sh(cmd);
+	char www[PATH_MAX + 8], c;
+	snprintf(www, sizeof www, "%s/www", root);
+
+	CHECK_INT(serve(www, "a/b/f.txt", &c), 0);
+	CHECK_INT(c, 'A');
+	CHECK_INT(serve(www, "inner/f.txt", &c), 0); /* a symlink inside */
+	CHECK_INT(c, 'A');
+	CHECK_INT(serve(www, "abs", &c), 0); /* absolute, but inside */
+	CHECK_INT(c, 'A');
+	CHECK_INT(serve(www, "a/up/d/", &c), 0); /* up, still inside */
+	CHECK_INT(c, 'I');
+	CHECK_INT(serve(www, "d/", &c), 0);
+	CHECK_INT(c, 'I');
+	CHECK_INT(serve(www, "d", &c), 301);
+	CHECK_INT(serve(www, "a/", &c), 404); /* no index.html */
+	CHECK_INT(serve(www, "out", &c), 404);
+	CHECK_INT(serve(www, "toh", &c), 404);
+	CHECK_INT(serve(www, "fifo", &c), 404);
+	CHECK_INT(serve(www, "nothing", &c), 404);
+	CHECK_INT(serve(www, "a/b/f.txt/x", &c), 404);
+
+	/* static_open_beneath follows no symlink at all, so a directory
+	 * swapped for one after realpath cannot lead anywhere. */
+	int fd = static_open_beneath(www, "a/b/f.txt");
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	errno = 0;
+	CHECK_INT(static_open_beneath(www, "inner/f.txt"), -1);
+	CHECK(errno == ELOOP || errno == ENOTDIR);
+	CHECK_INT(static_open_beneath(www, "abs"), -1);
+	CHECK_INT(static_open_beneath(www, "a/up/d/index.html"), -1);
+	fd = static_open_beneath(www, "/a//b/f.txt");
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	fd = static_open_beneath(www, "");
+	struct stat st;
+	CHECK(fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode));
+	if (fd >= 0)
+		close(fd);
+	/* The swap itself: a/b replaced by a symlink to the outside after
+	 * the path was resolved. */
+	snprintf(cmd, sizeof cmd,
+		 "cd %s && mkdir b2 && echo X >b2/f.txt && rm -r www/a/b && "
+		 "ln -s %s/b2 www/a/b", root, root);
+	sh(cmd);
+	CHECK_INT(static_open_beneath(www, "a/b/f.txt"), -1);
+	CHECK_INT(serve(www, "a/b/f.txt", &c), 404);
+
+	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+	sh(cmd);
 }
 
 int main(void)
@@ -158,6 +257,8 @@ int main(void)
 		if (!CHECK(date(buf, &back) && back == s))
 			fprintf(stderr, "    %lld -> %s\n", (long long)s, buf);
 	}
+
+	disk();
 
 	return check_report("static");
 }
