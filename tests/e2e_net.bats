@@ -89,8 +89,10 @@ EOF_
 	wait_log 'shutting down: 1 session'
 	wait_for "the socket file to go" test ! -e "$s"
 	alive "$GW_PID"
-	# A successor can take the path while this one drains.
-	run timeout -s TERM 0.5 "$PORTAL_GW" --unix "$s" /echo=cat
+	# A successor can take the path while this one drains. --foreground:
+	# SIGTERM to portal-gw only, not to timeout's process group, where it
+	# once caught LeakSanitizer's exit-time tracer and hung the run.
+	run timeout --foreground -s TERM 0.5 "$PORTAL_GW" --unix "$s" /echo=cat
 	expect_line_re "listening on unix:$s\$"
 	[[ $output != *stale* ]] || false
 	wait_gw_exit
