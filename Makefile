@@ -20,7 +20,7 @@ WARN = -Wall -Wextra -Wshadow -Wconversion -Wmissing-prototypes \
        -Wstrict-prototypes -Wvla -Werror
 CSTD = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 OPT ?= -O2 -g
-CFLAGS += $(CSTD) $(WARN) $(OPT) -DPORTAL_VERSION='"$(VERSION)"' -MMD -MP
+CFLAGS += $(CSTD) $(WARN) $(OPT) -pthread -DPORTAL_VERSION='"$(VERSION)"' -MMD -MP
 LDFLAGS ?=
 
 LIB_SRC = $(filter-out src/main.c src/loop_%.c,$(wildcard src/*.c)) \

@@ -4,8 +4,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -38,7 +42,15 @@ long child_raise_nofile(void)
 	return (long)up.rlim_cur;
 }
 
-/* In the forked child: never returns. Only async-signal-safe calls from
+/* Writes v, an int, to the status pipe: at most 8 bytes are ever in it, so
+ * the write is whole and never blocks. */
+static void put_status(int fd, int v)
+{
+	if (write(fd, &v, sizeof v) < 0) {
+	}
+}
+
+/* In the new child (forked, or vfork'd by a spawner thread): never returns. Only async-signal-safe calls from
  * here to execve (the parent may have been anywhere in malloc or stdio). */
 static void exec_child(const char *path, char *const argv[], char *const envp[],
 		       const int fd[3], int status_fd)
@@ -69,11 +81,149 @@ static void exec_child(const char *path, char *const argv[], char *const envp[],
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(path, argv, envp);
 fail:;
-	int e = errno;
-	/* 4 bytes into an empty pipe: atomic, never short. */
-	if (write(status_fd, &e, sizeof e) < 0) {
-	}
+	put_status(status_fd, errno);
 	_exit(127);
+}
+
+/* --- spawning -------------------------------------------------------- */
+
+/* What the child reads up to its execve, copied into one block that the
+ * caller keeps until the exec's outcome is known (struct child's mem): a
+ * vfork'd child shares our memory, and the caller's envp may be on its
+ * stack. */
+struct spawn_args {
+	const char *path;
+	char **argv;
+	char **envp;
+};
+
+static size_t count(char *const v[], size_t *bytes)
+{
+	size_t n = 0;
+	for (; v[n]; n++)
+		*bytes += strlen(v[n]) + 1;
+	return n;
+}
+
+static char **copy_strings(char *const v[], size_t n, char **ptr, char **str)
+{
+	char **out = ptr;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(v[i]) + 1;
+		memcpy(*str, v[i], len);
+		out[i] = *str;
+		*str += len;
+	}
+	out[n] = NULL;
+	return out;
+}
+
+static void *pack(const char *path, char *const argv[], char *const envp[],
+		  struct spawn_args *a)
+{
+	size_t bytes = strlen(path) + 1;
+	size_t na = count(argv, &bytes), ne = count(envp, &bytes);
+	size_t ptrs = (na + 1 + ne + 1) * sizeof(char *);
+	char **block = malloc(ptrs + bytes);
+	if (!block)
+		return NULL;
+	char *str = (char *)block + ptrs;
+	a->argv = copy_strings(argv, na, block, &str);
+	a->envp = copy_strings(envp, ne, block + na + 1, &str);
+	a->path = strcpy(str, path);
+	return block;
+}
+
+/* A spawn handed to a spawner thread. */
+struct spawn_job {
+	struct spawn_args a;
+	int fd[3];     /* the child's stdin, stdout, stderr */
+	int status_fd; /* write end of the exec status pipe */
+};
+
+/* Spawner threads vfork on the event loop's behalf: a vfork costs the
+ * parent a tenth of a fork (no page tables to copy, no copy-on-write
+ * faults afterwards) but suspends the caller until the child has exec'd,
+ * which takes a thread, not the loop. The loop hands over one job at a
+ * time in sp_job and waits only for the child's pid, which the child
+ * itself writes to the status pipe as soon as it runs. Past
+ * SPAWN_THREADS_MAX busy threads (execs held up, say by a slow disk), the
+ * loop forks instead. */
+#define SPAWN_THREADS_MAX 4
+#define SPAWN_STACK (256 * 1024)
+static pthread_mutex_t sp_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sp_wake = PTHREAD_COND_INITIALIZER;
+static struct spawn_job *sp_job; /* the job not yet taken */
+static int sp_threads, sp_idle;
+
+static void *spawner(void *unused)
+{
+	(void)unused;
+	for (;;) {
+		pthread_mutex_lock(&sp_lock);
+		sp_idle++;
+		while (!sp_job)
+			pthread_cond_wait(&sp_wake, &sp_lock);
+		sp_idle--;
+		struct spawn_job j = *sp_job;
+		sp_job = NULL;
+		pthread_mutex_unlock(&sp_lock);
+		pid_t pid = vfork();
+		if (pid == 0) {
+			put_status(j.status_fd, (int)getpid());
+			exec_child(j.a.path, j.a.argv, j.a.envp, j.fd,
+				   j.status_fd);
+		}
+		if (pid < 0)
+			put_status(j.status_fd, -errno);
+	}
+	return NULL;
+}
+
+/* Hands j to a spawner thread, starting one if none is idle. Returns false
+ * when all SPAWN_THREADS_MAX are busy or no thread can be started. Called
+ * with every signal blocked, which a new thread inherits for good. */
+static bool hand_over(struct spawn_job *j)
+{
+	bool ok = true;
+	pthread_mutex_lock(&sp_lock);
+	if (sp_idle == 0) {
+		pthread_attr_t at;
+		pthread_t t;
+		ok = sp_threads < SPAWN_THREADS_MAX &&
+		     pthread_attr_init(&at) == 0;
+		if (ok) {
+			pthread_attr_setstacksize(&at, SPAWN_STACK);
+			pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+			ok = pthread_create(&t, &at, spawner, NULL) == 0;
+			pthread_attr_destroy(&at);
+		}
+		if (ok)
+			sp_threads++;
+	}
+	if (ok) {
+		sp_job = j;
+		pthread_cond_signal(&sp_wake);
+	}
+	pthread_mutex_unlock(&sp_lock);
+	return ok;
+}
+
+/* The first word on the status pipe of a handed-over job: the child's pid,
+ * or minus the errno of a failed vfork. Waits for it. */
+static int await_pid(int fd)
+{
+	for (;;) {
+		int v;
+		ssize_t n = read(fd, &v, sizeof v);
+		if (n == (ssize_t)sizeof v)
+			return v;
+		if (n < 0 && errno == EAGAIN) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			poll(&p, 1, -1);
+		} else if (n >= 0 || errno != EINTR)
+			return n < 0 ? -errno : -EIO;
+	}
 }
 
 int child_spawn(const char *path, char *const argv[], char *const envp[],
@@ -83,20 +233,37 @@ int child_spawn(const char *path, char *const argv[], char *const envp[],
 	int st[2] = { -1, -1 };
 	int rc = 0;
 	sigset_t all, old;
+	struct spawn_job job;
+	void *mem = NULL;
 
 	if (make_pipe(in) < 0 || make_pipe(out) < 0 || make_pipe(err) < 0 ||
 	    make_pipe(st) < 0) {
 		rc = errno;
 		goto close_all;
 	}
+	if (!(mem = pack(path, argv, envp, &job.a))) {
+		rc = ENOMEM;
+		goto close_all;
+	}
+	job.fd[0] = in[0];
+	job.fd[1] = out[1];
+	job.fd[2] = err[1];
+	job.status_fd = st[1];
 	/* No handler of ours may run in the child (it would write to the
 	 * parent's self-pipe); the child unblocks after resetting them. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid_t pid = fork();
-	if (pid == 0) {
-		const int fd[3] = { in[0], out[1], err[1] };
-		exec_child(path, argv, envp, fd, st[1]);
+	pid_t pid;
+	if (hand_over(&job)) {
+		pid = await_pid(st[0]);
+		if (pid <= 0) {
+			errno = pid < 0 ? -pid : EIO;
+			pid = -1;
+		}
+	} else {
+		pid = fork();
+		if (pid == 0)
+			exec_child(path, argv, envp, job.fd, st[1]);
 	}
 	if (pid < 0)
 		rc = errno;
@@ -108,6 +275,7 @@ int child_spawn(const char *path, char *const argv[], char *const envp[],
 	 * once it has exec'd. */
 	setpgid(pid, pid);
 
+	/* The child has its own copies of these by now. */
 	close(in[0]);
 	close(out[1]);
 	close(err[1]);
@@ -117,9 +285,11 @@ int child_spawn(const char *path, char *const argv[], char *const envp[],
 	c->out = out[0];
 	c->err = err[0];
 	c->exec_fd = st[0];
+	c->mem = mem;
 	return 0;
 
 close_all:
+	free(mem);
 	for (int i = 0; i < 2; i++) {
 		if (in[i] >= 0)
 			close(in[i]);

@@ -13,6 +13,7 @@ struct child {
 	int out;     /* read end of its stdout */
 	int err;     /* read end of its stderr */
 	int exec_fd; /* read end of the exec status pipe: see child_exec_result */
+	void *mem;   /* path, argv, envp as the child reads them; see below */
 };
 
 /* Starts path with argv and envp (NULL-terminated) in a process group of its
@@ -21,15 +22,18 @@ struct child {
  * child inherits no other descriptor, an empty signal mask and default
  * dispositions.
  *
- * It forks and returns at once, without waiting for the exec: glibc's
- * posix_spawn (a CLONE_VFORK clone) would block the caller until the child
- * has exec'd, about 1 ms, which caps a single-threaded server at about a
- * thousand sessions per second. Whether exec worked arrives later on
- * c->exec_fd (non-blocking, close-on-exec; the caller closes it): see
+ * It returns as soon as the child exists, without waiting for the exec:
+ * a spawner thread vforks it (see child.c), so that neither the page tables
+ * of a fork nor the 0.5-1 ms until the exec (which glibc's posix_spawn
+ * would block the caller for) fall on the caller; past a few execs held up
+ * at once, it forks. Whether exec worked arrives later on c->exec_fd
+ * (non-blocking, close-on-exec; the caller closes it): see
  * child_exec_result. If it failed, the child exits 127 and must still be
- * reaped.
- * Returns 0, or an errno value from pipe2 or fork (EMFILE, EAGAIN...) with
- * nothing left open and no child. */
+ * reaped. c->mem holds the child's copy of path, argv and envp: the caller
+ * frees it once the exec's outcome is known or the child is reaped, not
+ * before (a vfork'd child reads it from our memory).
+ * Returns 0, or an errno value (EMFILE, EAGAIN, ENOMEM...) with nothing
+ * left open and no child. */
 int child_spawn(const char *path, char *const argv[], char *const envp[],
 		struct child *c);
 

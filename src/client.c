@@ -860,6 +860,7 @@ void client_free(struct client *c)
 {
 	suspect_del(c);
 	free(c->program);
+	free(c->spawn_mem); /* the child was reaped, or never ran */
 	buf_free(&c->in);
 	buf_free(&c->out);
 	buf_free(&c->tochild);

@@ -76,6 +76,7 @@ struct client {
 	pid_t pid;
 	int cin, cout, cerr;
 	int exec_fd;        /* SS_SPAWNING: the child's exec status pipe */
+	void *spawn_mem;    /* struct child's mem until the exec's outcome */
 	char *program;      /* SS_SPAWNING: what is exec'd, for the log */
 	uint64_t out_read;  /* when stdout last gave bytes */
 	struct buf tochild, line, errline;

@@ -242,6 +242,7 @@ static int start_child(struct client *c, const struct http_request *req,
 	c->cout = ch.out;
 	c->cerr = ch.err;
 	c->exec_fd = ch.exec_fd;
+	c->spawn_mem = ch.mem;
 	c->cs = CS_RUNNING;
 	c->srv->nchildren++;
 	if (pidmap_put(&c->srv->children, c->pid, c) < 0) {
@@ -296,6 +297,8 @@ static void on_child_exec(struct loop *l, int fd, unsigned ev, void *arg)
 	int err = child_exec_result(c->exec_fd);
 	if (err == EINPROGRESS)
 		return;
+	free(c->spawn_mem); /* the child is done with it */
+	c->spawn_mem = NULL;
 	if (err) {
 		log_msg(LV_ERROR, "#%llu cannot start %s: %s",
 			(unsigned long long)c->id, c->program, strerror(err));

@@ -5,25 +5,6 @@
 
 load helpers
 
-# bg_client NAME STEPS...: runs wsclient in the background with its output
-# in $BATS_TEST_TMPDIR/NAME.out; sets BG_PID.
-bg_client() {
-	local name=$1
-	shift
-	"$WSCLIENT" 127.0.0.1 "$PORT" "$@" >"$BATS_TEST_TMPDIR/$name.out" 2>&1 3>&- &
-	BG_PID=$!
-}
-
-# bg_result PID NAME: waits for the background client; sets status and
-# output (and lines) as `run` would.
-bg_result() {
-	wait_for "client $2 to finish" eval "! alive $1" || return 1
-	status=0
-	wait "$1" || status=$?
-	output=$(cat "$BATS_TEST_TMPDIR/$2.out")
-	mapfile -t lines <<<"$output"
-}
-
 # A child that echoes, notes its pid, and writes eof.N when stdin ends.
 marker_script() {
 	local T=$BATS_TEST_TMPDIR

@@ -157,3 +157,62 @@ EOF_
 		eval '[ "$(fd_count "$GW_PID")" -eq "$before" ]'
 
 }
+
+@test "seven execs held at once: other sessions are still served, and all seven open once the execs go on" {
+	# More held execs than portal-gw has spawner threads (4): the rest
+	# are forked from the event loop, which is never the one waiting.
+	slow_gw /echo=cat
+	local i pids=()
+	for i in 1 2 3 4 5 6 7; do
+		bg_client "slow$i" -t 20000 /slow "text:hi $i" recv close:1000 recv
+		pids+=("$BG_PID")
+	done
+	wait_for "seven children waiting to exec" \
+		eval '[ "$(children "$GW_PID" | wc -l)" -ge 7 ]'
+	# The loop and the four spawner threads, each held by an exec.
+	grep -qx 'Threads:[[:space:]]*5' "/proc/$GW_PID/status"
+	run ws /echo text:meanwhile recv close:1000 recv
+	expect_status 0
+	expect_lines "text meanwhile" "close 1000*"
+	touch "$GATE"
+	for i in 1 2 3 4 5 6 7; do
+		bg_result "${pids[i - 1]}" "slow$i"
+		expect_status 0
+		expect_lines "text hi $i" "close 1000*"
+	done
+	wait_for "no child left" eval '[ -z "$(children "$GW_PID")" ]'
+}
+
+@test "the user's process limit reached: 503 with Retry-After, and new sessions start again once a child ends" {
+	[ "$(id -u)" = 0 ] || skip "needs root to run portal-gw as another user"
+	command -v setpriv >/dev/null && command -v prlimit >/dev/null ||
+		skip "needs setpriv and prlimit (util-linux)"
+	# RLIMIT_NPROC counts a user's processes and threads, but never
+	# root's: portal-gw runs as an unused uid allowed 3, which are
+	# portal-gw, its spawner thread and the first session's child.
+	local d
+	d=$(mktemp -d)
+	chmod 755 "$d"
+	cp "$PORTAL_GW" "$d/portal-gw"
+	gw_launch 'listening on 127\.0\.0\.1:[0-9]+' prlimit --nproc=3:3 -- \
+		setpriv --reuid=61234 --regid=61234 --clear-groups -- \
+		"$d/portal-gw" --address 127.0.0.1 --port 0 /echo=cat
+	PORT=$(grep -m1 -o 'listening on 127\.0\.0\.1:[0-9]*' "$BATS_TEST_TMPDIR/gw.log")
+	PORT=${PORT##*:}
+	bg_client first -t 10000 /echo text:one recv wait
+	local first=$BG_PID
+	wait_for "the first echo" grep -qx "text one" "$BATS_TEST_TMPDIR/first.out"
+	run ws -t 3000 --http "$(upgrade /echo)"
+	expect_status 0
+	[[ ${lines[0]} == "HTTP/1.1 503"* ]] || { printf '  |%s\n' "${lines[@]}" >&2; false; }
+	expect_line_re '^[Rr]etry-[Aa]fter: *1$'
+	wait_log 'cannot start .*cat: Resource temporarily unavailable'
+	kill -KILL "$first"
+	wait "$first" 2>/dev/null || true
+	wait_log 'access #1 .*close='
+	wait_for "its child to be reaped" eval '[ -z "$(children "$GW_PID")" ]'
+	run ws /echo text:three recv close:1000 recv
+	expect_status 0
+	expect_lines "text three" "close 1000*"
+	rm -r "$d"
+}

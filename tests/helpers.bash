@@ -163,6 +163,25 @@ ws() {
 	"$WSCLIENT" 127.0.0.1 "$PORT" "$@"
 }
 
+# bg_client NAME STEPS...: runs wsclient in the background with its output
+# in $BATS_TEST_TMPDIR/NAME.out; sets BG_PID.
+bg_client() {
+	local name=$1
+	shift
+	"$WSCLIENT" 127.0.0.1 "$PORT" "$@" >"$BATS_TEST_TMPDIR/$name.out" 2>&1 3>&- &
+	BG_PID=$!
+}
+
+# bg_result PID NAME: waits for the background client; sets status and
+# output (and lines) as `run` would.
+bg_result() {
+	wait_for "client $2 to finish" eval "! alive $1" || return 1
+	status=0
+	wait "$1" || status=$?
+	output=$(cat "$BATS_TEST_TMPDIR/$2.out")
+	mapfile -t lines <<<"$output"
+}
+
 # mkscript NAME: writes stdin to an executable $BATS_TEST_TMPDIR/NAME and
 # prints its path. The child sees none of the test's environment, so a
 # script must have any path it needs written into it.
