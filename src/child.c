@@ -168,14 +168,19 @@ static void *spawner(void *unused)
 		struct spawn_job j = *sp_job;
 		sp_job = NULL;
 		pthread_mutex_unlock(&sp_lock);
+		/* Set by the child, in our memory, once it has said its pid. */
+		volatile bool told = false;
 		pid_t pid = vfork();
 		if (pid == 0) {
 			put_status(j.status_fd, (int)getpid());
+			told = true;
 			exec_child(j.a.path, j.a.argv, j.a.envp, j.fd,
 				   j.status_fd);
 		}
 		if (pid < 0)
 			put_status(j.status_fd, -errno);
+		else if (!told) /* killed before it could: the loop waits */
+			put_status(j.status_fd, (int)pid);
 	}
 	return NULL;
 }
