@@ -216,3 +216,24 @@ EOF_
 	expect_lines "text three" "close 1000*"
 	rm -r "$d"
 }
+
+@test "a child killed before it can tell its pid: the session ends with 1011 and the gateway serves on" {
+	local so=$BATS_TEST_TMPDIR/diebeforepid.so arm=$BATS_TEST_TMPDIR/arm
+	"${CC:-cc}" -shared -fPIC -o "$so" "$BATS_TEST_DIRNAME/preload/diebeforepid.c" -ldl ||
+		skip "cannot build an LD_PRELOAD library"
+	touch "$arm"
+	LD_PRELOAD=$so DIEBEFOREPID_ARM=$arm \
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+		start_gw /echo=cat
+	# Without the spawner thread writing the pid in its place, the
+	# gateway would wait for it for ever.
+	run ws -t 5000 /echo text:lost recv
+	expect_status 0
+	expect_lines "close 1011 killed by signal SIGKILL"
+	wait_log 'access #1 .*signal=SIGKILL'
+	wait_for "no child left" eval '[ -z "$(children "$GW_PID")" ]'
+	rm "$arm"
+	run ws /echo text:after recv close:1000 recv
+	expect_status 0
+	expect_lines "text after" "close 1000*"
+}
