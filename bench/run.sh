@@ -13,8 +13,9 @@
 #   DUR=2         measured seconds per run (WARM=0.5 s before)
 #   IDLE_N=10000  idle sessions asked for (capped by RLIMIT_NOFILE)
 #   CHURN_P=8     concurrent sessions in churn (also the spawn floor's -P)
+#   BUSY_N=2000   open sessions held beside the churn_busy figure's churn
 #   ONLY="..."    only these figures: throughput latency_busy latency
-#                 large64 large1m churn idle floors
+#                 large64 large1m churn churn_busy idle floors
 #   WEBSOCKETD=path  the websocketd to compare with (default: from PATH)
 # Raw results: $BUILD_DIR/bench/results.txt, the table in table.md, server
 # logs next to them.
@@ -28,7 +29,8 @@ DUR=${DUR:-2}
 WARM=${WARM:-0.5}
 IDLE_N=${IDLE_N:-10000}
 CHURN_P=${CHURN_P:-8}
-ONLY=${ONLY:-throughput latency_busy latency large64 large1m churn idle floors}
+BUSY_N=${BUSY_N:-2000}
+ONLY=${ONLY:-throughput latency_busy latency large64 large1m churn churn_busy idle floors}
 OUT=$O/bench
 RES=$OUT/results.txt
 
@@ -127,6 +129,36 @@ measure() {
 	printf '  %-10s %-14s round %s: %s\n' "$impl" "$fig" "$round" "$line"
 }
 
+# measure_busy IMPL ROUND: churn while an idle client holds BUSY_N sessions
+# open, so that every spawn happens beside a large descriptor table.
+measure_busy() {
+	local impl=$1 round=$2 hold line n=0 i
+	start_server "$impl" || {
+		echo "$impl churn_busy $round error=\"no server\"" >>"$RES"
+		return
+	}
+	"$WB" idle -n "$BUSY_N" -P 64 --hold 600 --port "$SPORT" -p "$SPID" \
+		-D 700 >/dev/null 2>&1 &
+	hold=$!
+	for i in $(seq 600); do
+		n=$(pgrep -c -P "$SPID")
+		[ "$n" -ge "$BUSY_N" ] && break
+		sleep 0.1
+	done
+	if [ "$n" -ge "$BUSY_N" ]; then
+		line=$(timeout 100 "$WB" churn -P "$CHURN_P" --port "$SPORT" \
+			-p "$SPID" -d "$DUR" -w "$WARM" -D 60)
+		[ -n "$line" ] || line="error=\"wsbench died or timed out\""
+	else
+		line="error=\"only $n of $BUSY_N sessions opened in 60 s\""
+	fi
+	kill "$hold" 2>/dev/null
+	wait "$hold" 2>/dev/null
+	stop_server "$impl"
+	echo "$impl churn_busy $round $line" >>"$RES"
+	printf '  %-10s %-14s round %s: %s\n' "$impl" churn_busy "$round" "$line"
+}
+
 # Each figure: name and wsbench arguments.
 FIGS=()
 want throughput && FIGS+=("throughput|throughput -c 50 -k 8 -s 32")
@@ -150,6 +182,11 @@ for round in $(seq "$ROUNDS"); do
 			measure "$impl" "$fig" "$round" ${f#*|}
 		done
 	done
+	if want churn_busy; then
+		for impl in $order; do
+			measure_busy "$impl" "$round"
+		done
+	fi
 	if want large64 && [[ " $IMPLS " == *" websocketd "* ]]; then
 		# websocketd's best working setting for 64 KiB messages.
 		for k in 2 1; do
@@ -272,6 +309,9 @@ fi
 if want churn; then
 	cmp "churn: connect+echo+close, $CHURN_P at once (sessions/s)" churn sessions_per_s ">=" 1.5 ">= 1.5x"
 fi
+if want churn_busy; then
+	cmp "churn next to $BUSY_N open sessions (sessions/s)" churn_busy sessions_per_s "" "" ""
+fi
 if want idle; then
 	g=$(med portal-gw idle kib_per_session)
 	w=$(med websocketd idle kib_per_session)
@@ -317,6 +357,9 @@ fi
 if want churn; then
 	cmp "server CPU per churn session (us)" churn srv_cpu_us_per_op "" "" ""
 	cmp "server read+write calls per churn session" churn srv_rw_per_op "" "" ""
+fi
+if want churn_busy; then
+	cmp "server CPU per churn session, $BUSY_N open (us)" churn_busy srv_cpu_us_per_op "" "" ""
 fi
 
 # Binary size: a stripped copy of each.

@@ -23,10 +23,10 @@ struct child {
  * dispositions.
  *
  * It returns as soon as the child exists, without waiting for the exec:
- * a spawner thread vforks it (see child.c), so that neither the page tables
- * of a fork nor the 0.5-1 ms until the exec (which glibc's posix_spawn
- * would block the caller for) fall on the caller; past a few execs held up
- * at once, it forks. Whether exec worked arrives later on c->exec_fd
+ * a spawner thread vforks it (on Linux, clones it: see child.c and
+ * child_init), so that neither the page tables of a fork nor the 0.5-1 ms
+ * until the exec (which glibc's posix_spawn would block the caller for)
+ * fall on the caller; past a few execs held up at once, it forks. Whether exec worked arrives later on c->exec_fd
  * (non-blocking, close-on-exec; the caller closes it): see
  * child_exec_result. If it failed, the child exits 127 and must still be
  * reaped. c->mem holds the child's copy of path, argv and envp: the caller
@@ -36,6 +36,13 @@ struct child {
  * left open and no child. */
 int child_spawn(const char *path, char *const argv[], char *const envp[],
 		struct child *c);
+
+/* On Linux, when nofile (the descriptor limit) is at least 1024, reserves
+ * the low descriptors that spawning uses (17, on /dev/null), so that a
+ * child need not copy the whole descriptor table; call it before opening
+ * anything else. Returns 0, or -1 with errno; without it children are
+ * still started, each with a copy of the table. */
+int child_init(long nofile);
 
 /* Reads the exec status pipe fd once it is readable. Returns 0 when the exec
  * succeeded (end of file: the child's end closed on exec), EINPROGRESS when

@@ -1,7 +1,9 @@
 /* portal-gw: wiring and exit codes. */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -49,8 +51,11 @@ int main(int argc, char **argv)
 	log_threshold = o.loglevel;
 	log_format = o.log_format;
 	long nofile = child_raise_nofile();
+	if (child_init(nofile) < 0)
+		log_msg(LV_INFO, "cannot reserve descriptors for spawning: %s",
+			strerror(errno));
 	log_msg(LV_DEBUG, "descriptor limit %ld: about %ld sessions", nofile,
-		nofile > 16 ? (nofile - 16) / 4 : 0);
+		nofile > 40 ? (nofile - 40) / 4 : 0);
 	int rc = server_run(&o);
 	opts_free(&o);
 	return rc;

@@ -237,3 +237,24 @@ EOF_
 	expect_status 0
 	expect_lines "text after" "close 1000*"
 }
+
+# null_fds: how many of the gateway's descriptors above 2 are /dev/null.
+null_fds() {
+	local f n=0
+	for f in /proc/"$GW_PID"/fd/*; do
+		[ "${f##*/}" -gt 2 ] && [ "$(readlink "$f")" = /dev/null ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+
+@test "with a descriptor limit of 1024 or more, 17 low descriptors are kept on /dev/null for spawning; under it, none" {
+	GW_ULIMIT_N=1024 start_gw /echo=cat
+	[ "$(null_fds)" -eq 17 ]
+	run ws /echo text:hi recv close:1000 recv
+	expect_lines "text hi" "close 1000*"
+	stop_gw
+	GW_ULIMIT_N=1023 start_gw /echo=cat
+	[ "$(null_fds)" -eq 0 ]
+	run ws /echo text:hi recv close:1000 recv
+	expect_lines "text hi" "close 1000*"
+}
