@@ -1,8 +1,8 @@
-"""What a browser client (chromium_client.py) needs besides its browser's
-protocol: the frame of a run (main: the page's HTTP server, a temporary
-directory, the printing of results, the teardown), the echo probe through
-python3-websockets, and the killing of a browser's processes
-(devconsole_client.py uses CHILD and stop_browser).
+"""What a browser client (chromium_client.py, firefox_client.py) needs
+besides its browser's protocol: the frame of a run (main: the page's HTTP
+server, a temporary directory, the printing of results, the teardown), the
+echo probe through python3-websockets, and the killing of a browser's
+processes (devconsole_client.py uses CHILD and stop_browser).
 
 A client runs one browser at a time; CHILD holds it (and its temporary
 directory) for the signal handler.
