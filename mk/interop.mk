@@ -1,12 +1,13 @@
 # make interop: portal-gw against WebSocket clients nobody here wrote:
 # Python's websockets (Debian python3-websockets), Node.js (npm `ws`, pinned
 # in tests/interop/package-lock.json and installed there with npm ci; also
-# Node's built-in WebSocket where Node has one) and headless Chromium driven
+# Node's built-in WebSocket where Node has one), headless Chromium driven
 # through the DevTools protocol, which also uses the --devconsole page as a
-# user would; and Debian's nginx in front, terminating TLS, with the recipe
+# user would, and headless Firefox ESR driven through the Marionette
+# protocol; and Debian's nginx in front, terminating TLS, with the recipe
 # examples/nginx/portal-gw.conf. Not part of `make test`; .ci/interop.sh
 # installs the packages and runs it. INTEROP_CLIENTS="python node-ws
-# node-builtin chromium devconsole nginx" picks clients. See
+# node-builtin chromium firefox devconsole nginx" picks clients. See
 # tests/interop/run.sh.
 
 INTEROP_CLIENTS ?=

@@ -1,6 +1,7 @@
 // The interop checks written against the WHATWG WebSocket API, so that the
-// same code drives Chromium's WebSocket, Node's built-in one (undici) and the
-// npm package `ws` (whose EventTarget interface follows the same API).
+// same code drives Chromium's and Firefox's WebSocket, Node's built-in one
+// (undici) and the npm package `ws` (whose EventTarget interface follows the
+// same API).
 //
 // Loaded as a classic <script> by page.html and with require() by
 // node_client.js. runChecks(WebSocket, base, onResult) resolves with a list of

@@ -17,26 +17,21 @@ SIGTERM (as sent by timeout(1)).
 """
 
 import asyncio
-import http.server
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 
 import websockets
 
+import browser
+from browser import POLL, Failure, describe, echo_probe
+
 TAG = "chromium"
-HERE = os.path.dirname(os.path.abspath(__file__))
-SERVED = {"/page.html": "text/html; charset=utf-8", "/checks.js": "text/javascript; charset=utf-8"}
 START_DEADLINE = 30.0  # for Chromium to open its DevTools port
 CALL_DEADLINE = 15.0  # for one DevTools command
 CHECKS_DEADLINE = float(os.environ.get("INTEROP_CHECKS_DEADLINE", "150"))  # for the page to finish all its checks
-POLL = 0.1
 
 FLAGS = [
     "--headless",
@@ -55,32 +50,6 @@ FLAGS = [
     "--remote-debugging-address=127.0.0.1",
     "--remote-debugging-port=0",
 ]
-
-
-class Failure(Exception):
-    pass
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    """Serves the two files of the page and nothing else."""
-
-    def do_GET(self):
-        path = self.path.split("?", 1)[0]
-        ctype = SERVED.get(path)
-        if ctype is None:
-            self.send_error(404)
-            return
-        with open(os.path.join(HERE, path[1:]), "rb") as f:
-            body = f.read()
-        self.send_response(200)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, fmt, *args):
-        pass
 
 
 class CDP:
@@ -199,15 +168,6 @@ async def wait_page(cdp, sid, deadline, report=None):
     raise Failure("the page did not finish within %gs (%d checks done)" % (deadline, got))
 
 
-async def echo_probe(base):
-    """The gateway still answers: an echo through python3-websockets."""
-    async with websockets.connect(base + "/echo", open_timeout=5, close_timeout=5) as ws:
-        await ws.send("still there?")
-        got = await asyncio.wait_for(ws.recv(), 5)
-        if got != "still there?":
-            raise Failure("echo probe got %r" % got)
-
-
 async def tab_closed_check(cdp, base, page_base):
     """A tab whose WebSocket is open on /linger (cat, then sleeps after its
     stdin ends) is closed: Chromium sends Close 1001 (going away) and drops
@@ -223,8 +183,7 @@ async def tab_closed_check(cdp, base, page_base):
         await echo_probe(base)
         return {"name": name, "ok": True, "detail": "gateway answered after the tab closed"}
     except Exception as e:
-        what = str(e) if isinstance(e, Failure) else "%s: %s" % (type(e).__name__, e)
-        return {"name": name, "ok": False, "detail": what}
+        return {"name": name, "ok": False, "detail": describe(e)}
 
 
 async def browser_quit_check(cdp, base, page_base, report):
@@ -247,8 +206,7 @@ async def browser_quit_check(cdp, base, page_base, report):
         await echo_probe(base)
         return {"name": name, "ok": True, "detail": "gateway answered after the browser quit"}
     except Exception as e:
-        what = str(e) if isinstance(e, Failure) else "%s: %s" % (type(e).__name__, e)
-        return {"name": name, "ok": False, "detail": what}
+        return {"name": name, "ok": False, "detail": describe(e)}
 
 
 async def drive(devtools_url, page_base, base, report):
@@ -275,133 +233,23 @@ async def drive(devtools_url, page_base, base, report):
             cdp.reader.cancel()
 
 
-CHILD = {"proc": None, "tmp": None}
-
-
-def kill_strays(tmp):
-    """SIGKILLs, by pid, any process still running whose command line names
-    our temporary directory (a helper that left Chromium's process group)."""
-    me = os.getpid()
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == me:
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as fh:
-                cmd = fh.read()
-        except OSError:
-            continue
-        if tmp.encode() in cmd:
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-            except OSError:
-                pass
-
-
-def stop_chromium(proc, tmp, grace=5):
-    if proc is None:
-        return
-    try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        pass
-    # The whole group: the browser, its zygotes and renderers.
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    kill_strays(tmp)
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        print("# %s: chromium (pid %d) did not die" % (TAG, proc.pid), file=sys.stderr)
-
-
-def on_signal(signum, frame):
-    # timeout(1) signals both us and our process group: act once, at once.
-    for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-        signal.signal(s, signal.SIG_IGN)
-    if CHILD["proc"] is not None:
-        stop_chromium(CHILD["proc"], CHILD["tmp"], grace=0)
-    print("FAIL %s: interrupted by signal %d" % (TAG, signum), flush=True)
-    raise SystemExit(128 + signum)
+def run(tmp, errlog, base, page_base, report):
+    """Starts Chromium and drives it (see browser.main)."""
+    chromium = find_chromium()
+    if chromium is None:
+        raise Failure("no chromium on PATH (.ci/interop.sh installs Debian's)")
+    profile = os.path.join(tmp, "profile")
+    os.mkdir(profile)
+    # Everything Chromium writes stays in tmp, the home included.
+    env = browser.private_env(tmp)
+    proc = browser.spawn([chromium, *FLAGS, "--user-data-dir=" + profile, "about:blank"], env, errlog)
+    port, path = wait_devtools_port(proc, profile)
+    return asyncio.run(drive("ws://127.0.0.1:%d%s" % (port, path), page_base, base, report))
 
 
 def main(base):
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    passed = failed = 0
-    report = {}
-    proc = None
-    server = None
-    tmp = tempfile.mkdtemp(prefix="portal-gw-chromium.")
-    CHILD["tmp"] = tmp
-    errlog = os.path.join(tmp, "chromium.log")
-    try:
-        try:
-            chromium = find_chromium()
-            if chromium is None:
-                raise Failure("no chromium on PATH (.ci/interop.sh installs Debian's)")
-            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-            page_base = "http://127.0.0.1:%d/page.html?ws=%s" % (server.server_address[1], base)
-            profile = os.path.join(tmp, "profile")
-            os.mkdir(profile)
-            # Everything Chromium writes stays in tmp, the home included.
-            env = dict(os.environ)
-            env.update(HOME=tmp, XDG_CONFIG_HOME=tmp + "/config", XDG_CACHE_HOME=tmp + "/cache")
-            with open(errlog, "wb") as log:
-                proc = subprocess.Popen(
-                    [chromium, *FLAGS, "--user-data-dir=" + profile, "about:blank"],
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    env=env,
-                    start_new_session=True,
-                )
-                CHILD["proc"] = proc
-            port, path = wait_devtools_port(proc, profile)
-            results, error = asyncio.run(drive("ws://127.0.0.1:%d%s" % (port, path), page_base, base, report))
-            print("# %s: %s" % (TAG, report.get("version", "?")))
-            for r in results:
-                ok = bool(r.get("ok"))
-                print("%s %s: %s (%s)" % ("PASS" if ok else "FAIL", TAG, r.get("name"), r.get("detail")))
-                passed += ok
-                failed += not ok
-            if error:
-                raise Failure("page script: " + error)
-            if not results:
-                raise Failure("the page ran no check")
-        except Exception as e:
-            if not passed + failed:
-                # The page's checks that did finish before the browser failed.
-                for r in report.get("partial", []):
-                    ok = bool(r.get("ok"))
-                    print("%s %s: %s (%s)" % ("PASS" if ok else "FAIL", TAG, r.get("name"), r.get("detail")))
-                    passed += ok
-                    failed += not ok
-            what = str(e) if isinstance(e, Failure) else "%s: %s" % (type(e).__name__, e)
-            print("FAIL %s: drive the browser (%s)" % (TAG, what))
-            failed += 1
-        if failed:
-            for line in report.get("console", []):
-                print("# %s page %s" % (TAG, line))
-            try:
-                with open(errlog, errors="replace") as fh:
-                    # Chromium's complaints about the absent D-Bus are noise.
-                    tail = [x for x in fh.read().splitlines() if "dbus" not in x][-20:]
-                for line in tail:
-                    print("# %s stderr: %s" % (TAG, line))
-            except OSError:
-                pass
-    finally:
-        stop_chromium(proc, tmp)
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("%s: %d passed, %d failed" % (TAG, passed, failed), flush=True)
-    return 1 if failed else 0
+    # Chromium's complaints about the absent D-Bus are noise.
+    return browser.main(TAG, run, base, ("dbus",))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ it starts a second gateway of its own, PORTAL_GW --binary --devconsole
 (Close 1001 shown) and reconnects to nothing (1006 and an error shown).
 
 The browser plumbing (start, DevTools client, tab, teardown) is
-chromium_client.py's. Prints one PASS/FAIL line per check and
+chromium_client.py's and browser.py's. Prints one PASS/FAIL line per check and
 "devconsole: N passed, N failed"; exits 1 if a check failed. Every wait has
 a deadline; Chromium and the second gateway are ended on the way out,
 including on SIGTERM (as sent by timeout(1)).
@@ -36,6 +36,7 @@ import time
 
 import websockets
 
+import browser
 import chromium_client as cc
 from chromium_client import CDP, Failure
 
@@ -397,8 +398,8 @@ async def drive(devtools_url, base, tmp, report):
 def on_signal(signum, frame):
     for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(s, signal.SIG_IGN)
-    if cc.CHILD["proc"] is not None:
-        cc.stop_chromium(cc.CHILD["proc"], cc.CHILD["tmp"], grace=0)
+    if browser.CHILD["proc"] is not None:
+        browser.stop_browser(cc.TAG, browser.CHILD["proc"], browser.CHILD["tmp"], grace=0)
     g = REPORT.get("gateway")
     if g is not None:
         g.proc.kill()
@@ -416,7 +417,7 @@ def main(base):
     report = REPORT
     proc = None
     tmp = tempfile.mkdtemp(prefix="portal-gw-devconsole.")
-    cc.CHILD["tmp"] = tmp
+    browser.CHILD["tmp"] = tmp
     errlog = os.path.join(tmp, "chromium.log")
     try:
         try:
@@ -436,7 +437,7 @@ def main(base):
                     env=env,
                     start_new_session=True,
                 )
-                cc.CHILD["proc"] = proc
+                browser.CHILD["proc"] = proc
             port, path = cc.wait_devtools_port(proc, profile)
             asyncio.run(drive("ws://127.0.0.1:%d%s" % (port, path), base, tmp, report))
         except Exception as e:
@@ -466,7 +467,7 @@ def main(base):
                 except OSError:
                     pass
     finally:
-        cc.stop_chromium(proc, tmp)
+        browser.stop_browser(cc.TAG, proc, tmp)
         g = report.get("gateway")
         if g is not None and g.proc.poll() is None:
             g.proc.kill()

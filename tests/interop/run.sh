@@ -6,16 +6,17 @@
 # CLIENTs: python (Debian's python3-websockets), node-ws (npm `ws`, installed
 # into tests/interop/node_modules from package-lock.json with npm ci),
 # node-builtin (Node's own WebSocket; skipped if this Node has none),
-# chromium (headless, driven through the DevTools protocol), devconsole
-# (the --devconsole page, used through headless Chromium as a user would)
-# and nginx (Debian's nginx terminating TLS in front of the gateway, driven
-# by python3-websockets over wss://; nginx.sh, which starts its own
-# gateway). Default: all.
+# chromium (headless, driven through the DevTools protocol), firefox
+# (Debian's firefox-esr, headless, driven through the Marionette protocol;
+# FIREFOX names another), devconsole (the --devconsole page, used through
+# headless Chromium as a user would) and nginx (Debian's nginx terminating
+# TLS in front of the gateway, driven by python3-websockets over wss://;
+# nginx.sh, which starts its own gateway). Default: all.
 # INTEROP_CLIENTS may also name them.
 #
 # Each client gets its own gateway on a free port of 127.0.0.1 serving
 #   /echo=cat   /ok: prints "hi", exits 0   /fail: prints "bye", exits 3
-#   /linger: cat, then sleeps when its stdin ends (for chromium's tab close)
+#   /linger: cat, then sleeps when its stdin ends (for the browsers' tab close)
 # with --max-message 2000000 (a 1 MiB message plus overhead), and prints one
 # PASS/FAIL line per check and "N passed, N failed" (devconsole's gateway
 # also has --devconsole). A client that is missing, hangs past its deadline
@@ -35,7 +36,7 @@ GW=$(cd "$(dirname "$GW")" && pwd)/$(basename "$GW")
 shift
 clients=("$@")
 if [ ${#clients[@]} -eq 0 ]; then
-	read -r -a clients <<<"${INTEROP_CLIENTS:-python node-ws node-builtin chromium devconsole nginx}"
+	read -r -a clients <<<"${INTEROP_CLIENTS:-python node-ws node-builtin chromium firefox devconsole nginx}"
 fi
 
 PY=/usr/bin/python3       # Debian's: it sees python3-websockets
@@ -193,6 +194,14 @@ run_client() {
 	chromium)
 		cmd=("$PY" "$here/chromium_client.py")
 		;;
+	firefox)
+		if [ -z "${FIREFOX:-}" ] && ! command -v firefox-esr >/dev/null && ! command -v firefox >/dev/null; then
+			fail_line firefox "client available (no firefox-esr or firefox; .ci/interop.sh installs firefox-esr)"
+			summary+=("firefox: missing")
+			return
+		fi
+		cmd=("$PY" "$here/firefox_client.py")
+		;;
 	devconsole)
 		# It starts a --binary gateway of its own from PORTAL_GW.
 		cmd=(env PORTAL_GW="$GW" "$PY" "$here/devconsole_client.py")
@@ -206,7 +215,7 @@ run_client() {
 		: >"$tmp/$name.gw.log"
 		;;
 	*)
-		fail_line "$name" "unknown client (python, node-ws, node-builtin, chromium, devconsole, nginx)"
+		fail_line "$name" "unknown client (python, node-ws, node-builtin, chromium, firefox, devconsole, nginx)"
 		return
 		;;
 	esac
