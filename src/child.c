@@ -1,4 +1,4 @@
-/* pipe2 and accept4: Linux and the BSDs; POSIX.1-2024. */
+/* pipe2, dup3 and clone: Linux (pipe2 and dup3 also on the BSDs). */
 #define _GNU_SOURCE
 #include "child.h"
 
