@@ -67,6 +67,18 @@ def serve_page(base):
     return server, "http://127.0.0.1:%d/page.html?ws=%s" % (server.server_address[1], base)
 
 
+def find_program(env_var, names):
+    """The browser to run: $env_var if set, else the first of names on PATH,
+    else None."""
+    if os.environ.get(env_var):
+        return os.environ[env_var]
+    for name in names:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
 def private_env(tmp):
     """The environment for a browser whose home and XDG directories are in
     tmp, so that everything it writes stays there."""

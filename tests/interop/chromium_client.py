@@ -19,7 +19,6 @@ SIGTERM (as sent by timeout(1)).
 import asyncio
 import json
 import os
-import shutil
 import sys
 import time
 
@@ -105,14 +104,7 @@ class CDP:
 
 
 def find_chromium():
-    env = os.environ.get("CHROMIUM")
-    if env:
-        return env
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
+    return browser.find_program("CHROMIUM", ("chromium", "chromium-browser", "google-chrome"))
 
 
 def wait_devtools_port(proc, profile):

@@ -22,7 +22,6 @@ SIGTERM (as sent by timeout(1)).
 import asyncio
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -158,14 +157,7 @@ class Marionette:
 
 
 def find_firefox():
-    env = os.environ.get("FIREFOX")
-    if env:
-        return env
-    for name in ("firefox-esr", "firefox"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
+    return browser.find_program("FIREFOX", ("firefox-esr", "firefox"))
 
 
 def write_prefs(profile):
