@@ -122,16 +122,10 @@ EOF_
 
 @test "SIGTERM to the gateway sends close 1001 to a client and exits 0" {
 	start_gw /echo=cat
-	local T=$BATS_TEST_TMPDIR cpid
-	"$WSCLIENT" 127.0.0.1 "$PORT" /echo text:hi recv wait >"$T/client.out" 2>&1 3>&- &
-	cpid=$!
-	wait_for "the client's first echo" grep -qx "text hi" "$T/client.out"
+	bg_client client /echo text:hi recv wait
+	wait_for "the client's first echo" grep -qx "text hi" "$BATS_TEST_TMPDIR/client.out"
 	kill -TERM "$GW_PID"
-	wait_for "the client to finish" eval "! alive $cpid"
-	local rc=0
-	wait "$cpid" || rc=$?
-	output=$(cat "$T/client.out")
-	status=$rc
+	bg_result "$BG_PID" client
 	expect_status 0
 	expect_lines "text hi" "close 1001*" "eof"
 	wait_gw_exit

@@ -85,16 +85,11 @@ EOF_
 }
 
 @test "static as PID 1: SIGTERM sends Close 1001 to a client and exits 0" {
-	local T=$BATS_TEST_TMPDIR cpid rc=0
 	pid1 /e=cat
-	"$WSCLIENT" 127.0.0.1 "$PORT" /e text:hi recv wait >"$T/client.out" 2>&1 3>&- &
-	cpid=$!
-	wait_for "the client's first echo" grep -qx "text hi" "$T/client.out"
+	bg_client client /e text:hi recv wait
+	wait_for "the client's first echo" grep -qx "text hi" "$BATS_TEST_TMPDIR/client.out"
 	kill -TERM "$INNER"
-	wait_for "the client to finish" eval "! alive $cpid"
-	wait "$cpid" || rc=$?
-	output=$(cat "$T/client.out")
-	status=$rc
+	bg_result "$BG_PID" client
 	expect_status 0
 	expect_lines "text hi" "close 1001*" "eof"
 	wait_gw_exit
