@@ -25,15 +25,6 @@ body() {
 	printf '%s\n' "$output" | sed '1,/^$/d'
 }
 
-# expect_first LINE: the status line of the response in $output.
-expect_first() {
-	if [ "${lines[0]}" != "$1" ]; then
-		echo "expected '$1', got:" >&2
-		printf '  |%s\n' "${lines[@]}" >&2
-		return 1
-	fi
-}
-
 # A static directory with a few typed files, a subdirectory with an
 # index, one without, dotfiles and symlinks both ways.
 make_www() {

@@ -200,7 +200,7 @@ EOF_
 	wait_for "the first session" grep -qx "text first" "$BATS_TEST_TMPDIR/first.out"
 	run ws -t 3000 --http "$(upgrade /echo)"
 	expect_status 0
-	[[ ${lines[0]} == "HTTP/1.1 503"* ]] || { printf '  |%s\n' "${lines[@]}" >&2; false; }
+	expect_first "HTTP/1.1 503 Service Unavailable"
 	expect_line_re '^[Rr]etry-[Aa]fter: *[0-9]+$'
 	run ws /echo text:x recv
 	expect_status 1

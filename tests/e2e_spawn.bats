@@ -204,7 +204,7 @@ EOF_
 	wait_for "the first echo" grep -qx "text one" "$BATS_TEST_TMPDIR/first.out"
 	run ws -t 3000 --http "$(upgrade /echo)"
 	expect_status 0
-	[[ ${lines[0]} == "HTTP/1.1 503"* ]] || { printf '  |%s\n' "${lines[@]}" >&2; false; }
+	expect_first "HTTP/1.1 503 Service Unavailable"
 	expect_line_re '^[Rr]etry-[Aa]fter: *1$'
 	wait_log 'cannot start .*cat: Resource temporarily unavailable'
 	kill -KILL "$first"

@@ -256,6 +256,16 @@ expect_status() {
 	fi
 }
 
+# expect_first LINE: the first line of $output (a response's status line)
+# is exactly LINE.
+expect_first() {
+	if [ "${lines[0]}" != "$1" ]; then
+		echo "expected '$1', got:" >&2
+		printf '  |%s\n' "${lines[@]}" >&2
+		return 1
+	fi
+}
+
 # expect_line_re REGEX: some line of $output matches the extended REGEX.
 expect_line_re() {
 	local l
