@@ -87,3 +87,40 @@ ROOT=$BATS_TEST_DIRNAME/..
 		"close 1011 exit status 2" "eof"
 	wait_log 'info #[0-9]+ stderr: greet.py: empty name$'
 }
+
+@test "make: warnings are errors only with CI=true or DEV=1, not in a user's build" {
+	local T=$BATS_TEST_TMPDIR
+	run env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -n -B -C "$ROOT" O="$T/b" CI= DEV= "$T/b/obj/sha1.o"
+	expect_status 0
+	[[ $output == *-Wconversion* && $output != *-Werror* ]]
+	run env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -n -B -C "$ROOT" O="$T/b" CI= DEV=1 "$T/b/obj/sha1.o"
+	[[ $output == *-Werror* ]]
+	run env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -n -B -C "$ROOT" O="$T/b" CI=true DEV= "$T/b/obj/sha1.o"
+	[[ $output == *-Werror* ]]
+}
+
+@test "make install: a stripped binary and the man page; make clean O=DIR removes DIR alone" {
+	command -v file >/dev/null || skip "file not installed"
+	local T=$BATS_TEST_TMPDIR o
+	o=$(dirname "$PORTAL_GW")
+	# The binary under test is up to date in its own O=: install copies it.
+	run make -s -C "$ROOT" O="$o" DESTDIR="$T/d" PREFIX=/usr install
+	expect_status 0
+	run file "$T/d/usr/bin/portal-gw"
+	[[ $output == *", stripped"* ]]
+	[ -f "$T/d/usr/share/man/man1/portal-gw.1" ]
+	"$T/d/usr/bin/portal-gw" --version
+	mkdir -p "$T/o/obj" && touch "$T/o/obj/x.o"
+	run make -s -C "$ROOT" O="$T/o" clean
+	expect_status 0
+	[ ! -e "$T/o" ] && [ -x "$PORTAL_GW" ]
+}
+
+@test "systemd service: its umask is the README's for a --unix socket, and it names no variable children never see" {
+	local f=$ROOT/contrib/systemd/portal-gw.service
+	grep -qx 'UMask=0007' "$f"
+	grep -q '^umask 007; portal-gw .*--unix ' "$ROOT/README.md"
+	# Children get PATH and --passenv only: the writable paths are named.
+	grep -q '/var/lib/portal-gw (StateDirectory)' "$f"
+	! grep -q 'only to .*\$STATE_DIRECTORY' "$f"
+}
