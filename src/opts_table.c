@@ -470,7 +470,7 @@ const struct opts_flag opts_flags[] = {
 	 "end a session with no pong in time (default: interval)", .min = 1,
 	 .max = HOUR_MS, FIELD(pong_ms)},
 	{"drain-timeout", OPTS_NUM, "MS",
-	 "on SIGTERM, kill what is left after this", .def = "25000",
+	 "SIGTERM: kill what is left after this", .def = "25000",
 	 .max = HOUR_MS, FIELD(drain_ms)},
 
 	{"loglevel", OPTS_CHOICE, "LEVEL",
