@@ -247,3 +247,16 @@ expect_usage() {
 	expect_status 0
 	[[ ${lines[0]} == "HTTP/1.1 431"* ]] || { printf '  |%s\n' "${lines[@]}" >&2; false; }
 }
+
+@test "a request head sent one byte at a time is answered 101 (it is parsed once a line has ended)" {
+	start_gw /echo=cat
+	local req i line
+	req=$(printf '%b' "$(upgrade /echo "X-Pad: $(head -c 2000 /dev/zero | tr '\0' p)")")
+	exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+	# $(...) dropped the head's last LF: it goes last, on its own.
+	for ((i = 0; i < ${#req}; i++)); do printf '%s' "${req:i:1}" >&5; done
+	printf '\n' >&5
+	IFS= read -r -t 5 line <&5
+	exec 5>&-
+	[[ $line == "HTTP/1.1 101"* ]] || { echo "got: $line" >&2; false; }
+}
