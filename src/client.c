@@ -418,10 +418,18 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 	}
 	buf_commit(&c->in, (size_t)n);
 	c->last_read = loop_now(c->srv->loop);
-	if (c->ss == SS_HANDSHAKE)
-		upgrade_request(c);
-	else
+	/* A head ends with a line feed, so it can only have ended in these
+	 * bytes if they hold one: parsing it again after each byte of a
+	 * client that sends one at a time would cost time quadratic in
+	 * --max-head. The first bytes are parsed whatever they are, so that
+	 * a request that is not HTTP (TLS to a plain port) gets its 400 now. */
+	if (c->ss == SS_HANDSHAKE) {
+		if (c->in.len == (size_t)n || memchr(p, '\n', (size_t)n) ||
+		    c->in.len >= c->srv->opts->max_head)
+			upgrade_request(c);
+	} else {
 		process_input(c);
+	}
 	if (c->fd >= 0)
 		flush_out(c);
 }

@@ -25,6 +25,11 @@ struct http_request {
 	size_t num_headers;
 };
 
+/* Header lines a request may have: 256, above what browsers send (about 20)
+ * and Apache's 100, so that real requests pass; more is 431. A caller's
+ * array of this many entries takes 8 KiB. */
+#define HTTP_MAX_HEADERS 256
+
 enum http_result {
 	HTTP_INCOMPLETE = -1,       /* need more bytes: the head has not ended */
 	HTTP_INVALID = -2,          /* malformed request line or header */

@@ -13,7 +13,7 @@ enum log_format log_format = LOG_TEXT;
 enum log_level log_threshold = LV_ACCESS;
 
 static const char *const level_names[] = {
-	"debug", "trace", "access", "info", "error", "fatal",
+	"debug", "trace", "access", "info", "error", "fatal", "none",
 };
 
 /* A text line is cut at TEXT_MAX bytes. A JSON line may be longer, as

@@ -14,6 +14,7 @@ enum log_level {
 	LV_INFO,
 	LV_ERROR,
 	LV_FATAL,
+	LV_NONE, /* a threshold only (--loglevel none): nothing is logged */
 };
 
 enum log_format {
@@ -28,7 +29,7 @@ extern enum log_format log_format;
 extern enum log_level log_threshold;
 
 /* Parses a level name ("debug", "trace", "access", "info", "error",
- * "fatal"); returns false if there is no such level. */
+ * "fatal", "none"); returns false if there is no such level. */
 bool log_level_parse(const char *name, enum log_level *out);
 
 static inline bool log_enabled(enum log_level lv)

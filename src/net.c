@@ -240,6 +240,36 @@ int net_addr_parse(const char *s, size_t len, struct sockaddr_storage *out)
 	return -1;
 }
 
+int net_resolve(const char *host, struct sockaddr_storage *out, size_t max,
+		char *err, size_t errlen)
+{
+	struct addrinfo hints, *res;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_ADDRCONFIG;
+	int rc = getaddrinfo(host, NULL, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot resolve: %s",
+			 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return -1;
+	}
+	size_t n = 0;
+	for (struct addrinfo *ai = res; ai && n < max; ai = ai->ai_next) {
+		if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
+		    ai->ai_addrlen > sizeof out[n])
+			continue;
+		memset(&out[n], 0, sizeof out[n]);
+		memcpy(&out[n++], ai->ai_addr, ai->ai_addrlen);
+	}
+	freeaddrinfo(res);
+	if (n == 0) {
+		snprintf(err, errlen, "no IPv4 or IPv6 address");
+		return -1;
+	}
+	return (int)n;
+}
+
 int net_accept(int lfd, struct sockaddr_storage *peer)
 {
 	socklen_t len = sizeof *peer;

@@ -53,6 +53,13 @@ int net_listen_fds(char *err, size_t errlen);
  * IPv6), into *out with port 0. Returns 0, or -1 if it is not one. */
 int net_addr_parse(const char *s, size_t len, struct sockaddr_storage *out);
 
+/* Resolves the host name host (getaddrinfo: it may block, so call it only at
+ * start) into at most max IPv4 and IPv6 addresses, port 0, of this host's
+ * configured families. Returns how many, or -1 with the reason in
+ * err[0..errlen). */
+int net_resolve(const char *host, struct sockaddr_storage *out, size_t max,
+		char *err, size_t errlen);
+
 /* accept(2) that makes the new socket non-blocking and close-on-exec.
  * Returns it, or -1 with errno (EAGAIN when there is nobody waiting). */
 int net_accept(int lfd, struct sockaddr_storage *peer);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "log.h"
 
@@ -65,6 +66,8 @@ struct options {
 	struct opts_list protocols;    /* --protocol: acceptable subprotocols */
 	bool devconsole;               /* plain GET to a resource: the console */
 	char *staticdir;               /* --staticdir: realpath of the directory */
+	char *cgidir;                  /* --cgidir: realpath of the directory */
+	bool reverselookup;            /* --reverselookup: REMOTE_HOST by name */
 	const char *health_path;       /* --health PATH, or NULL */
 	const char *metrics_path;      /* --metrics PATH, or NULL */
 	enum log_format log_format;    /* --log-format */
@@ -97,7 +100,61 @@ void opts_free(struct options *o);
  * -2 if there are max or more words. */
 int opts_split(const char *s, char *out, char **argv, size_t max);
 
-/* The usage text printed by --help. */
-extern const char opts_usage[];
+/* --- the flag table (opts_table.c) ---------------------------------- */
+
+enum opts_type {
+	OPTS_BOOL,    /* bool: --flag, or --flag=BOOL (Go's strconv.ParseBool) */
+	OPTS_NUM,     /* int, unsigned, size_t or uint64_t: a Go base-0 integer
+		       * (0x10, 010, 0b1, 1_000, +5, -1) in [min, max] */
+	OPTS_CHOICE,  /* an enum: the index of the value in choices */
+	OPTS_STRING,  /* const char *: the value itself */
+	OPTS_LIST,    /* struct opts_list: comma-separated items; repeatable */
+	OPTS_ADD,     /* struct opts_list: one item per flag; repeatable */
+	OPTS_DIR,     /* char *: realpath of an existing directory, else exit 1 */
+	OPTS_ACTION,  /* prints something and exits 0 (--help, ...) */
+	OPTS_REFUSED, /* a websocketd flag portal-gw refuses, saying why */
+};
+
+/* One flag, described once: parsing, --help and the tests read this. */
+struct opts_flag {
+	const char *name;  /* "max-head": --max-head, -max-head */
+	enum opts_type type;
+	const char *arg;   /* the value's name in --help; NULL: no value, but
+			    * =true or =false (on or off) */
+	const char *help;  /* --help text, '\n' continues it; NULL: unlisted */
+	const char *group; /* starts a --help section */
+	const char *def;   /* default, as on the command line; NULL: zero */
+	long long min, max;           /* OPTS_NUM bounds */
+	const char *const *choices;   /* OPTS_CHOICE: NULL-terminated */
+	bool (*valid)(const char *v); /* each value or list item */
+	/* Instead of the type's generic setter; v is the value, or "true"
+	 * or NULL (off) for a flag without one. Returns an OPTS_ value. */
+	int (*set)(struct options *o, const struct opts_flag *f, const char *v);
+	size_t off, size;  /* the field of struct options it sets */
+};
+
+#define OPTS_NFLAGS_MAX 64
+
+extern const struct opts_flag opts_flags[];
+extern const size_t opts_nflags;
+
+/* What --license prints. */
+extern const char opts_license[];
+
+/* Sets every flag's default (call on a zeroed *o). */
+void opts_defaults(struct options *o);
+
+/* Handles argv[*i], a flag, as Go's flag package would (-flag or --flag,
+ * =value or the next argument; no value for a bool, or =BOOL); may consume
+ * the next argument. seen[k] notes that opts_flags[k] was given, so that a
+ * list's first value replaces its default. Returns an OPTS_ value. */
+int opts_flag_parse(struct options *o, int argc, char **argv, int *i,
+		    bool seen[OPTS_NFLAGS_MAX]);
+
+/* Parses s as Go's strconv.ParseInt(s, 0, 64) does. */
+bool opts_number(const char *s, long long *out);
+
+/* Writes the --help text, made from the table. */
+void opts_help(FILE *out);
 
 #endif

@@ -23,7 +23,7 @@
 #define PORTAL_VERSION "dev"
 #endif
 
-#define MAX_HEADERS 64
+#define MAX_HEADERS HTTP_MAX_HEADERS
 
 void http_error_extra(struct client *c, int status, const char *why,
 			     const char *more)

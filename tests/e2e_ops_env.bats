@@ -65,7 +65,7 @@ load helpers
 	fi
 }
 
-@test "only PATH comes from the gateway's own environment" {
+@test "only PATH (and LD_LIBRARY_PATH, the default --passenv) come from the gateway's own environment" {
 	# A short PATH, so that wsclient prints it (it abbreviates lines over
 	# 200 bytes).
 	PATH=/usr/local/bin:/usr/bin:/bin FOO=from-gateway BAR=also HOME=/home/gw \
@@ -76,14 +76,14 @@ load helpers
 	no_env BAR
 	no_env HOME
 	expect_env PATH /usr/local/bin:/usr/bin:/bin
-	# Every variable is PATH, a CGI one, or a header.
+	# Every variable is PATH (or LD_LIBRARY_PATH), a CGI one, or a header.
 	local l name
 	for l in "${lines[@]}"; do
 		[[ $l == "text "*=* ]] || continue
 		name=${l#text }
 		name=${name%%=*}
 		case $name in
-		PATH | GATEWAY_INTERFACE | SERVER_SOFTWARE | SERVER_NAME | SERVER_PORT | \
+		PATH | LD_LIBRARY_PATH | GATEWAY_INTERFACE | SERVER_SOFTWARE | SERVER_NAME | SERVER_PORT | \
 			SERVER_PROTOCOL | REQUEST_METHOD | REQUEST_URI | SCRIPT_NAME | \
 			PATH_INFO | QUERY_STRING | REMOTE_ADDR | REMOTE_PORT | REMOTE_HOST | \
 			UNIQUE_ID | HTTPS | HTTP_*) ;;
