@@ -167,3 +167,35 @@ int cgi_parse(const char *buf, size_t len, struct cgi_head *h,
 		h->status = location ? 302 : 200;
 	return (int)i;
 }
+
+const char *cgi_reason(int status)
+{
+	static const struct {
+		int code;
+		const char *text;
+	} t[] = {
+		{200, "OK"}, {201, "Created"}, {202, "Accepted"},
+		{203, "Non-Authoritative Information"}, {204, "No Content"},
+		{205, "Reset Content"}, {206, "Partial Content"},
+		{300, "Multiple Choices"}, {301, "Moved Permanently"},
+		{302, "Found"}, {303, "See Other"}, {304, "Not Modified"},
+		{307, "Temporary Redirect"}, {308, "Permanent Redirect"},
+		{400, "Bad Request"}, {401, "Unauthorized"}, {403, "Forbidden"},
+		{404, "Not Found"}, {405, "Method Not Allowed"},
+		{406, "Not Acceptable"}, {408, "Request Timeout"},
+		{409, "Conflict"}, {410, "Gone"}, {411, "Length Required"},
+		{412, "Precondition Failed"}, {413, "Content Too Large"},
+		{414, "URI Too Long"}, {415, "Unsupported Media Type"},
+		{416, "Range Not Satisfiable"}, {422, "Unprocessable Content"},
+		{429, "Too Many Requests"},
+		{431, "Request Header Fields Too Large"},
+		{500, "Internal Server Error"}, {501, "Not Implemented"},
+		{502, "Bad Gateway"}, {503, "Service Unavailable"},
+		{504, "Gateway Timeout"},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		if (t[i].code == status)
+			return t[i].text;
+	}
+	return "Unknown";
+}

@@ -49,4 +49,8 @@ enum cgi_result {
 int cgi_parse(const char *buf, size_t len, struct cgi_head *h,
 	      struct http_header *headers, size_t max_headers);
 
+/* The standard reason phrase for a status from 200 to 599 (RFC 9110 15),
+ * for a Status: line that gives none; "Unknown" for one without. */
+const char *cgi_reason(int status);
+
 #endif

@@ -48,6 +48,8 @@ const char opts_usage[] =
 	"plain HTTP:\n"
 	"  --devconsole          a plain GET to a resource serves a test page\n"
 	"  --staticdir DIR       serve the files of DIR to plain GETs\n"
+	"  --cgidir DIR          run DIR's executable files as CGI scripts for\n"
+	"                        plain HTTP requests\n"
 	"  --health PATH         200 while serving, 503 while shutting down\n"
 	"  --metrics PATH        Prometheus metrics\n"
 	"programs:\n"
@@ -286,6 +288,7 @@ enum flag_id {
 	F_PROTOCOL,
 	F_DEVCONSOLE,
 	F_STATICDIR,
+	F_CGIDIR,
 	F_HEALTH,
 	F_METRICS,
 	F_HELP,
@@ -330,6 +333,7 @@ static const struct {
 	{ "protocol", F_PROTOCOL, K_VALUE },
 	{ "devconsole", F_DEVCONSOLE, K_BOOL },
 	{ "staticdir", F_STATICDIR, K_VALUE },
+	{ "cgidir", F_CGIDIR, K_VALUE },
 	{ "health", F_HEALTH, K_VALUE },
 	{ "metrics", F_METRICS, K_VALUE },
 	{ "help", F_HELP, K_NONE },
@@ -557,6 +561,21 @@ static int apply_flag(struct options *o, enum flag_id id, const char *flag,
 			return OPTS_FAIL;
 		}
 		return OPTS_OK;
+	case F_CGIDIR: {
+		free(o->cgidir);
+		if (!(o->cgidir = realpath(v, NULL))) {
+			fprintf(stderr, "portal-gw: --cgidir %s: %s\n", v,
+				strerror(errno));
+			return OPTS_FAIL;
+		}
+		struct stat cst;
+		if (stat(o->cgidir, &cst) < 0 || !S_ISDIR(cst.st_mode)) {
+			fprintf(stderr, "portal-gw: --cgidir %s: %s\n", v,
+				strerror(ENOTDIR));
+			return OPTS_FAIL;
+		}
+		return OPTS_OK;
+	}
 	case F_HEALTH:
 		if (!plain_path_ok(v))
 			goto bad;
@@ -663,9 +682,9 @@ int opts_parse(int argc, char **argv, struct options *o)
 			break;
 		}
 	}
-	if (o->nresources == 0 && !o->dir) {
-		usage_error("%sno resource to serve: give /PATH=COMMAND, PROGRAM "
-			    "or --dir DIR", "");
+	if (o->nresources == 0 && !o->dir && !o->cgidir) {
+		usage_error("%sno resource to serve: give /PATH=COMMAND, PROGRAM, "
+			    "--dir DIR or --cgidir DIR", "");
 		return OPTS_USAGE;
 	}
 	if (o->dir && program_form) {
@@ -705,6 +724,7 @@ void opts_free(struct options *o)
 	free(o->resources);
 	free(o->dir);
 	free(o->staticdir);
+	free(o->cgidir);
 	for (size_t i = 0; i < o->owned.n; i++)
 		free((char *)o->owned.item[i]);
 	memset(o, 0, sizeof *o);

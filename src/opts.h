@@ -65,6 +65,7 @@ struct options {
 	struct opts_list protocols;    /* --protocol: acceptable subprotocols */
 	bool devconsole;               /* plain GET to a resource: the console */
 	char *staticdir;               /* --staticdir: realpath of the directory */
+	char *cgidir;                  /* --cgidir: realpath of the directory */
 	const char *health_path;       /* --health PATH, or NULL */
 	const char *metrics_path;      /* --metrics PATH, or NULL */
 	enum log_format log_format;    /* --log-format */

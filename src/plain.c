@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgireq.h"
 #include "client.h"
 #include "devconsole.h"
 #include "handshake.h"
@@ -243,6 +244,8 @@ bool plain_request(struct client *c, const struct http_request *req)
 		answer_metrics(c, head);
 		return true;
 	}
+	if (o->cgidir && cgireq_request(c, req))
+		return true;
 	const char *why = "no resource at this path";
 	if (o->staticdir && try_static(c, req, get, head, path, len, &why))
 		return true;
@@ -264,7 +267,7 @@ bool plain_request(struct client *c, const struct http_request *req)
 		answer(c, head, &a);
 		return true;
 	}
-	if (o->staticdir || o->devconsole) {
+	if (o->staticdir || o->devconsole || o->cgidir) {
 		/* Plain GETs are expected, from browsers: a miss is a 404
 		 * rather than the WebSocket path's "bad handshake" 400. */
 		answer_text(c, head, 404, "404 Not Found\n", NULL, false, why);

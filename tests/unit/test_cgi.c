@@ -131,5 +131,8 @@ int main(void)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		check_case(i);
 	test_views();
+	CHECK(strcmp(cgi_reason(201), "Created") == 0);
+	CHECK(strcmp(cgi_reason(502), "Bad Gateway") == 0);
+	CHECK(strcmp(cgi_reason(299), "Unknown") == 0);
 	return check_report("cgi");
 }
