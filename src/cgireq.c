@@ -514,6 +514,12 @@ void cgireq_end(struct client *c)
 			 child_signal_name(WTERMSIG(st), sig, sizeof sig));
 	if (c->fd < 0)
 		return;
+	/* A failed exec (a bad #! line) is told as such, whichever of its
+	 * status pipe and the end of stdout the loop saw first. */
+	if (c->exec_fd >= 0)
+		on_cgi_exec(c->srv->loop, c->exec_fd, 0, c);
+	if (c->ss != SS_CGI)
+		return;
 	if (!q->head_sent) {
 		char text[160];
 		snprintf(text, sizeof text, "script %s (%s)",

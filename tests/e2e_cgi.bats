@@ -178,8 +178,14 @@ EOF
 	run get /badstatus.sh
 	expect_first "HTTP/1.1 502 Bad Gateway"
 	[[ $(body) == *"bad Status"* ]]
+	cgi badinterp.sh <<'EOF'
+#!/nonexistent/interpreter
+EOF
 	run get /huge.sh
 	expect_first "HTTP/1.1 502 Bad Gateway"
+	run get /badinterp.sh
+	expect_first "HTTP/1.1 500 Internal Server Error"
+	wait_log "cannot start /badinterp.sh"
 	wait_for "the endless head's script to be ended" no_children
 }
 
