@@ -50,8 +50,6 @@ struct cgireq {
 	bool head_req;     /* the request is HEAD */
 	bool http11;       /* ... HTTP/1.1 or later: a body may be chunked */
 	bool warned_long;  /* the body outgrew its Content-Length */
-	const char *error; /* why the head is unusable, once known */
-	int status;
 };
 
 static void on_cgi_out(struct loop *l, int fd, unsigned ev, void *arg);
@@ -257,6 +255,15 @@ bool cgireq_request(struct client *c, const struct http_request *req)
 	int st = find_script(o->cgidir, rel, file);
 	if (st == 404)
 		return false;
+	c->cgi = calloc(1, sizeof *c->cgi);
+	if (!c->cgi) {
+		fail(c, 503, "out of memory", "Retry-After: 1\r\n");
+		return true;
+	}
+	c->cgi->head_req = req->method_len == 4 &&
+			   memcmp(req->method, "HEAD", 4) == 0;
+	c->cgi->http11 = req->version_major > 1 ||
+			 (req->version_major == 1 && req->version_minor >= 1);
 	if (st == 403) {
 		fail(c, 403, "script is not executable", NULL);
 		return true;
@@ -284,16 +291,11 @@ bool cgireq_request(struct client *c, const struct http_request *req)
 	struct http_request again;
 	int n = http_parse_request((const char *)buf_data(&c->in), c->in.len,
 				   &again, headers, MAX_HEADERS);
-	c->cgi = calloc(1, sizeof *c->cgi);
-	if (n <= 0 || !c->cgi) {
-		fail(c, 503, "out of memory", "Retry-After: 1\r\n");
+	if (n <= 0) { /* cannot be: upgrade_request parsed it so */
+		fail(c, 400, "malformed request", NULL);
 		return true;
 	}
 	c->cgi->body_in = length;
-	c->cgi->head_req = req->method_len == 4 &&
-			   memcmp(req->method, "HEAD", 4) == 0;
-	c->cgi->http11 = req->version_major > 1 ||
-			 (req->version_major == 1 && req->version_minor >= 1);
 	int err = spawn(c, req, file, length);
 	if (err) {
 		log_msg(LV_ERROR, "#%llu cannot start %s: %s",
@@ -398,7 +400,6 @@ static void send_head(struct client *c, const struct cgi_head *h)
 {
 	struct cgireq *q = c->cgi;
 	const char *extra = c->srv->extra_http ? c->srv->extra_http : "";
-	q->status = h->status;
 	q->no_body = q->head_req || h->status == 204 || h->status == 304;
 	q->has_length = h->has_length;
 	q->body_out = h->length;
@@ -454,12 +455,11 @@ static void take_head(struct client *c)
 	if (n == CGI_INCOMPLETE && q->head.len <= HEAD_MAX)
 		return;
 	if (n < 0) {
-		q->error = n == CGI_INVALID ? h.error
-			   : n == CGI_TOO_MANY_HEADERS ? "too many header lines"
-						       : "head too large";
 		char why[96];
 		snprintf(why, sizeof why, "script's answer is not CGI: %s",
-			 q->error);
+			 n == CGI_INVALID ? h.error
+			 : n == CGI_TOO_MANY_HEADERS ? "too many header lines"
+						     : "head too large");
 		fail(c, 502, why, NULL);
 		return;
 	}
