@@ -67,7 +67,7 @@ EOF
 	wait_log "access #[0-9]+ /hello.sh 201 CGI, child [0-9]+"
 }
 
-@test "Location without Status is a 302; a sub-directory's script; Content-Length passed and kept to" {
+@test "Location without Status is a 302; a sub-directory's script; Content-Length passed and kept to; --header-http added" {
 	cgi loc.sh <<'EOF'
 #!/bin/sh
 printf 'Location: http://example.com/x\n\n'
@@ -76,10 +76,11 @@ EOF
 #!/bin/sh
 printf 'Content-Type: text/plain\nContent-Length: 3\n\nabcdef'
 EOF
-	start_gw --cgidir "$CGI"
+	start_gw --cgidir "$CGI" --header-http 'X-Gw: yes'
 	run get /loc.sh
 	expect_first "HTTP/1.1 302 Found"
 	expect_header Location http://example.com/x
+	expect_header X-Gw yes
 	run get /sub/len.sh
 	expect_first "HTTP/1.1 200 OK"
 	expect_header Content-Length 3
@@ -124,6 +125,15 @@ EOF
 	curl -sS --max-time 20 --data-binary @"$BATS_TEST_TMPDIR/big" \
 		-o "$BATS_TEST_TMPDIR/echoed" "http://127.0.0.1:$PORT/echo.sh"
 	cmp "$BATS_TEST_TMPDIR/echoed" "$BATS_TEST_TMPDIR/big"
+	# A script that reads none of the body still answers; the body is
+	# taken from the client and dropped.
+	cgi deaf.sh <<'EOF'
+#!/bin/sh
+printf 'Content-Type: text/plain\n\ndeaf\n'
+EOF
+	run curl -sS --max-time 20 --data-binary @"$BATS_TEST_TMPDIR/big" \
+		"http://127.0.0.1:$PORT/deaf.sh"
+	[ "$output" = deaf ]
 }
 
 @test "HEAD gets the head only; HTTP/1.0 gets the body unchunked, up to the close" {
