@@ -249,10 +249,10 @@ bool plain_request(struct client *c, const struct http_request *req)
 	const char *why = "no resource at this path";
 	if (o->staticdir && try_static(c, req, get, head, path, len, &why))
 		return true;
-	if (!get && !head)
-		return false;
+	if (!get && !head && !o->cgidir)
+		return false; /* --cgidir: any method may be a script's */
 	struct route r;
-	if (o->devconsole && route_find(o, path, len, &r) == 0) {
+	if ((get || head) && o->devconsole && route_find(o, path, len, &r) == 0) {
 		/* The page needs nothing but itself and a WebSocket to its
 		 * own origin; the policy keeps it so even if a child's
 		 * output ever got interpreted as markup. */

@@ -218,6 +218,8 @@ EOF
 		expect_first "HTTP/1.1 404 Not Found"
 	done
 	[ ! -e "$marker" ]
+	run get -X POST -d x /missing.sh
+	expect_first "HTTP/1.1 404 Not Found"
 	run get /noexec.sh
 	expect_first "HTTP/1.1 403 Forbidden"
 }
