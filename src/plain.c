@@ -1,4 +1,5 @@
-/* Plain HTTP requests: --health, --metrics, --staticdir and --devconsole.
+/* Plain HTTP requests: --health, --metrics, --cgidir (cgireq.c),
+ * --staticdir and --devconsole.
  *
  * Checked in that order for a request without Upgrade; the first that
  * claims the path answers. Every answer is HTTP/1.1 with Content-Length and
@@ -252,7 +253,8 @@ bool plain_request(struct client *c, const struct http_request *req)
 	if (!get && !head && !o->cgidir)
 		return false; /* --cgidir: any method may be a script's */
 	struct route r;
-	if ((get || head) && o->devconsole && route_find(o, path, len, &r) == 0) {
+	if ((get || head) && o->devconsole &&
+	    route_find(o, path, len, &r) == 0) {
 		/* The page needs nothing but itself and a WebSocket to its
 		 * own origin; the policy keeps it so even if a child's
 		 * output ever got interpreted as markup. */
