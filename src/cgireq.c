@@ -512,8 +512,6 @@ void cgireq_end(struct client *c)
 	else
 		snprintf(why, sizeof why, "killed by %s",
 			 child_signal_name(WTERMSIG(st), sig, sizeof sig));
-	if (c->fd < 0)
-		return;
 	/* A failed exec (a bad #! line) is told as such, whichever of its
 	 * status pipe and the end of stdout the loop saw first. */
 	if (c->exec_fd >= 0)
