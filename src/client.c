@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgireq.h"
 #include "child.h"
 #include "framed.h"
 #include "base64.h"
@@ -43,7 +44,6 @@
 static void on_socket(struct loop *l, int fd, unsigned ev, void *arg);
 static void on_child_timer(struct loop *l, struct loop_timer *t);
 static void sock_close(struct client *c);
-static void child_stop(struct client *c);
 static void maybe_done(struct client *c);
 
 /* --- socket output --------------------------------------------------- */
@@ -168,7 +168,7 @@ void close_child_in(struct client *c)
 /* Writes what is queued for the child. A short write or EAGAIN means the
  * pipe is full: no more attempts until it is writable again (cin_full),
  * rather than one failing write per message decoded meanwhile. */
-static void flush_child(struct client *c)
+void flush_child(struct client *c)
 {
 	while (c->cin >= 0 && c->tochild.len > c->partial && !c->cin_full) {
 		size_t want = c->tochild.len - c->partial;
@@ -285,6 +285,10 @@ static void end_session(struct client *c, unsigned code, const char *reason)
 /* Decodes queued socket bytes while the child's queue has room. */
 void process_input(struct client *c)
 {
+	if (c->ss == SS_CGI) {
+		cgireq_input(c);
+		return;
+	}
 	while (c->in.len > 0 && c->fd >= 0) {
 		if (c->ss != SS_OPEN && c->ss != SS_CLOSE_SENT) {
 			buf_free(&c->in);
@@ -380,9 +384,11 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 		if (c->fd < 0)
 			return;
 	}
-	if ((ev & LOOP_HUP) && !(ev & LOOP_READ) && c->ss == SS_OPEN) {
-		log_msg(LV_INFO, "#%llu client went away without Close",
-			(unsigned long long)c->id);
+	if ((ev & LOOP_HUP) && !(ev & LOOP_READ) &&
+	    (c->ss == SS_OPEN || c->ss == SS_CGI)) {
+		if (c->ss == SS_OPEN)
+			log_msg(LV_INFO, "#%llu client went away without Close",
+				(unsigned long long)c->id);
 		sock_close(c);
 		return;
 	}
@@ -449,7 +455,8 @@ void update_interest(struct client *c)
 		if (c->ss == SS_HANDSHAKE || c->ss == SS_CLOSING ||
 		    c->ss == SS_CLOSE_SENT ||
 		    (c->ss == SS_OPEN && room &&
-		     c->tochild.len - c->partial < TOCHILD_HIGH))
+		     c->tochild.len - c->partial < TOCHILD_HIGH) ||
+		    (c->ss == SS_CGI && cgireq_wants_input(c)))
 			m |= LOOP_READ;
 		if (c->out.len > 0)
 			m |= LOOP_WRITE;
@@ -459,7 +466,7 @@ void update_interest(struct client *c)
 		 * client that hangs up, rather than keep its session. Asked
 		 * for while reading too, so that pausing reads only narrows
 		 * the interest, which the loop does without a system call. */
-		if (c->ss == SS_OPEN)
+		if (c->ss == SS_OPEN || c->ss == SS_CGI)
 			m |= LOOP_HUP;
 		loop_set(l, c->fd, m);
 	}
@@ -601,6 +608,8 @@ void finish_output(struct client *c)
 							   sizeof sig));
 			send_close(c, WS_INTERNAL_ERROR, reason, SS_CLOSE_SENT);
 		}
+	} else if (c->ss == SS_CGI) {
+		cgireq_end(c);
 	}
 	maybe_done(c);
 }
@@ -646,9 +655,7 @@ static void on_child_timer(struct loop *l, struct loop_timer *t)
 	}
 }
 
-/* Ends the child: stdin EOF now (after what is queued), then SIGTERM and
- * SIGKILL to its process group if it does not exit in time. */
-static void child_stop(struct client *c)
+void child_stop(struct client *c)
 {
 	if (c->cs != CS_RUNNING)
 		return;
@@ -867,6 +874,7 @@ struct client *client_next(const struct client *c)
 void client_free(struct client *c)
 {
 	suspect_del(c);
+	cgireq_free(c);
 	free(c->program);
 	free(c->spawn_mem); /* the child was reaped, or never ran */
 	buf_free(&c->in);

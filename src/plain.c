@@ -1,4 +1,5 @@
-/* Plain HTTP requests: --health, --metrics, --staticdir and --devconsole.
+/* Plain HTTP requests: --health, --metrics, --cgidir (cgireq.c),
+ * --staticdir and --devconsole.
  *
  * Checked in that order for a request without Upgrade; the first that
  * claims the path answers. Every answer is HTTP/1.1 with Content-Length and
@@ -16,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgireq.h"
 #include "client.h"
 #include "devconsole.h"
 #include "handshake.h"
@@ -243,13 +245,16 @@ bool plain_request(struct client *c, const struct http_request *req)
 		answer_metrics(c, head);
 		return true;
 	}
+	if (o->cgidir && cgireq_request(c, req))
+		return true;
 	const char *why = "no resource at this path";
 	if (o->staticdir && try_static(c, req, get, head, path, len, &why))
 		return true;
-	if (!get && !head)
-		return false;
+	if (!get && !head && !o->cgidir)
+		return false; /* --cgidir: any method may be a script's */
 	struct route r;
-	if (o->devconsole && route_find(o, path, len, &r) == 0) {
+	if ((get || head) && o->devconsole &&
+	    route_find(o, path, len, &r) == 0) {
 		/* The page needs nothing but itself and a WebSocket to its
 		 * own origin; the policy keeps it so even if a child's
 		 * output ever got interpreted as markup. */
@@ -264,7 +269,7 @@ bool plain_request(struct client *c, const struct http_request *req)
 		answer(c, head, &a);
 		return true;
 	}
-	if (o->staticdir || o->devconsole) {
+	if (o->staticdir || o->devconsole || o->cgidir) {
 		/* Plain GETs are expected, from browsers: a miss is a 404
 		 * rather than the WebSocket path's "bad handshake" 400. */
 		answer_text(c, head, 404, "404 Not Found\n", NULL, false, why);

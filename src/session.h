@@ -14,6 +14,12 @@
 #include "metrics.h"
 #include "ws.h"
 
+struct cgireq;
+struct env;
+struct hs_info;
+struct http_request;
+struct route;
+
 #define READ_CHUNK 65536     /* one read from the socket or a pipe */
 #define OUT_HIGH 65536       /* socket queue high-water mark */
 #define TOCHILD_HIGH 65536   /* stdin queue high-water mark */
@@ -36,6 +42,9 @@ enum sock_state {
 	SS_CLOSE_SENT, /* our Close is queued; waiting for the peer's */
 	SS_CLOSING,   /* last bytes queued: flush, shut down, wait for FIN */
 	SS_GONE,      /* socket closed */
+	SS_CGI,       /* --cgidir: a plain request answered by a CGI script
+			 (cgireq.c): its body to the script's stdin, the
+			 script's answer to the socket */
 };
 
 enum child_state {
@@ -100,6 +109,7 @@ struct client {
 	struct msg_counts n;
 	int body_fd;         /* plain HTTP: a file being sent, or -1 */
 	uint64_t body_left;  /* ... and how much of it is still to send */
+	struct cgireq *cgi;  /* SS_CGI: the CGI request's state (cgireq.c) */
 };
 
 /* upgrade.c */
@@ -113,6 +123,12 @@ void upgrade_request(struct client *c);
 /* SS_SPAWNING: gives up waiting for the exec (shutdown, timeout, the
  * socket's end): forgets the exec status pipe and the queued 101. */
 void upgrade_abandon(struct client *c);
+
+/* The child's CGI/1.1 environment for req (protocol: the subprotocol
+ * chosen, or NULL); REQUEST_METHOD is req's method. */
+void build_env(struct client *c, const struct http_request *req,
+	       const struct hs_info *hs, const struct route *r,
+	       const char *protocol, struct env *e);
 
 /* Queues an HTTP error answer (with extra header lines, may be NULL), logs
  * it, and closes the connection once it has been sent. */
@@ -137,6 +153,11 @@ void process_input(struct client *c);
  * log, cut to fit c->path. */
 void client_set_path(struct client *c, const char *p, size_t len);
 void close_child_in(struct client *c);
+/* Writes what is queued for the child's stdin, as far as the pipe takes. */
+void flush_child(struct client *c);
+/* Ends the child: stdin EOF now (after what is queued), then SIGTERM and
+ * SIGKILL to its process group if it does not exit in time. */
+void child_stop(struct client *c);
 /* The child has most likely exited: reaped by pid now if it has, else at
  * the next SIGCHLD. */
 void client_suspect(struct client *c);

@@ -106,8 +106,7 @@ static bool trust_forwarded(struct client *c, const struct http_request *req)
 		     (len == 3 && strncasecmp(v, "wss", 3) == 0));
 }
 
-/* protocol: the subprotocol chosen for the 101 (--protocol), or NULL. */
-static void build_env(struct client *c, const struct http_request *req,
+void build_env(struct client *c, const struct http_request *req,
 		      const struct hs_info *hs, const struct route *r,
 		      const char *protocol, struct env *e)
 {
@@ -122,7 +121,7 @@ static void build_env(struct client *c, const struct http_request *req,
 	env_add(e, "SERVER_SOFTWARE", "portal-gw/" PORTAL_VERSION,
 		strlen("portal-gw/" PORTAL_VERSION));
 	env_add(e, "SERVER_PROTOCOL", "HTTP/1.1", 8);
-	env_add(e, "REQUEST_METHOD", "GET", 3);
+	env_add(e, "REQUEST_METHOD", req->method, req->method_len);
 	env_add(e, "SERVER_NAME", hs->host, route_host_name_len(hs->host, hs->host_len));
 	int k = snprintf(num, sizeof num, "%d", c->local_port);
 	env_add(e, "SERVER_PORT", num, (size_t)k);

@@ -1,0 +1,552 @@
+/* --cgidir: runs DIR/PATH for a plain HTTP request to /PATH.
+ *
+ *   socket -> in -> (the body, Content-Length bytes) -> tochild -> stdin
+ *   stdout -> head (until cgi_parse has it) -> our head, then the body,
+ *             chunked (HTTP/1.1) or as is -> out -> socket
+ *
+ * The child is a session's child like a WebSocket program's (client.c
+ * ends and reaps it, output.c logs its stderr); this file reads its stdout
+ * and answers. Both queues are bounded as for a session: stdout is read
+ * only while out is below OUT_HIGH, the socket only while tochild is below
+ * TOCHILD_HIGH. The answer ends with "Connection: close".
+ */
+#include "cgireq.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgi.h"
+#include "child.h"
+#include "client.h"
+#include "env.h"
+#include "handshake.h"
+#include "http.h"
+#include "log.h"
+#include "route.h"
+#include "server.h"
+#include "session.h"
+#include "static.h"
+
+#define HEAD_MAX 16384  /* the script's head; more is a 502 */
+#define HEAD_LINES 100  /* header lines passed on */
+#define MAX_HEADERS 64  /* as upgrade.c reads the request */
+
+struct cgireq {
+	struct buf head;   /* the script's output until its head has ended */
+	uint64_t body_in;  /* request body bytes still to pass to stdin */
+	uint64_t body_out; /* has_length: body bytes the head announced */
+	bool has_length;
+	bool head_sent;
+	bool no_body;      /* HEAD, 204, 304: the head only */
+	bool chunked;
+	bool head_req;     /* the request is HEAD */
+	bool http11;       /* ... HTTP/1.1 or later: a body may be chunked */
+	bool warned_long;  /* the body outgrew its Content-Length */
+};
+
+static void on_cgi_out(struct loop *l, int fd, unsigned ev, void *arg);
+
+static void log_id(struct client *c, enum log_level level, const char *what)
+{
+	log_msg(level, "#%llu %s: %s", (unsigned long long)c->id, c->path, what);
+}
+
+/* Ends the request with an error answer of our own (text/plain), as
+ * plain.c and upgrade.c answer; a script still running is ended. */
+static void fail(struct client *c, int status, const char *why,
+		 const char *more)
+{
+	struct server *srv = c->srv;
+	const char *extra = srv->extra_http ? srv->extra_http : "";
+	char body[160];
+	int bl = snprintf(body, sizeof body, "%d %s: %s\n", status,
+			  cgi_reason(status), why);
+	if (bl < 0 || (size_t)bl >= sizeof body)
+		bl = (int)sizeof body - 1;
+	bool head_only = c->cgi && c->cgi->head_req;
+	size_t cap = 256 + strlen(extra) + (more ? strlen(more) : 0) + (size_t)bl;
+	char *h = (char *)buf_reserve(&c->out, cap);
+	if (h) {
+		int k = snprintf(h, cap, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; "
+				 "charset=utf-8\r\nContent-Length: %d\r\n"
+				 "Connection: close\r\n%s%s\r\n%s",
+				 status, cgi_reason(status), bl, more ? more : "",
+				 extra, head_only ? "" : body);
+		buf_commit(&c->out, (size_t)k);
+	}
+	log_msg(LV_ACCESS, "#%llu %s %d %s", (unsigned long long)c->id,
+		c->path, status, why);
+	metrics_plain(&srv->metrics, status);
+	buf_free(&c->in);
+	if (c->cgi)
+		buf_free(&c->cgi->head);
+	child_stop(c);
+	c->ss = SS_CLOSING;
+	loop_timer_start(srv->loop, &c->sock_timer, CLOSE_WAIT_MS, on_sock_timer);
+	flush_out(c);
+}
+
+/* --- which script ----------------------------------------------------- */
+
+/* rel (from static_path) under root names a script: 0 with its real path
+ * in file; 403 for a regular file that may not be executed; 404 when there
+ * is none (missing, a directory, a symlink out of root or to a dot name). */
+static int find_script(const char *root, const char *rel, char file[PATH_MAX])
+{
+	char full[PATH_MAX];
+	size_t rl = strlen(rel);
+	if (rl == 0 || rel[rl - 1] == '/')
+		return 404;
+	int k = snprintf(full, sizeof full, "%s/%s", root, rel);
+	if (k < 0 || (size_t)k >= sizeof full || !realpath(full, file))
+		return 404;
+	size_t n = strcmp(root, "/") == 0 ? 0 : strlen(root);
+	if (strncmp(file, root, n) != 0 || file[n] != '/' ||
+	    strstr(file + n, "/."))
+		return 404;
+	struct stat st;
+	if (stat(file, &st) < 0 || !S_ISREG(st.st_mode))
+		return 404;
+	return access(file, X_OK) == 0 ? 0 : 403;
+}
+
+/* --- starting it -------------------------------------------------------- */
+
+/* The request's Content-Length: 0 if absent; false if it is malformed or
+ * repeated with another value. */
+static bool body_length(const struct http_request *req, uint64_t *len)
+{
+	*len = 0;
+	bool seen = false;
+	for (size_t i = 0; i < req->num_headers; i++) {
+		const struct http_header *h = &req->headers[i];
+		if (h->name_len != 14 ||
+		    strncasecmp(h->name, "content-length", 14) != 0)
+			continue;
+		uint64_t x = 0;
+		bool ok = h->value_len > 0 && h->value_len <= 18;
+		for (size_t j = 0; j < h->value_len && ok; j++) {
+			ok = h->value[j] >= '0' && h->value[j] <= '9';
+			x = x * 10 + (uint64_t)(h->value[j] - '0');
+		}
+		if (!ok || (seen && x != *len))
+			return false;
+		*len = x;
+		seen = true;
+	}
+	return true;
+}
+
+static void on_cgi_exec(struct loop *l, int fd, unsigned ev, void *arg)
+{
+	(void)ev;
+	struct client *c = arg;
+	int err = child_exec_result(fd);
+	if (err == EINPROGRESS)
+		return;
+	free(c->spawn_mem); /* the child is done with it */
+	c->spawn_mem = NULL;
+	loop_del(l, c->exec_fd);
+	close(c->exec_fd);
+	c->exec_fd = -1;
+	if (!err)
+		return;
+	/* The child exits 127 by itself and is reaped as usual. */
+	log_msg(LV_ERROR, "#%llu cannot start %s: %s", (unsigned long long)c->id,
+		c->path, strerror(err));
+	client_suspect(c);
+	if (c->ss == SS_CGI)
+		fail(c, 500, "cannot start script", NULL);
+}
+
+/* Starts file for req with the CGI environment. Returns 0 or an errno. */
+static int spawn(struct client *c, const struct http_request *req,
+		 const char *file, uint64_t length)
+{
+	const char *path = req->target;
+	const char *q = memchr(path, '?', req->target_len);
+	size_t plen = q ? (size_t)(q - path) : req->target_len;
+	const struct http_header *host = http_header_find(req, "host");
+	struct hs_info hs = {
+		.path = path, .path_len = plen,
+		.query = q ? q + 1 : NULL,
+		.query_len = q ? req->target_len - plen - 1 : 0,
+		.host = host ? host->value : "",
+		.host_len = host ? host->value_len : 0,
+	};
+	/* SCRIPT_NAME is the whole path: a script is found by its full
+	 * path, so there is never a PATH_INFO. */
+	struct route r = {.program = file, .script = path, .script_len = plen,
+			  .path_info = "", .path_info_len = 0};
+
+	static char envbuf[32768];
+	char *vars[200];
+	struct env e;
+	env_init(&e, envbuf, sizeof envbuf, vars, sizeof vars / sizeof vars[0]);
+	/* Added first, so that --passenv cannot shadow them (build_env adds
+	 * passed variables only where no such name is set). */
+	char num[24];
+	int k = snprintf(num, sizeof num, "%llu", (unsigned long long)length);
+	if (length > 0)
+		env_add(&e, "CONTENT_LENGTH", num, (size_t)k);
+	const struct http_header *type = http_header_find(req, "content-type");
+	if (type)
+		env_add(&e, "CONTENT_TYPE", type->value, type->value_len);
+	env_add(&e, "SCRIPT_FILENAME", file, strlen(file));
+	build_env(c, req, &hs, &r, NULL, &e);
+	if (e.overflow)
+		log_id(c, LV_INFO, "environment too large; some headers left out");
+
+	char *argv[] = {(char *)file, NULL};
+	struct child ch;
+	int err = child_spawn(file, argv, env_finish(&e), &ch);
+	if (err)
+		return err;
+	c->pid = ch.pid;
+	c->cin = ch.in;
+	c->cout = ch.out;
+	c->cerr = ch.err;
+	c->exec_fd = ch.exec_fd;
+	c->spawn_mem = ch.mem;
+	c->cs = CS_RUNNING;
+	c->srv->nchildren++;
+	if (pidmap_put(&c->srv->children, c->pid, c) < 0) {
+		log_id(c, LV_ERROR, "out of memory");
+		child_kill_group(c->pid, SIGKILL);
+	}
+	struct loop *l = c->srv->loop;
+	if (loop_add(l, c->cin, 0, on_child_in, c) < 0 ||
+	    loop_add(l, c->cout, LOOP_READ, on_cgi_out, c) < 0 ||
+	    loop_add(l, c->cerr, LOOP_READ, on_child_err, c) < 0 ||
+	    loop_add(l, c->exec_fd, LOOP_READ, on_cgi_exec, c) < 0) {
+		/* Whichever were added go with their descriptors: the loop
+		 * forgets a closed one (loop_del first where added). */
+		err = errno;
+		child_kill_group(c->pid, SIGKILL);
+		c->cs = CS_KILL_SENT;
+		int *fds[] = {&c->cin, &c->cout, &c->cerr, &c->exec_fd};
+		for (size_t i = 0; i < 4; i++) {
+			loop_del(l, *fds[i]);
+			close(*fds[i]);
+			*fds[i] = -1;
+		}
+		client_suspect(c);
+		return err;
+	}
+	return 0;
+}
+
+bool cgireq_request(struct client *c, const struct http_request *req)
+{
+	const struct options *o = c->srv->opts;
+	const char *q = memchr(req->target, '?', req->target_len);
+	size_t len = q ? (size_t)(q - req->target) : req->target_len;
+	char rel[PATH_MAX], file[PATH_MAX];
+	if (static_path(req->target, len, rel, sizeof rel) < 0)
+		return false;
+	int st = find_script(o->cgidir, rel, file);
+	if (st == 404)
+		return false;
+	c->cgi = calloc(1, sizeof *c->cgi);
+	if (!c->cgi) {
+		fail(c, 503, "out of memory", "Retry-After: 1\r\n");
+		return true;
+	}
+	c->cgi->head_req = req->method_len == 4 &&
+			   memcmp(req->method, "HEAD", 4) == 0;
+	c->cgi->http11 = req->version_major > 1 ||
+			 (req->version_major == 1 && req->version_minor >= 1);
+	if (st == 403) {
+		fail(c, 403, "script is not executable", NULL);
+		return true;
+	}
+	uint64_t length;
+	if (http_header_find(req, "transfer-encoding")) {
+		fail(c, 411, "a CGI request body needs a Content-Length", NULL);
+		return true;
+	}
+	if (!body_length(req, &length)) {
+		fail(c, 400, "bad Content-Length", NULL);
+		return true;
+	}
+	if (c->srv->draining) {
+		fail(c, 503, "shutting down", NULL);
+		return true;
+	}
+	if (o->maxforks && c->srv->nchildren >= o->maxforks) {
+		fail(c, 503, "--maxforks reached", "Retry-After: 1\r\n");
+		return true;
+	}
+	/* The head's length, to know where the body starts in c->in: the
+	 * head parsed before, so it parses again. */
+	struct http_header headers[MAX_HEADERS];
+	struct http_request again;
+	int n = http_parse_request((const char *)buf_data(&c->in), c->in.len,
+				   &again, headers, MAX_HEADERS);
+	if (n <= 0) { /* cannot be: upgrade_request parsed it so */
+		fail(c, 400, "malformed request", NULL);
+		return true;
+	}
+	c->cgi->body_in = length;
+	int err = spawn(c, req, file, length);
+	if (err) {
+		log_msg(LV_ERROR, "#%llu cannot start %s: %s",
+			(unsigned long long)c->id, file, strerror(err));
+		bool busy = err == EAGAIN || err == EMFILE || err == ENFILE ||
+			    err == ENOMEM;
+		fail(c, busy ? 503 : 500, "cannot start script",
+		     busy ? "Retry-After: 1\r\n" : NULL);
+		return true;
+	}
+	log_msg(LV_DEBUG, "#%llu %s: CGI script %s, child %ld",
+		(unsigned long long)c->id, c->path, file, (long)c->pid);
+	buf_consume(&c->in, (size_t)n);
+	c->ss = SS_CGI;
+	/* A script may take its time; the client's leaving ends it. */
+	loop_timer_stop(c->srv->loop, &c->sock_timer);
+	cgireq_input(c);
+	return true;
+}
+
+/* --- the request body -------------------------------------------------- */
+
+void cgireq_input(struct client *c)
+{
+	struct cgireq *q = c->cgi;
+	while (c->in.len > 0) {
+		size_t take = c->in.len;
+		if (take > q->body_in)
+			take = (size_t)q->body_in;
+		if (take == 0) {
+			/* Bytes after the body: nothing reads them, as the
+			 * connection ends with this answer. */
+			buf_free(&c->in);
+			break;
+		}
+		if (c->cin >= 0) {
+			if (c->tochild.len >= TOCHILD_HIGH)
+				break; /* resumed when the script reads */
+			if (take > TOCHILD_HIGH - c->tochild.len)
+				take = TOCHILD_HIGH - c->tochild.len;
+			if (buf_append(&c->tochild, buf_data(&c->in), take) < 0) {
+				log_id(c, LV_ERROR, "out of memory");
+				close_child_in(c);
+			}
+		} /* else the script has closed its stdin: the rest is dropped */
+		buf_consume(&c->in, take);
+		q->body_in -= take;
+	}
+	flush_child(c);
+	if (q->body_in == 0 && c->tochild.len == 0)
+		close_child_in(c); /* the body's end is the script's EOF */
+}
+
+bool cgireq_wants_input(const struct client *c)
+{
+	return c->cgi->body_in > 0 && c->in.len < READ_CHUNK &&
+	       c->tochild.len < TOCHILD_HIGH;
+}
+
+/* --- the answer -------------------------------------------------------- */
+
+static bool queue(struct client *c, const void *p, size_t n)
+{
+	if (buf_append(&c->out, p, n) == 0)
+		return true;
+	log_id(c, LV_ERROR, "out of memory; answer cut short");
+	client_abort(c);
+	return false;
+}
+
+/* A part of the script's body. */
+static void send_body(struct client *c, const uint8_t *p, size_t n)
+{
+	struct cgireq *q = c->cgi;
+	if (q->no_body || n == 0)
+		return;
+	if (q->has_length) {
+		if (n > q->body_out) {
+			if (!q->warned_long)
+				log_id(c, LV_INFO, "script wrote more than its "
+				       "Content-Length; the rest is dropped");
+			q->warned_long = true;
+			n = (size_t)q->body_out;
+		}
+		q->body_out -= n;
+		if (n == 0)
+			return;
+	}
+	if (q->chunked) {
+		char size[24];
+		int k = snprintf(size, sizeof size, "%zx\r\n", n);
+		if (!queue(c, size, (size_t)k) || !queue(c, p, n))
+			return;
+		queue(c, "\r\n", 2);
+	} else {
+		queue(c, p, n);
+	}
+}
+
+/* The script's head h is complete: our head goes out. */
+static void send_head(struct client *c, const struct cgi_head *h)
+{
+	struct cgireq *q = c->cgi;
+	const char *extra = c->srv->extra_http ? c->srv->extra_http : "";
+	q->no_body = q->head_req || h->status == 204 || h->status == 304;
+	q->has_length = h->has_length;
+	q->body_out = h->length;
+	/* HTTP/1.0 clients read to the connection's end instead. */
+	q->chunked = !q->no_body && !h->has_length && q->http11;
+	size_t cap = 256 + strlen(extra) +
+		     (h->reason ? h->reason_len : 0);
+	for (size_t i = 0; i < h->num_headers; i++)
+		cap += h->headers[i].name_len + h->headers[i].value_len + 4;
+	char *o = (char *)buf_reserve(&c->out, cap);
+	if (!o) {
+		log_id(c, LV_ERROR, "out of memory");
+		client_abort(c);
+		return;
+	}
+	const char *rs = h->reason ? h->reason : cgi_reason(h->status);
+	int rl = h->reason ? (int)h->reason_len : (int)strlen(rs);
+	size_t k = (size_t)snprintf(o, cap, "HTTP/1.1 %d %.*s\r\n", h->status,
+				    rl, rs);
+	for (size_t i = 0; i < h->num_headers; i++) {
+		const struct http_header *x = &h->headers[i];
+		k += (size_t)snprintf(o + k, cap - k, "%.*s: %.*s\r\n",
+				      (int)x->name_len, x->name,
+				      (int)x->value_len, x->value);
+	}
+	if (h->has_length && h->status != 204 && h->status != 304)
+		k += (size_t)snprintf(o + k, cap - k, "Content-Length: %llu\r\n",
+				      (unsigned long long)h->length);
+	else if (q->chunked)
+		k += (size_t)snprintf(o + k, cap - k,
+				      "Transfer-Encoding: chunked\r\n");
+	k += (size_t)snprintf(o + k, cap - k, "Connection: close\r\n%s\r\n",
+			      extra);
+	buf_commit(&c->out, k);
+	q->head_sent = true;
+	log_msg(LV_ACCESS, "#%llu %s %d CGI, child %ld",
+		(unsigned long long)c->id, c->path, h->status, (long)c->pid);
+	metrics_plain(&c->srv->metrics, h->status);
+	if (h->ignored)
+		log_id(c, LV_INFO, "script's head had lines that are not "
+		       "'Name: value'; left out");
+}
+
+/* New bytes in the head buffer: sends our head once the script's is
+ * complete, with the body bytes that came after it. */
+static void take_head(struct client *c)
+{
+	struct cgireq *q = c->cgi;
+	struct http_header hs[HEAD_LINES];
+	struct cgi_head h;
+	int n = cgi_parse((const char *)buf_data(&q->head), q->head.len, &h, hs,
+			  HEAD_LINES);
+	if (n == CGI_INCOMPLETE && q->head.len <= HEAD_MAX)
+		return;
+	if (n < 0) {
+		char why[96];
+		snprintf(why, sizeof why, "script's answer is not CGI: %s",
+			 n == CGI_INVALID ? h.error
+			 : n == CGI_TOO_MANY_HEADERS ? "too many header lines"
+						     : "head too large");
+		fail(c, 502, why, NULL);
+		return;
+	}
+	send_head(c, &h);
+	if (c->fd < 0)
+		return;
+	send_body(c, buf_data(&q->head) + n, q->head.len - (size_t)n);
+	buf_free(&q->head);
+}
+
+static void on_cgi_out(struct loop *l, int fd, unsigned ev, void *arg)
+{
+	(void)ev;
+	static uint8_t chunk[READ_CHUNK];
+	struct client *c = arg;
+	ssize_t n = read(fd, chunk, sizeof chunk);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* The script is done: its end (cgireq_end) once reaped. */
+		close_child_out(c);
+		child_stop(c); /* in case it lives on without its stdout */
+		return;
+	}
+	c->out_read = loop_now(l);
+	struct cgireq *q = c->cgi;
+	if (c->ss != SS_CGI || c->fd < 0)
+		return; /* answered already, or nobody to answer: dropped */
+	if (q->head_sent) {
+		send_body(c, chunk, (size_t)n);
+	} else {
+		if (buf_append(&q->head, chunk, (size_t)n) < 0) {
+			fail(c, 503, "out of memory", "Retry-After: 1\r\n");
+			return;
+		}
+		take_head(c);
+	}
+	if (c->fd >= 0)
+		flush_out(c);
+}
+
+void cgireq_end(struct client *c)
+{
+	struct cgireq *q = c->cgi;
+	char why[64], sig[32];
+	int st = c->status;
+	bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	if (WIFEXITED(st))
+		snprintf(why, sizeof why, "exit status %d", WEXITSTATUS(st));
+	else
+		snprintf(why, sizeof why, "killed by %s",
+			 child_signal_name(WTERMSIG(st), sig, sizeof sig));
+	/* A failed exec (a bad #! line) is told as such, whichever of its
+	 * status pipe and the end of stdout the loop saw first. */
+	if (c->exec_fd >= 0)
+		on_cgi_exec(c->srv->loop, c->exec_fd, 0, c);
+	if (c->ss != SS_CGI)
+		return;
+	if (!q->head_sent) {
+		char text[160];
+		snprintf(text, sizeof text, "script %s (%s)",
+			 q->head.len ? "ended inside its CGI head"
+				     : "wrote no CGI head", why);
+		fail(c, 502, text, NULL);
+		return;
+	}
+	if (!ok)
+		log_msg(LV_INFO, "#%llu %s: script ended with %s",
+			(unsigned long long)c->id, c->path, why);
+	if (q->has_length && q->body_out > 0 && !q->no_body)
+		log_id(c, LV_INFO, "script wrote less than its Content-Length; "
+		       "the answer is cut short");
+	/* A script that was killed may not have finished its body: the last
+	 * chunk is left out, which tells the client so. */
+	if (q->chunked && !WIFSIGNALED(st) && !queue(c, "0\r\n\r\n", 5))
+		return;
+	c->ss = SS_CLOSING;
+	loop_timer_start(c->srv->loop, &c->sock_timer, CLOSE_WAIT_MS,
+			 on_sock_timer);
+	flush_out(c);
+}
+
+void cgireq_free(struct client *c)
+{
+	if (!c->cgi)
+		return;
+	buf_free(&c->cgi->head);
+	free(c->cgi);
+	c->cgi = NULL;
+}

@@ -1,0 +1,35 @@
+/* --cgidir: a plain HTTP request answered by a CGI/1.1 script (RFC 3875),
+ * as websocketd's --cgidir (Go's net/http/cgi) does it. */
+#ifndef PORTAL_CGIREQ_H
+#define PORTAL_CGIREQ_H
+
+#include <stdbool.h>
+
+struct client;
+struct http_request;
+
+/* req, the head in c->in, asks for no upgrade. When its path names a
+ * regular file under --cgidir, answers it and returns true: by starting
+ * the script (then c->ss is SS_CGI), or with an error (403 for a file that
+ * is not executable, 411 for a chunked body, 503 when busy...). Returns
+ * false, having done nothing, when the path names nothing to run there (no
+ * such file, a directory, a dot segment), so that --staticdir or a 404 may
+ * answer it. */
+bool cgireq_request(struct client *c, const struct http_request *req);
+
+/* SS_CGI: passes the request body in c->in on to the script's stdin (as
+ * much as its queue takes) and closes the stdin once the body is done. */
+void cgireq_input(struct client *c);
+
+/* SS_CGI: whether to read the socket: while the body is still to come and
+ * the queues it goes through have room. */
+bool cgireq_wants_input(const struct client *c);
+
+/* SS_CGI: the script is reaped and its stdout has ended: the answer ends
+ * (502 if the script never sent a usable head). */
+void cgireq_end(struct client *c);
+
+/* Frees c's CGI state, if any. */
+void cgireq_free(struct client *c);
+
+#endif
