@@ -20,6 +20,7 @@
 #include "devconsole.h"
 #include "handshake.h"
 #include "log.h"
+#include "range.h"
 #include "route.h"
 #include "server.h"
 #include "session.h"
@@ -48,8 +49,12 @@ static const char *reason(int status)
 		return "OK";
 	case 301:
 		return "Moved Permanently";
+	case 206:
+		return "Partial Content";
 	case 304:
 		return "Not Modified";
+	case 416:
+		return "Range Not Satisfiable";
 	default:
 		return hs_reason(status);
 	}
@@ -128,14 +133,34 @@ static void answer_metrics(struct client *c, bool head_only)
 	answer(c, head_only, &a);
 }
 
+/* Which part of f a Range header asks for (RFC 9110 14.2): the whole
+ * file without one, with a malformed one, or when If-Range is not the
+ * file's Last-Modified exactly (we send no entity tags, so one of those
+ * never matches). */
+static enum range_result want_range(const struct http_request *req,
+				    const struct static_file *f,
+				    uint64_t *first, uint64_t *last)
+{
+	const struct http_header *range = http_header_find(req, "range");
+	const struct http_header *ifr = http_header_find(req, "if-range");
+	int64_t t;
+	*first = *last = 0;
+	if (!range || (ifr && !(static_parse_date(ifr->value, ifr->value_len,
+						   &t) && t == f->mtime)))
+		return RANGE_WHOLE;
+	return range_parse(range->value, range->value_len, f->size, first, last);
+}
+
 /* Serves an opened file: 304 when If-Modified-Since is at or after its
- * modification time, else 200 with the body streamed. */
+ * modification time; else 206 with the one byte range asked for, 416 when
+ * that range lies past the end, or 200 with the whole body. The body is
+ * streamed from the file. */
 static void answer_file(struct client *c, const struct http_request *req,
 			bool head_only, struct static_file *f)
 {
-	char date[STATIC_DATE_LEN + 1], more[64];
+	char date[STATIC_DATE_LEN + 1], more[192];
 	static_format_date(f->mtime > 0 ? f->mtime : 0, date);
-	snprintf(more, sizeof more, "Last-Modified: %s\r\n", date);
+	int k = snprintf(more, sizeof more, "Last-Modified: %s\r\n", date);
 	const struct http_header *ims = http_header_find(req, "if-modified-since");
 	int64_t since;
 	if (ims && static_parse_date(ims->value, ims->value_len, &since) &&
@@ -145,10 +170,38 @@ static void answer_file(struct client *c, const struct http_request *req,
 		answer(c, head_only, &a);
 		return;
 	}
-	char why[48];
-	snprintf(why, sizeof why, "file, %llu bytes",
-		 (unsigned long long)f->size);
+	uint64_t first, last;
+	enum range_result r = want_range(req, f, &first, &last);
+	unsigned long long size = f->size, lo = first, hi = last;
+	if (r == RANGE_UNSATISFIABLE) {
+		snprintf(more + k, sizeof more - (size_t)k,
+			 "Content-Range: bytes */%llu\r\n", size);
+		close(f->fd);
+		answer_text(c, head_only, 416, "416 Range Not Satisfiable\n",
+			    more, false, "range not satisfiable");
+		return;
+	}
+	k += snprintf(more + k, sizeof more - (size_t)k,
+		      "Accept-Ranges: bytes\r\n");
+	char why[96];
 	struct answer a = {200, f->type, f->size, more, false, NULL, f->fd, why};
+	if (r == RANGE_PART &&
+	    lseek(f->fd, (off_t)first, SEEK_SET) != (off_t)first) {
+		close(f->fd);
+		answer_text(c, head_only, 500, "500 Internal Server Error\n",
+			    NULL, false, "cannot read file");
+		return;
+	}
+	if (r == RANGE_PART) {
+		snprintf(more + k, sizeof more - (size_t)k,
+			 "Content-Range: bytes %llu-%llu/%llu\r\n", lo, hi, size);
+		snprintf(why, sizeof why, "file, bytes %llu-%llu of %llu", lo,
+			 hi, size);
+		a.status = 206;
+		a.length = last - first + 1;
+	} else {
+		snprintf(why, sizeof why, "file, %llu bytes", size);
+	}
 	answer(c, head_only, &a);
 }
 

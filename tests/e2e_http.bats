@@ -113,6 +113,123 @@ make_www() {
 	wait_log "access #[0-9]+ /notes.txt 304 not modified"
 }
 
+# A 1000-byte file of known bytes: "0123456789" a hundred times.
+make_digits() {
+	local W=$BATS_TEST_TMPDIR/www
+	mkdir -p "$W"
+	printf '0123456789%.0s' {1..100} >"$W/d.bin"
+	: >"$W/empty.bin"
+	touch -d '2024-03-01 12:00:00 UTC' "$W/d.bin"
+	echo "$W"
+}
+
+@test "Range: one byte range gets 206 with Content-Range and its bytes; files say Accept-Ranges" {
+	local W
+	W=$(make_digits)
+	start_gw --staticdir "$W" /echo=cat
+	run get /d.bin
+	expect_first "HTTP/1.1 200 OK"
+	expect_header Accept-Ranges bytes
+	run get -r 0-9 /d.bin
+	expect_first "HTTP/1.1 206 Partial Content"
+	expect_header Content-Range "bytes 0-9/1000"
+	expect_header Content-Length 10
+	expect_header Content-Type application/octet-stream
+	[ "$(body)" = 0123456789 ]
+	run get -H 'Range: bytes=995-' /d.bin
+	expect_first "HTTP/1.1 206 Partial Content"
+	expect_header Content-Range "bytes 995-999/1000"
+	[ "$(body)" = 56789 ]
+	run get -H 'Range: bytes=-3' /d.bin
+	expect_header Content-Range "bytes 997-999/1000"
+	[ "$(body)" = 789 ]
+	run get -H 'Range: bytes=-5000' /d.bin
+	expect_first "HTTP/1.1 206 Partial Content"
+	expect_header Content-Range "bytes 0-999/1000"
+	run get -H 'Range: bytes=990-1000000' /d.bin
+	expect_header Content-Range "bytes 990-999/1000"
+	[ "$(body)" = 0123456789 ]
+	# the same over a raw socket: exactly Content-Length bytes follow
+	run raw 'GET /d.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=12-14\r\nConnection: close\r\n\r\n'
+	expect_first "HTTP/1.1 206 Partial Content"
+	[ "$(body)" = 234 ]
+	wait_log "access #[0-9]+ /d.bin 206 file, bytes 0-9 of 1000"
+}
+
+@test "Range: past the end is 416 with bytes */LEN; malformed, several ranges or another unit get the whole file" {
+	local W r
+	W=$(make_digits)
+	start_gw --staticdir "$W" /echo=cat
+	for r in bytes=1000- bytes=5000-6000 bytes=-0 bytes=18446744073709551616-; do
+		run get -H "Range: $r" /d.bin
+		expect_first "HTTP/1.1 416 Range Not Satisfiable"
+		expect_header Content-Range "bytes */1000"
+	done
+	run get -H 'Range: bytes=0-' /empty.bin
+	expect_first "HTTP/1.1 416 Range Not Satisfiable"
+	expect_header Content-Range "bytes */0"
+	run get -H 'Range: bytes=-10' /empty.bin
+	expect_first "HTTP/1.1 200 OK"
+	expect_header Content-Length 0
+	for r in bytes=5-4 bytes=x-1 'bytes=0 - 9' bytes=0-1,5-6 items=0-9 bytes; do
+		run get -H "Range: $r" /d.bin
+		expect_first "HTTP/1.1 200 OK"
+		expect_header Content-Length 1000
+	done
+	wait_log "access #[0-9]+ /d.bin 416 range not satisfiable"
+}
+
+@test "If-Range: the file's Last-Modified honours Range, any other date or a tag gets the whole file" {
+	local W
+	W=$(make_digits)
+	start_gw --staticdir "$W" /echo=cat
+	run get -r 0-1 -H 'If-Range: Fri, 01 Mar 2024 12:00:00 GMT' /d.bin
+	expect_first "HTTP/1.1 206 Partial Content"
+	[ "$(body)" = 01 ]
+	run get -r 0-1 -H 'If-Range: Fri, 01 Mar 2024 11:00:00 GMT' /d.bin
+	expect_first "HTTP/1.1 200 OK"
+	expect_header Content-Length 1000
+	run get -r 0-1 -H 'If-Range: "some-etag"' /d.bin
+	expect_first "HTTP/1.1 200 OK"
+	run get -r 0-1 -H 'If-Range: garbage' /d.bin
+	expect_first "HTTP/1.1 200 OK"
+}
+
+@test "HEAD with Range: the 206 or 416 head a GET gets, no body" {
+	local W
+	W=$(make_digits)
+	start_gw --staticdir "$W" /echo=cat
+	run raw 'HEAD /d.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=10-19\r\nConnection: close\r\n\r\n'
+	expect_first "HTTP/1.1 206 Partial Content"
+	expect_header Content-Length 10
+	expect_header Content-Range "bytes 10-19/1000"
+	[ -z "$(body)" ]
+	run raw 'HEAD /d.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=2000-\r\nConnection: close\r\n\r\n'
+	expect_first "HTTP/1.1 416 Range Not Satisfiable"
+	expect_header Content-Range "bytes */1000"
+	[ -z "$(body)" ]
+}
+
+@test "a video seeks: a 3 MiB file read back in ranges as a media element asks is byte-exact" {
+	local W=$BATS_TEST_TMPDIR/www
+	mkdir -p "$W"
+	head -c $((3 * 1024 * 1024)) /dev/urandom >"$W/v.mp4"
+	start_gw --staticdir "$W" /echo=cat
+	# the first request of a <video>, then a seek into the middle, then the tail
+	curl -sS --max-time 10 -D "$BATS_TEST_TMPDIR/h" -o "$BATS_TEST_TMPDIR/a" \
+		-H 'Range: bytes=0-' "http://127.0.0.1:$PORT/v.mp4"
+	run tr -d '\r' <"$BATS_TEST_TMPDIR/h"
+	expect_first "HTTP/1.1 206 Partial Content"
+	expect_header Content-Range "bytes 0-3145727/3145728"
+	cmp "$W/v.mp4" "$BATS_TEST_TMPDIR/a"
+	curl -sS --max-time 10 -o "$BATS_TEST_TMPDIR/b" -r 1500000-2500000 \
+		"http://127.0.0.1:$PORT/v.mp4"
+	cmp "$BATS_TEST_TMPDIR/b" <(tail -c +1500001 "$W/v.mp4" | head -c 1000001)
+	curl -sS --max-time 10 -o "$BATS_TEST_TMPDIR/c" -r 3000000- \
+		"http://127.0.0.1:$PORT/v.mp4"
+	cmp "$BATS_TEST_TMPDIR/c" <(tail -c +3000001 "$W/v.mp4")
+}
+
 @test "a directory: its index.html, 301 to its '/' form, 404 without index.html (no listing)" {
 	local W
 	W=$(make_www)
