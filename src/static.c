@@ -24,12 +24,23 @@ static int hexval(char ch)
 	return -1;
 }
 
+/* RFC 8615: the one dot name served, as the first segment only. */
+#define WELL_KNOWN ".well-known"
+#define WELL_KNOWN_LEN (sizeof WELL_KNOWN - 1)
+
+/* out[0..o) is the first segment, which starts with '.'. */
+static bool well_known(const char *out, size_t o)
+{
+	return o == WELL_KNOWN_LEN && memcmp(out, WELL_KNOWN, o) == 0;
+}
+
 int static_path(const char *path, size_t len, char *out, size_t cap)
 {
 	if (len == 0 || path[0] != '/' || cap == 0)
 		return STATIC_BAD;
 	size_t o = 0;
 	bool seg_start = true;
+	bool first_dot = false; /* the first segment starts with '.' */
 	for (size_t i = 1; i < len; i++) {
 		char ch = path[i];
 		if (ch == '%') {
@@ -45,6 +56,9 @@ int static_path(const char *path, size_t len, char *out, size_t cap)
 			i += 2;
 		} else if (ch == '/') {
 			if (!seg_start) {
+				if (first_dot && !well_known(out, o))
+					return STATIC_HIDDEN;
+				first_dot = false;
 				if (o + 1 >= cap)
 					return STATIC_LONG;
 				out[o++] = '/';
@@ -52,13 +66,18 @@ int static_path(const char *path, size_t len, char *out, size_t cap)
 			seg_start = true;
 			continue;
 		}
-		if (seg_start && ch == '.')
-			return STATIC_HIDDEN;
+		if (seg_start && ch == '.') {
+			if (o > 0)
+				return STATIC_HIDDEN;
+			first_dot = true;
+		}
 		seg_start = false;
 		if (o + 1 >= cap)
 			return STATIC_LONG;
 		out[o++] = ch;
 	}
+	if (first_dot && !well_known(out, o))
+		return STATIC_HIDDEN;
 	out[o] = '\0';
 	return (int)o;
 }
@@ -326,7 +345,11 @@ static int open_under(const char *root, const char *full,
 	size_t n = strcmp(root, "/") == 0 ? 0 : strlen(root);
 	if (strncmp(real, root, n) != 0 || (real[n] != '/' && real[n] != '\0'))
 		return 404; /* a symlink led out of root */
-	if (strstr(real + n, "/."))
+	const char *below = real + n;
+	if (strncmp(below, "/" WELL_KNOWN, WELL_KNOWN_LEN + 1) == 0 &&
+	    (below[WELL_KNOWN_LEN + 1] == '/' || below[WELL_KNOWN_LEN + 1] == '\0'))
+		below += WELL_KNOWN_LEN + 1;
+	if (strstr(below, "/."))
 		return 404; /* a symlink led to a dotfile */
 	struct stat st;
 	if (lstat(real, &st) < 0)

@@ -272,6 +272,34 @@ make_digits() {
 	wait_log "/escape.txt 404 no such file"
 }
 
+@test "/.well-known/ is served (ACME challenge, security.txt); other dot names below it or elsewhere stay 404" {
+	local W p
+	W=$(make_www)
+	mkdir -p "$W/.well-known/acme-challenge" "$W/sub/.well-known"
+	printf 'tok.en\n' >"$W/.well-known/acme-challenge/tok"
+	printf 'Contact: mailto:x@example.org\n' >"$W/.well-known/security.txt"
+	printf 'SECRET\n' >"$W/.well-known/.secret"
+	printf 'SECRET\n' >"$W/sub/.well-known/security.txt"
+	ln -s ../.env "$W/.well-known/env"
+	start_gw --staticdir "$W" /echo=cat
+	run get /.well-known/acme-challenge/tok
+	expect_first "HTTP/1.1 200 OK"
+	[ "$(body)" = tok.en ]
+	run get /.well-known/security.txt
+	expect_first "HTTP/1.1 200 OK"
+	expect_header Content-Type "text/plain; charset=utf-8"
+	run get /.well-known
+	expect_first "HTTP/1.1 301 Moved Permanently"
+	expect_header Location /.well-known/
+	for p in /.well-known/.secret /.well-known/env /sub/.well-known/security.txt \
+		/.well-known/../.env /.well-known/%2e%2e/.env /.Well-Known/security.txt \
+		/.well-knownx /.git/config; do
+		run get "$p"
+		expect_first "HTTP/1.1 404 Not Found"
+		[[ $output != *SECRET* ]]
+	done
+}
+
 @test "other methods on a file, health or metrics path: 405 with Allow: GET, HEAD" {
 	local W
 	W=$(make_www)

@@ -86,7 +86,12 @@ static void disk(void)
 		 "echo I >www/d/index.html && echo S >secret && echo H "
 		 ">www/.h && ln -s a/b www/inner && ln -s %s/secret www/out && "
 		 "ln -s %s/www/a/b/f.txt www/abs && ln -s .h www/toh && "
-		 "ln -s .. www/a/up && mkfifo www/fifo",
+		 "ln -s .. www/a/up && mkfifo www/fifo && "
+		 "mkdir -p www/.well-known/acme-challenge www/a/.well-known && "
+		 "echo W >www/.well-known/acme-challenge/t && "
+		 "echo V >www/.well-known/.v && echo K >www/a/.well-known/k && "
+		 "ln -s ../.h www/.well-known/toh && "
+		 "ln -s .well-known/acme-challenge/t www/tow",
 		 root, root, root);
 	sh(cmd);
 	char www[PATH_MAX + 8], c;
@@ -109,6 +114,15 @@ static void disk(void)
 	CHECK_INT(serve(www, "fifo", &c), 404);
 	CHECK_INT(serve(www, "nothing", &c), 404);
 	CHECK_INT(serve(www, "a/b/f.txt/x", &c), 404);
+	CHECK_INT(serve(www, ".well-known/acme-challenge/t", &c), 0);
+	CHECK_INT(c, 'W');
+	CHECK_INT(serve(www, "tow", &c), 0); /* a symlink into it */
+	CHECK_INT(c, 'W');
+	CHECK_INT(serve(www, ".well-known", &c), 301);
+	CHECK_INT(serve(www, ".well-known/", &c), 404); /* no index.html */
+	CHECK_INT(serve(www, ".well-known/.v", &c), 404);
+	CHECK_INT(serve(www, ".well-known/toh", &c), 404);
+	CHECK_INT(serve(www, "a/.well-known/k", &c), 404);
 
 	/* static_open_beneath follows no symlink at all, so a directory
 	 * swapped for one after realpath cannot lead anywhere. */
@@ -175,6 +189,24 @@ int main(void)
 	PATH_ERR("/a/.env", STATIC_HIDDEN);
 	PATH_ERR("/a//.env", STATIC_HIDDEN);
 	PATH_ERR("/%2eenv", STATIC_HIDDEN);
+	/* RFC 8615: /.well-known/ is served, as the first segment only */
+	PATH_OK("/.well-known/security.txt", ".well-known/security.txt");
+	PATH_OK("/.well-known/acme-challenge/x", ".well-known/acme-challenge/x");
+	PATH_OK("/.well-known", ".well-known");
+	PATH_OK("/.well-known/", ".well-known/");
+	PATH_OK("//.well-known//x", ".well-known/x");
+	PATH_OK("/%2ewell-known/x", ".well-known/x");
+	PATH_ERR("/.well-known/.x", STATIC_HIDDEN);
+	PATH_ERR("/.well-known/../.env", STATIC_HIDDEN);
+	PATH_ERR("/.well-known/a/../../x", STATIC_HIDDEN);
+	PATH_ERR("/a/.well-known/x", STATIC_HIDDEN);
+	PATH_ERR("/.well-knownx/x", STATIC_HIDDEN);
+	PATH_ERR("/.well-know", STATIC_HIDDEN);
+	PATH_ERR("/.Well-Known/x", STATIC_HIDDEN);
+	PATH_ERR("/.well-known.", STATIC_HIDDEN);
+	PATH_ERR("/.", STATIC_HIDDEN);
+	PATH_ERR("/.%2e", STATIC_HIDDEN);
+	PATH_ERR("/..well-known", STATIC_HIDDEN);
 	{
 		char o[4];
 		CHECK_INT(path("/abc", o, sizeof o), 3);
