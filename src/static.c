@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mime.h"
+
 /* --- request path ----------------------------------------------------- */
 
 static int hexval(char ch)
@@ -84,6 +86,7 @@ int static_path(const char *path, size_t len, char *out, size_t cap)
 
 /* --- Content-Type ----------------------------------------------------- */
 
+/* Used for what the system's mime.types does not name. */
 static const struct {
 	const char *ext;
 	const char *type;
@@ -95,7 +98,11 @@ static const struct {
 	{"mjs", "text/javascript; charset=utf-8"},
 	{"json", "application/json"},
 	{"map", "application/json"},
+	{"webmanifest", "application/manifest+json"},
 	{"txt", "text/plain; charset=utf-8"},
+	{"csv", "text/csv; charset=utf-8"},
+	{"md", "text/markdown; charset=utf-8"},
+	{"markdown", "text/markdown; charset=utf-8"},
 	{"xml", "application/xml"},
 	{"svg", "image/svg+xml"},
 	{"png", "image/png"},
@@ -103,12 +110,31 @@ static const struct {
 	{"jpeg", "image/jpeg"},
 	{"gif", "image/gif"},
 	{"webp", "image/webp"},
+	{"avif", "image/avif"},
 	{"ico", "image/x-icon"},
 	{"wasm", "application/wasm"},
 	{"woff", "font/woff"},
 	{"woff2", "font/woff2"},
+	{"ttf", "font/ttf"},
+	{"otf", "font/otf"},
+	{"mp3", "audio/mpeg"},
+	{"ogg", "audio/ogg"},
+	{"oga", "audio/ogg"},
+	{"opus", "audio/ogg"}, /* RFC 7845 */
+	{"wav", "audio/wav"},
+	{"flac", "audio/flac"},
+	{"mp4", "video/mp4"},
+	{"webm", "video/webm"},
+	{"ogv", "video/ogg"},
 	{"pdf", "application/pdf"},
+	{"zip", "application/zip"},
+	{"tar", "application/x-tar"},
+	{"gz", "application/gzip"},
 };
+
+/* The system's table: filled once by static_types_load, before the loop
+ * starts, and only read after that. */
+static struct mime_table sys_types;
 
 const char *static_type(const char *name, size_t len)
 {
@@ -118,6 +144,9 @@ const char *static_type(const char *name, size_t len)
 	if (dot > 0 && name[dot - 1] == '.') {
 		const char *ext = name + dot;
 		size_t n = len - dot;
+		const char *sys = mime_lookup(&sys_types, ext, n);
+		if (sys)
+			return sys;
 		for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
 			if (strlen(types[i].ext) == n &&
 			    strncasecmp(types[i].ext, ext, n) == 0)
@@ -125,6 +154,51 @@ const char *static_type(const char *name, size_t len)
 		}
 	}
 	return "application/octet-stream";
+}
+
+/* Reads fd into buf[0..cap) until its end, an error or cap; returns the
+ * bytes read, cut after the last "\n" when cap was reached. */
+static size_t read_lines(int fd, char *buf, size_t cap)
+{
+	size_t len = 0;
+	while (len < cap) {
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len == cap) {
+		while (len > 0 && buf[len - 1] != '\n')
+			len--;
+	}
+	return len;
+}
+
+long static_types_load(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	char *buf = NULL;
+	int err = 0;
+	if (fstat(fd, &st) < 0)
+		err = errno;
+	else if (!S_ISREG(st.st_mode))
+		err = EINVAL; /* never wait on a FIFO or read a device */
+	else if (!(buf = malloc(STATIC_TYPES_FILE_MAX)))
+		err = ENOMEM;
+	long kept = -1;
+	if (buf) {
+		size_t len = read_lines(fd, buf, STATIC_TYPES_FILE_MAX);
+		kept = (long)mime_parse(&sys_types, buf, len);
+		free(buf);
+	}
+	close(fd);
+	errno = err;
+	return kept;
 }
 
 /* --- HTTP dates ------------------------------------------------------- */

@@ -30,10 +30,24 @@ enum static_path_result {
  * enum static_path_result. */
 int static_path(const char *path, size_t len, char *out, size_t cap);
 
-/* Content-Type for a file name, by its extension (case-insensitive):
- * common web types, text ones with "; charset=utf-8";
+/* The system's table of Content-Types, read once at start-up, and how
+ * much of it is read at most (a larger file is read up to its last whole
+ * line within that). */
+#define STATIC_TYPES_FILE "/etc/mime.types"
+#define STATIC_TYPES_FILE_MAX (1024 * 1024)
+
+/* Content-Type for a file name, by its extension (case-insensitive): the
+ * table static_types_load read, or where it has none a built-in one of the
+ * common web types; text types with "; charset=utf-8";
  * "application/octet-stream" for anything else. */
 const char *static_type(const char *name, size_t len);
+
+/* Reads the mime.types file path (STATIC_TYPES_FILE) for static_type.
+ * Call once, before serving: it blocks on the disk. Returns the number of
+ * extensions it names, or -1 with errno set when it cannot be read (not
+ * there, not a regular file); static_type then uses its built-in table
+ * alone. */
+long static_types_load(const char *path);
 
 /* Parses an HTTP-date (RFC 9110 5.6.7) s[0..len): IMF-fixdate, and the
  * obsolete RFC 850 and asctime forms, which recipients must accept too.

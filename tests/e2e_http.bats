@@ -78,6 +78,37 @@ make_www() {
 	wait_log "access #[0-9]+ /style.css 200 file, 7 bytes"
 }
 
+@test "Content-Types of the common web formats (from /etc/mime.types where it names them)" {
+	local W=$BATS_TEST_TMPDIR/www f want
+	mkdir -p "$W"
+	start_gw --staticdir "$W" /echo=cat
+	for f in f.woff:font/woff f.woff2:font/woff2 f.ttf:font/ttf f.otf:font/otf \
+		a.mp3:audio/mpeg a.ogg:audio/ogg a.flac:audio/flac a.opus:audio/ogg \
+		v.mp4:video/mp4 v.webm:video/webm v.ogv:video/ogg i.avif:image/avif \
+		i.webp:image/webp i.svg:image/svg+xml i.gif:image/gif i.png:image/png \
+		i.jpg:image/jpeg d.csv:"text/csv; charset=utf-8" \
+		r.md:"text/markdown; charset=utf-8" site.webmanifest:application/manifest+json \
+		m.wasm:application/wasm a.zip:application/zip a.tar:application/x-tar \
+		a.tar.gz:application/gzip d.pdf:application/pdf d.json:application/json \
+		a.js:"text/javascript; charset=utf-8" m.mjs:"text/javascript; charset=utf-8" \
+		s.css:"text/css; charset=utf-8" i.html:"text/html; charset=utf-8" \
+		t.txt:"text/plain; charset=utf-8" d.xml:application/xml; do
+		want=${f#*:}
+		f=${f%%:*}
+		printf x >"$W/$f"
+		run get -I "/$f"
+		expect_first "HTTP/1.1 200 OK"
+		expect_header Content-Type "$want"
+	done
+	# audio/wav or audio/x-wav, image/x-icon or image/vnd.microsoft.icon
+	printf x >"$W/a.wav"
+	printf x >"$W/favicon.ico"
+	run get -I /a.wav
+	expect_line_re '^Content-Type: audio/(x-)?wav$'
+	run get -I /favicon.ico
+	expect_line_re '^Content-Type: image/(x-icon|vnd.microsoft.icon)$'
+}
+
 @test "HEAD: the head a GET gets, and no body" {
 	local W
 	W=$(make_www)
@@ -220,6 +251,7 @@ make_digits() {
 		-H 'Range: bytes=0-' "http://127.0.0.1:$PORT/v.mp4"
 	run tr -d '\r' <"$BATS_TEST_TMPDIR/h"
 	expect_first "HTTP/1.1 206 Partial Content"
+	expect_header Content-Type video/mp4
 	expect_header Content-Range "bytes 0-3145727/3145728"
 	cmp "$W/v.mp4" "$BATS_TEST_TMPDIR/a"
 	curl -sS --max-time 10 -o "$BATS_TEST_TMPDIR/b" -r 1500000-2500000 \

@@ -157,6 +157,51 @@ static void disk(void)
 	sh(cmd);
 }
 
+/* static_types_load: refusals first, while static_type still has only its
+ * built-in table; then a file that replaces some of it. */
+static void types_file(void)
+{
+	char tmpl[] = "/tmp/test_static_types.XXXXXX";
+	static char cmd[PATH_MAX], p[PATH_MAX + 16];
+	if (!mkdtemp(tmpl))
+		exit(1);
+	snprintf(p, sizeof p, "%s/none", tmpl);
+	errno = 0;
+	CHECK_INT(static_types_load(p), -1);
+	CHECK_INT(errno, ENOENT);
+	CHECK_INT(static_types_load(tmpl), -1); /* a directory */
+	CHECK_INT(errno, EINVAL);
+	snprintf(p, sizeof p, "%s/fifo", tmpl);
+	CHECK(mkfifo(p, 0600) == 0);
+	CHECK_INT(static_types_load(p), -1); /* never waits for a writer */
+	CHECK_INT(errno, EINVAL);
+	CHECK(strcmp(type("a.ico"), "image/x-icon") == 0);
+
+	/* Larger than STATIC_TYPES_FILE_MAX: read up to the last whole line
+	 * within it, so the line across the limit is not read as "str". */
+	snprintf(p, sizeof p, "%s/mime.types", tmpl);
+	FILE *f = fopen(p, "w");
+	if (!f)
+		exit(1);
+	const char *first = "image/vnd.microsoft.icon ico\ntext/x-custom Foo\n";
+	size_t pad = STATIC_TYPES_FILE_MAX - strlen(first) - 4;
+	fputs(first, f);
+	for (size_t i = 0; i + 1 < pad; i++)
+		fputc('#', f);
+	fputs("\nc/d straddle\n", f);
+	fclose(f);
+	CHECK_INT(static_types_load(p), 2);
+	CHECK(strcmp(type("a.ico"), "image/vnd.microsoft.icon") == 0);
+	CHECK(strcmp(type("a.FOO"), "text/x-custom; charset=utf-8") == 0);
+	CHECK(strcmp(type("a.str"), "application/octet-stream") == 0);
+	CHECK(strcmp(type("a.straddle"), "application/octet-stream") == 0);
+	CHECK(strcmp(type("a.html"), "text/html; charset=utf-8") == 0);
+	CHECK(strcmp(type("a.woff2"), "font/woff2") == 0);
+
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpl);
+	sh(cmd);
+}
+
 int main(void)
 {
 	/* path: one case per line */
@@ -237,7 +282,24 @@ int main(void)
 	CHECK(strcmp(type("f.xml"), "application/xml") == 0);
 	CHECK(strcmp(type("f.pdf"), "application/pdf") == 0);
 	CHECK(strcmp(type("Makefile"), "application/octet-stream") == 0);
-	CHECK(strcmp(type("a.tar.gz"), "application/octet-stream") == 0);
+	CHECK(strcmp(type("a.tar.gz"), "application/gzip") == 0);
+	CHECK(strcmp(type("a.tar"), "application/x-tar") == 0);
+	CHECK(strcmp(type("a.zip"), "application/zip") == 0);
+	CHECK(strcmp(type("f.ttf"), "font/ttf") == 0);
+	CHECK(strcmp(type("f.otf"), "font/otf") == 0);
+	CHECK(strcmp(type("a.mp3"), "audio/mpeg") == 0);
+	CHECK(strcmp(type("a.ogg"), "audio/ogg") == 0);
+	CHECK(strcmp(type("a.opus"), "audio/ogg") == 0);
+	CHECK(strcmp(type("a.wav"), "audio/wav") == 0);
+	CHECK(strcmp(type("a.flac"), "audio/flac") == 0);
+	CHECK(strcmp(type("v.mp4"), "video/mp4") == 0);
+	CHECK(strcmp(type("v.webm"), "video/webm") == 0);
+	CHECK(strcmp(type("v.ogv"), "video/ogg") == 0);
+	CHECK(strcmp(type("i.avif"), "image/avif") == 0);
+	CHECK(strcmp(type("d.csv"), "text/csv; charset=utf-8") == 0);
+	CHECK(strcmp(type("README.md"), "text/markdown; charset=utf-8") == 0);
+	CHECK(strcmp(type("a.markdown"), "text/markdown; charset=utf-8") == 0);
+	CHECK(strcmp(type("site.webmanifest"), "application/manifest+json") == 0);
 	CHECK(strcmp(type("html"), "application/octet-stream") == 0);
 	CHECK(strcmp(type("dir.html/x"), "application/octet-stream") == 0);
 	CHECK(strcmp(type("x."), "application/octet-stream") == 0);
@@ -291,6 +353,7 @@ int main(void)
 	}
 
 	disk();
+	types_file();
 
 	return check_report("static");
 }
