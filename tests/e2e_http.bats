@@ -13,11 +13,59 @@ get() {
 		"http://127.0.0.1:$PORT$p" | tr -d '\r'
 }
 
-# raw REQUEST: writes REQUEST (printf %b escapes) on a new connection and
+# raw REQUEST: writes REQUEST (printf %b escapes) on a new connection,
+# half-closes it (no more requests: a kept connection then ends too) and
 # prints everything the server sends until it closes (5 s at most).
 raw() {
-	timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"; printf "%b" "$2" >&3; cat <&3' \
-		_ "$PORT" "$1" | tr -d '\r'
+	printf '%b' "$1" | timeout 5 perl -MIO::Socket::INET -e '
+		my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $ARGV[0]) or die;
+		local $/;
+		print $s scalar <STDIN>;
+		$s->shutdown(1);
+		binmode STDOUT;
+		my $buf;
+		print $buf while sysread($s, $buf, 65536);
+	' "$PORT" | tr -d '\r'
+}
+
+# talk [-p] REQUEST...: on one connection, writes each REQUEST (\r and \n
+# escapes) and reads its response (the head, then Content-Length bytes of
+# body, none for HEAD and 304), printing each without CRs and followed by
+# "--"; with -p writes them all first (pipelining). Then prints "eof" if the
+# server closes within TALK_WAIT seconds (default 5), "open" if it does
+# not, or "more: BYTES" if it sends anything else. Never half-closes.
+talk() {
+	local pipe=0
+	if [ "$1" = -p ]; then
+		pipe=1
+		shift
+	fi
+	timeout 10 perl -MIO::Socket::INET -e '
+		my ($port, $pipe, $wait, @reqs) = @ARGV;
+		my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $port)
+			or die "connect: $!";
+		s/\\r/\r/g, s/\\n/\n/g for @reqs;
+		my $buf = "";
+		sub fill { sysread($s, $buf, 65536, length $buf) }
+		print $s join("", @reqs) if $pipe;
+		for my $req (@reqs) {
+			print $s $req unless $pipe;
+			until ($buf =~ /\r\n\r\n/) { fill() or do { print "eof\n"; exit } }
+			my $head = substr($buf, 0, index($buf, "\r\n\r\n") + 4, "");
+			my ($len) = $head =~ /^Content-Length: (\d+)/mi;
+			$len = 0 if !defined $len || $req =~ /^HEAD / || $head =~ /^\S+ 304 /;
+			while (length $buf < $len) { fill() or last }
+			my $body = substr($buf, 0, $len, "");
+			$head =~ s/\r//g;
+			print $head, $body, ($body =~ /\n\z/ || $body eq "" ? "" : "\n"), "--\n";
+		}
+		my $rin = "";
+		vec($rin, fileno($s), 1) = 1;
+		if (length $buf) { print "more: $buf\n"; exit }
+		if (!select(my $r = $rin, undef, undef, $wait)) { print "open\n"; exit }
+		my $n = sysread($s, $buf, 65536);
+		print $n ? "more: $buf\n" : "eof\n";
+	' "$PORT" "$pipe" "${TALK_WAIT:-5}" "$@"
 }
 
 # body: the body of a response in $output (after the first empty line).
@@ -68,7 +116,7 @@ make_www() {
 		expect_first "HTTP/1.1 200 OK"
 		expect_line_re "^Content-Type: $want(; charset=utf-8)?\$"
 		expect_header Content-Length "$(stat -c %s "$W/$f")"
-		expect_header Connection close
+		expect_header Connection keep-alive
 	done
 	run get /style.css
 	expect_header Last-Modified "Fri, 01 Mar 2024 12:00:00 GMT"
@@ -393,6 +441,123 @@ make_digits() {
 	[ "$(body)" = small ]
 	run ws /echo text:still recv close:1000 wait
 	expect_lines "text still" "close 1000*" "eof"
+}
+
+@test "keep-alive: curl fetches two files over one connection" {
+	local W
+	W=$(make_www)
+	start_gw --staticdir "$W" /echo=cat
+	run curl -sS -v --max-time 5 -o "$BATS_TEST_TMPDIR/a" -o "$BATS_TEST_TMPDIR/b" \
+		"http://127.0.0.1:$PORT/notes.txt" "http://127.0.0.1:$PORT/style.css"
+	[ "$status" -eq 0 ]
+	[[ $output == *"Re-using existing connection"* ]]
+	cmp "$W/notes.txt" "$BATS_TEST_TMPDIR/a"
+	cmp "$W/style.css" "$BATS_TEST_TMPDIR/b"
+	wait_log "access #1 /notes.txt 200"
+	wait_log "access #1 /style.css 200"
+}
+
+@test "keep-alive: pipelined requests are answered in order on one connection; Connection: close ends it" {
+	local W
+	W=$(make_www)
+	start_gw --staticdir "$W" /echo=cat
+	run talk -p 'GET /notes.txt HTTP/1.1\r\nHost: x\r\n\r\n' \
+		'HEAD /style.css HTTP/1.1\r\nHost: x\r\n\r\n' \
+		'GET /missing HTTP/1.1\r\nHost: x\r\n\r\n' \
+		'GET /style.css HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT\r\n\r\n' \
+		'GET /notes.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=0-2\r\n\r\n' \
+		'GET /sub/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+	expect_status 0
+	[ "$(grep -c '^HTTP/1.1' <<<"$output")" -eq 6 ]
+	[ "$(grep '^HTTP/1.1' <<<"$output" | tr '\n' ,)" = \
+		"HTTP/1.1 200 OK,HTTP/1.1 200 OK,HTTP/1.1 404 Not Found,HTTP/1.1 304 Not Modified,HTTP/1.1 206 Partial Content,HTTP/1.1 200 OK," ]
+	[ "$(grep -c '^Connection: keep-alive$' <<<"$output")" -eq 5 ]
+	[[ $output == *$'\nplain\n--\n'* ]]
+	[[ $output == *$'\npla\n--\n'* ]]
+	[[ $output == *$'\n<p>sub</p>\n--\neof' ]]
+	wait_log "access #1 /sub/ 200"
+	! grep -q 'access #2' "$BATS_TEST_TMPDIR/gw.log"
+}
+
+@test "keep-alive: HTTP/1.0 closes unless it asks for keep-alive; a request with a body closes" {
+	local W
+	W=$(make_www)
+	start_gw --staticdir "$W" /echo=cat
+	run talk 'GET /notes.txt HTTP/1.0\r\n\r\n'
+	expect_first "HTTP/1.1 200 OK"
+	expect_header Connection close
+	[ "${lines[-1]}" = eof ]
+	run talk 'GET /notes.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n' \
+		'GET /style.css HTTP/1.0\r\n\r\n'
+	expect_header Connection keep-alive
+	[[ $output == *$'\nbody{}\n--\neof' ]]
+	run talk 'POST /notes.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc'
+	expect_first "HTTP/1.1 405 Method Not Allowed"
+	expect_header Connection close
+	[ "${lines[-1]}" = eof ]
+	run talk 'GET /notes.txt HTTP/1.1\r\nHost: x\r\nConnection: Close\r\n\r\n'
+	expect_header Connection close
+	[ "${lines[-1]}" = eof ]
+}
+
+@test "keep-alive: an idle connection is closed after --handshake-timeout, without a 408; a partial head still gets 408" {
+	local W t0 t1
+	W=$(make_www)
+	start_gw --staticdir "$W" --handshake-timeout 600 --loglevel debug /echo=cat
+	t0=$(now_ms)
+	run talk 'GET /notes.txt HTTP/1.1\r\nHost: x\r\n\r\n'
+	t1=$(now_ms)
+	expect_first "HTTP/1.1 200 OK"
+	[ "${lines[-1]}" = eof ]
+	[ $((t1 - t0)) -ge 500 ]
+	wait_log "#1 idle keep-alive connection closed"
+	run talk 'GET /notes.txt HTTP/1.1\r\nHost: x\r\n\r\n' 'GET /notes.txt HTTP/1.1\r\n'
+	[[ $output == *"HTTP/1.1 408 Request Timeout"* ]]
+}
+
+@test "keep-alive: a WebSocket upgrade may follow a static answer on the same connection" {
+	local W
+	W=$(make_www)
+	start_gw --staticdir "$W" /echo=cat
+	run timeout 10 perl -MIO::Socket::INET -e '
+		my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $ARGV[0]) or die;
+		my $buf = "";
+		sub fill { sysread($s, $buf, 65536, length $buf) or die "eof\n" }
+		print $s "GET /notes.txt HTTP/1.1\r\nHost: x\r\n\r\n";
+		fill() until $buf =~ /\r\n\r\nplain\n/;
+		print "file ok\n";
+		$buf = "";
+		print $s "GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n" .
+			"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" .
+			"Sec-WebSocket-Version: 13\r\n\r\n";
+		fill() until $buf =~ /\r\n\r\n/;
+		print +(split /\r\n/, $buf)[0], "\n";
+		$buf =~ s/^.*?\r\n\r\n//s;
+		my @m = (1, 2, 3, 4);
+		my $p = "hi";
+		my $x = join "", map { chr(ord(substr($p, $_, 1)) ^ $m[$_ % 4]) } 0 .. length($p) - 1;
+		print $s chr(0x81) . chr(0x80 | length $p) . pack("C4", @m) . $x;
+		fill() while length $buf < 4;
+		print "frame: ", substr($buf, 2, 2), "\n";
+	' "$PORT"
+	expect_lines "file ok" "HTTP/1.1 101 Switching Protocols" "frame: hi"
+	wait_log "access #1 /notes.txt 200"
+	wait_log "#1 .* connected to /echo"
+}
+
+@test "keep-alive: SIGTERM closes an idle kept connection at once" {
+	local W
+	W=$(make_www)
+	start_gw --staticdir "$W" /echo=cat
+	TALK_WAIT=8 talk 'GET /notes.txt HTTP/1.1\r\nHost: x\r\n\r\n' >"$BATS_TEST_TMPDIR/out" &
+	local pid=$!
+	wait_log "access #1 /notes.txt 200"
+	kill -TERM "$GW_PID"
+	wait_gw_exit
+	wait "$pid"
+	run cat "$BATS_TEST_TMPDIR/out"
+	expect_first "HTTP/1.1 200 OK"
+	[ "${lines[-1]}" = eof ]
 }
 
 @test "--health: 200 ok while serving; 503 during the drain after SIGTERM, upgrades 503 too" {
