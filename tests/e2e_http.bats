@@ -560,6 +560,54 @@ make_digits() {
 	[ "${lines[-1]}" = eof ]
 }
 
+@test "keep-alive: a large file read slowly, then the next file on the same connection, both byte-exact" {
+	local W=$BATS_TEST_TMPDIR/www
+	mkdir -p "$W"
+	head -c $((3 * 1024 * 1024 + 5)) /dev/urandom >"$W/big.bin"
+	printf 'small\n' >"$W/small.txt"
+	start_gw --staticdir "$W" /echo=cat
+	run curl -sS -v --max-time 20 --limit-rate 3M -o "$BATS_TEST_TMPDIR/a" \
+		-o "$BATS_TEST_TMPDIR/b" "http://127.0.0.1:$PORT/big.bin" \
+		"http://127.0.0.1:$PORT/small.txt"
+	[ "$status" -eq 0 ]
+	[[ $output == *"Re-using existing connection"* ]]
+	cmp "$W/big.bin" "$BATS_TEST_TMPDIR/a"
+	cmp "$W/small.txt" "$BATS_TEST_TMPDIR/b"
+	wait_log "access #1 /small.txt 200"
+}
+
+@test "keep-alive: SIGTERM during a kept answer lets it finish, then closes" {
+	local W=$BATS_TEST_TMPDIR/www T=$BATS_TEST_TMPDIR
+	mkdir -p "$W"
+	head -c $((32 * 1024 * 1024)) /dev/zero >"$W/huge.bin"
+	start_gw --staticdir "$W" /echo=cat
+	# Reads the head and a little, says so, waits for "go", reads the rest.
+	timeout 20 perl -MIO::Socket::INET -e '
+		my ($port, $t) = @ARGV;
+		my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $port) or die;
+		print $s "GET /huge.bin HTTP/1.1\r\nHost: x\r\n\r\n";
+		my ($buf, $n) = ("", 0);
+		sysread($s, $buf, 65536, length $buf) until $buf =~ /\r\n\r\n/;
+		my $head = substr($buf, 0, index($buf, "\r\n\r\n") + 4, "");
+		$n = length $buf;
+		open(my $f, ">", "$t/ready") or die;
+		close $f;
+		select(undef, undef, undef, 0.02) until -e "$t/go";
+		while (my $k = sysread($s, $buf, 1 << 20)) { $n += $k }
+		print $head =~ /^Connection: (\S+)/m ? "$1\n" : "none\n", "$n\neof\n";
+	' "$PORT" "$T" >"$T/out" &
+	local pid=$!
+	wait_for "the client to have read the head" test -e "$T/ready"
+	kill -TERM "$GW_PID"
+	wait_log "shutting down"
+	touch "$T/go"
+	wait "$pid"
+	run cat "$T/out"
+	expect_lines keep-alive $((32 * 1024 * 1024)) eof
+	wait_gw_exit
+	[ "$GW_STATUS" -eq 0 ]
+}
+
 @test "--health: 200 ok while serving; 503 during the drain after SIGTERM, upgrades 503 too" {
 	start_gw --health /healthz /echo=cat
 	run get /healthz
