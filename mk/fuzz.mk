@@ -9,7 +9,7 @@
 #
 # FUZZ_CC (clang) and FUZZ_FLAGS (extra libFuzzer flags) may be set too.
 
-FUZZ_TARGETS = http ws wsenc utf8 env opts cgi
+FUZZ_TARGETS = http ws wsenc utf8 env opts cgi range mime
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS ?=
@@ -25,6 +25,8 @@ FUZZ_SRC_utf8 = src/utf8.c
 FUZZ_SRC_env = src/env.c
 FUZZ_SRC_opts = src/opts.c src/opts_table.c src/net.c src/log.c src/utf8.c
 FUZZ_SRC_cgi = src/cgi.c
+FUZZ_SRC_range = src/range.c
+FUZZ_SRC_mime = src/mime.c
 FUZZ_DEPS = tests/fuzz/fuzz.h tests/fuzz/ws_trace.h $(wildcard src/*.h)
 
 define fuzz_rules

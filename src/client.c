@@ -71,6 +71,14 @@ void flush_out(struct client *c)
 		if (full)
 			break;
 	}
+	if (c->ss == SS_ANSWERING && c->out.len == 0 && c->body_fd < 0) {
+		/* Keep-alive: the answer is out; the next request has as
+		 * long as a first one. */
+		c->ss = SS_HANDSHAKE;
+		client_set_path(c, NULL, 0);
+		loop_timer_start(c->srv->loop, &c->sock_timer,
+				 c->srv->opts->handshake_ms, on_sock_timer);
+	}
 	if (c->out.len == 0 && !c->close_flushed &&
 	    (c->ss == SS_CLOSE_SENT || c->ss == SS_CLOSING)) {
 		/* The peer's time to answer runs from when our Close has
@@ -374,6 +382,20 @@ void process_input(struct client *c)
 
 /* --- socket input ----------------------------------------------------- */
 
+/* Answers the request heads in c->in one after another, as long as each is
+ * answered at once and the connection stays open (keep-alive, pipelined
+ * requests); stops at a partial head or an answer that waits for the
+ * socket. */
+static void read_requests(struct client *c)
+{
+	size_t before;
+	do {
+		before = c->in.len;
+		upgrade_request(c);
+	} while (c->fd >= 0 && c->ss == SS_HANDSHAKE && c->in.len > 0 &&
+		 c->in.len < before);
+}
+
 static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 {
 	(void)l;
@@ -383,6 +405,14 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 		flush_out(c);
 		if (c->fd < 0)
 			return;
+		if (c->ss == SS_HANDSHAKE && c->in.len > 0) {
+			/* A keep-alive answer has gone out with requests
+			 * behind it; reading more waits for the next round. */
+			read_requests(c);
+			if (c->fd >= 0)
+				flush_out(c);
+			return;
+		}
 	}
 	if ((ev & LOOP_HUP) && !(ev & LOOP_READ) &&
 	    (c->ss == SS_OPEN || c->ss == SS_CGI)) {
@@ -392,7 +422,7 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 		sock_close(c);
 		return;
 	}
-	if (!(ev & LOOP_READ))
+	if (!(ev & LOOP_READ) || c->ss == SS_ANSWERING)
 		return;
 	size_t want = c->ss == SS_HANDSHAKE ? c->srv->opts->max_head - c->in.len : READ_CHUNK;
 	uint8_t *p = buf_reserve(&c->in, want);
@@ -432,7 +462,7 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 	if (c->ss == SS_HANDSHAKE) {
 		if (c->in.len == (size_t)n || memchr(p, '\n', (size_t)n) ||
 		    c->in.len >= c->srv->opts->max_head)
-			upgrade_request(c);
+			read_requests(c);
 	} else {
 		process_input(c);
 	}
@@ -518,6 +548,12 @@ void on_ping_timer(struct loop *l, struct loop_timer *t)
 void on_sock_timer(struct loop *l, struct loop_timer *t)
 {
 	struct client *c = LOOP_TIMER_OWNER(t, struct client, sock_timer);
+	if (c->ss == SS_HANDSHAKE && c->kept_alive && c->in.len == 0) {
+		log_msg(LV_DEBUG, "#%llu idle keep-alive connection closed",
+			(unsigned long long)c->id);
+		sock_close(c);
+		return;
+	}
 	if (c->ss == SS_HANDSHAKE) {
 		http_error(c, 408, "request head not received in time");
 		return;
@@ -546,7 +582,8 @@ void on_sock_timer(struct loop *l, struct loop_timer *t)
 		unsent = 0;
 #endif
 	uint64_t taken = c->written - (uint64_t)unsent;
-	if ((c->ss == SS_CLOSE_SENT || c->ss == SS_CLOSING) &&
+	if ((c->ss == SS_CLOSE_SENT || c->ss == SS_CLOSING ||
+	     c->ss == SS_ANSWERING) &&
 	    (c->out.len > 0 || unsent > 0) && taken != c->written_mark) {
 		c->written_mark = taken;
 		loop_timer_start(l, t, CLOSE_WAIT_MS, on_sock_timer);
@@ -840,6 +877,8 @@ void client_go_away(struct client *c)
 {
 	if (c->ss == SS_HANDSHAKE) {
 		sock_close(c);
+	} else if (c->ss == SS_ANSWERING) {
+		c->ss = SS_CLOSING; /* the answer goes out, then the FIN */
 	} else if (c->ss == SS_SPAWNING) {
 		upgrade_abandon(c);
 		http_error(c, 503, "shutting down");

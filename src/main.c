@@ -10,6 +10,7 @@
 #include "log.h"
 #include "opts.h"
 #include "server.h"
+#include "static.h"
 
 /* Marks every descriptor above 2 that portal-gw inherited close-on-exec, so
  * that none reaches a child. Its own are close-on-exec from birth. */
@@ -50,6 +51,15 @@ int main(int argc, char **argv)
 	}
 	log_threshold = o.loglevel;
 	log_format = o.log_format;
+	if (o.staticdir) {
+		long n = static_types_load(STATIC_TYPES_FILE);
+		if (n < 0)
+			log_msg(LV_DEBUG, "%s: %s; built-in Content-Types only",
+				STATIC_TYPES_FILE, strerror(errno));
+		else
+			log_msg(LV_DEBUG, "%s: Content-Types for %ld extensions",
+				STATIC_TYPES_FILE, n);
+	}
 	long nofile = child_raise_nofile();
 	if (child_init(nofile) < 0)
 		log_msg(LV_INFO, "cannot reserve descriptors for spawning: %s",

@@ -2,11 +2,17 @@
  * --staticdir and --devconsole.
  *
  * Checked in that order for a request without Upgrade; the first that
- * claims the path answers. Every answer is HTTP/1.1 with Content-Length and
- * "Connection: close", then the connection ends as after an HTTP error
- * (SS_CLOSING): no keep-alive, so a plain request never holds a slot for
- * long. A file body is not read into memory: c->body_fd stays open and
- * plain_refill queues it BODY_CHUNK bytes at a time as the socket drains. */
+ * claims the path answers. Every answer is HTTP/1.1 with Content-Length.
+ * The connection stays open after it (SS_ANSWERING, then SS_HANDSHAKE for
+ * the next request, which may be a WebSocket upgrade) when the client asks
+ * for that (HTTP/1.1 without "Connection: close", HTTP/1.0 with
+ * "Connection: keep-alive"), the request has no body, the answer is not a
+ * 5xx and the server is not draining; otherwise the answer says
+ * "Connection: close" and the connection ends as after an HTTP error
+ * (SS_CLOSING). An idle kept connection is closed after --handshake-timeout,
+ * as a first request would be answered 408. A file body is not read into
+ * memory: c->body_fd stays open and plain_refill queues it BODY_CHUNK bytes
+ * at a time as the socket drains. */
 #include "plain.h"
 
 #include <errno.h>
@@ -22,6 +28,7 @@
 #include "devconsole.h"
 #include "handshake.h"
 #include "log.h"
+#include "range.h"
 #include "route.h"
 #include "server.h"
 #include "session.h"
@@ -50,25 +57,31 @@ static const char *reason(int status)
 		return "OK";
 	case 301:
 		return "Moved Permanently";
+	case 206:
+		return "Partial Content";
 	case 304:
 		return "Not Modified";
+	case 416:
+		return "Range Not Satisfiable";
 	default:
 		return hs_reason(status);
 	}
 }
 
-/* Queues the answer (only its head for HEAD), logs it, and ends the
- * connection once it has been sent, as http_error_extra does. Takes over
- * a->fd. */
+/* Queues the answer (only its head for HEAD) and logs it; then either
+ * keeps the connection for the next request (c->keep_head) or ends it once
+ * the answer has been sent, as http_error_extra does. Takes over a->fd. */
 static void answer(struct client *c, bool head_only, const struct answer *a)
 {
 	struct server *srv = c->srv;
+	bool keep = c->keep_head > 0 && a->status < 500 && !srv->draining;
 	const char *extra = srv->extra_http ? srv->extra_http : "";
 	const char *more = a->more ? a->more : "";
 	size_t cap = 512 + strlen(extra) + strlen(more);
 	/* cap is enough by construction: 512 covers the status line and
 	 * the fixed lines with the longest Content-Type. */
 	char *h = (char *)buf_reserve(&c->out, cap);
+	keep = keep && h; /* nothing to answer with: end the connection */
 	if (h) {
 		int k = snprintf(h, cap, "HTTP/1.1 %d %s\r\n", a->status,
 			     reason(a->status));
@@ -77,7 +90,8 @@ static void answer(struct client *c, bool head_only, const struct answer *a)
 				      "Content-Type: %s\r\nContent-Length: %llu\r\n",
 				      a->type, (unsigned long long)a->length);
 		k += snprintf(h + k, cap - (size_t)k,
-			      "Connection: close\r\n%s%s%s\r\n",
+			      "Connection: %s\r\n%s%s%s\r\n",
+			      keep ? "keep-alive" : "close",
 			      a->no_store ? "Cache-Control: no-store\r\n" : "",
 			      more, extra);
 		buf_commit(&c->out, (size_t)k);
@@ -85,16 +99,21 @@ static void answer(struct client *c, bool head_only, const struct answer *a)
 	log_msg(LV_ACCESS, "#%llu %s %d %s", (unsigned long long)c->id, c->path,
 		a->status, a->why);
 	metrics_plain(&srv->metrics, a->status);
-	buf_free(&c->in);
-	if (h && !head_only && a->body)
-		buf_append(&c->out, a->body, (size_t)a->length);
+	if (keep)
+		buf_consume(&c->in, c->keep_head); /* what follows is the next */
+	else
+		buf_free(&c->in);
+	if (h && !head_only && a->body &&
+	    buf_append(&c->out, a->body, (size_t)a->length) < 0)
+		keep = false; /* the client sees the body cut short */
 	if (h && !head_only && a->fd >= 0 && a->length > 0) {
 		c->body_fd = a->fd;
 		c->body_left = a->length;
 	} else if (a->fd >= 0) {
 		close(a->fd);
 	}
-	c->ss = SS_CLOSING;
+	c->ss = keep ? SS_ANSWERING : SS_CLOSING;
+	c->kept_alive = c->kept_alive || keep;
 	loop_timer_start(srv->loop, &c->sock_timer, CLOSE_WAIT_MS, on_sock_timer);
 	flush_out(c);
 }
@@ -130,14 +149,34 @@ static void answer_metrics(struct client *c, bool head_only)
 	answer(c, head_only, &a);
 }
 
+/* Which part of f a Range header asks for (RFC 9110 14.2): the whole
+ * file without one, with a malformed one, or when If-Range is not the
+ * file's Last-Modified exactly (we send no entity tags, so one of those
+ * never matches). */
+static enum range_result want_range(const struct http_request *req,
+				    const struct static_file *f,
+				    uint64_t *first, uint64_t *last)
+{
+	const struct http_header *range = http_header_find(req, "range");
+	const struct http_header *ifr = http_header_find(req, "if-range");
+	int64_t t;
+	*first = *last = 0;
+	if (!range || (ifr && !(static_parse_date(ifr->value, ifr->value_len,
+						   &t) && t == f->mtime)))
+		return RANGE_WHOLE;
+	return range_parse(range->value, range->value_len, f->size, first, last);
+}
+
 /* Serves an opened file: 304 when If-Modified-Since is at or after its
- * modification time, else 200 with the body streamed. */
+ * modification time; else 206 with the one byte range asked for, 416 when
+ * that range lies past the end, or 200 with the whole body. The body is
+ * streamed from the file. */
 static void answer_file(struct client *c, const struct http_request *req,
 			bool head_only, struct static_file *f)
 {
-	char date[STATIC_DATE_LEN + 1], more[64];
+	char date[STATIC_DATE_LEN + 1], more[192];
 	static_format_date(f->mtime > 0 ? f->mtime : 0, date);
-	snprintf(more, sizeof more, "Last-Modified: %s\r\n", date);
+	int k = snprintf(more, sizeof more, "Last-Modified: %s\r\n", date);
 	const struct http_header *ims = http_header_find(req, "if-modified-since");
 	int64_t since;
 	if (ims && static_parse_date(ims->value, ims->value_len, &since) &&
@@ -147,10 +186,38 @@ static void answer_file(struct client *c, const struct http_request *req,
 		answer(c, head_only, &a);
 		return;
 	}
-	char why[48];
-	snprintf(why, sizeof why, "file, %llu bytes",
-		 (unsigned long long)f->size);
+	uint64_t first, last;
+	enum range_result r = want_range(req, f, &first, &last);
+	unsigned long long size = f->size, lo = first, hi = last;
+	if (r == RANGE_UNSATISFIABLE) {
+		snprintf(more + k, sizeof more - (size_t)k,
+			 "Content-Range: bytes */%llu\r\n", size);
+		close(f->fd);
+		answer_text(c, head_only, 416, "416 Range Not Satisfiable\n",
+			    more, false, "range not satisfiable");
+		return;
+	}
+	k += snprintf(more + k, sizeof more - (size_t)k,
+		      "Accept-Ranges: bytes\r\n");
+	char why[96];
 	struct answer a = {200, f->type, f->size, more, false, NULL, f->fd, why};
+	if (r == RANGE_PART &&
+	    lseek(f->fd, (off_t)first, SEEK_SET) != (off_t)first) {
+		close(f->fd);
+		answer_text(c, head_only, 500, "500 Internal Server Error\n",
+			    NULL, false, "cannot read file");
+		return;
+	}
+	if (r == RANGE_PART) {
+		snprintf(more + k, sizeof more - (size_t)k,
+			 "Content-Range: bytes %llu-%llu/%llu\r\n", lo, hi, size);
+		snprintf(why, sizeof why, "file, bytes %llu-%llu of %llu", lo,
+			 hi, size);
+		a.status = 206;
+		a.length = last - first + 1;
+	} else {
+		snprintf(why, sizeof why, "file, %llu bytes", size);
+	}
 	answer(c, head_only, &a);
 }
 
@@ -213,9 +280,28 @@ static bool method_is(const struct http_request *req, const char *m)
 	       memcmp(req->method, m, req->method_len) == 0;
 }
 
-bool plain_request(struct client *c, const struct http_request *req)
+/* Whether the connection may stay open after the answer to req (RFC 9112
+ * 9.3): HTTP/1.1 unless "close", HTTP/1.0 only with "keep-alive". Never
+ * after a request with a body, which would be read as the next request. */
+static bool keep_alive(const struct http_request *req)
+{
+	const struct http_header *conn = http_header_find(req, "connection");
+	const struct http_header *len = http_header_find(req, "content-length");
+	if (http_header_find(req, "transfer-encoding") ||
+	    (len && !(len->value_len == 1 && len->value[0] == '0')))
+		return false;
+	if (conn && http_list_has(conn->value, conn->value_len, "close"))
+		return false;
+	if (req->version_major == 1 && req->version_minor >= 1)
+		return true;
+	return conn && http_list_has(conn->value, conn->value_len, "keep-alive");
+}
+
+bool plain_request(struct client *c, const struct http_request *req,
+		   size_t head_len)
 {
 	const struct options *o = c->srv->opts;
+	c->keep_head = keep_alive(req) ? head_len : 0;
 	if (req->target_len == 0 || req->target[0] != '/')
 		return false;
 	const char *q = memchr(req->target, '?', req->target_len);
@@ -294,10 +380,12 @@ bool plain_refill(struct client *c)
 		c->body_left -= (uint64_t)n;
 	} else if (want) {
 		/* The connection ends short of Content-Length, which tells
-		 * the client that the body is incomplete. */
+		 * the client that the body is incomplete; it is not kept. */
 		log_msg(LV_ERROR, "#%llu %s: %s", (unsigned long long)c->id,
 			c->path, n == 0 ? "file shrank while being sent"
 					: strerror(p ? errno : ENOMEM));
+		if (c->ss == SS_ANSWERING)
+			c->ss = SS_CLOSING;
 	}
 	if (n <= 0 || c->body_left == 0) {
 		close(c->body_fd);

@@ -32,6 +32,9 @@ struct route;
 
 enum sock_state {
 	SS_HANDSHAKE, /* reading the request head */
+	SS_ANSWERING, /* a plain HTTP answer is going out and the connection
+			 stays open (keep-alive): nothing is read until it
+			 is sent, then SS_HANDSHAKE for the next request */
 	SS_SPAWNING,  /* head accepted, child forked, its exec not yet known:
 			 the 101 waits in out, nothing is read or written,
 			 the child's pipes are not polled */
@@ -110,6 +113,11 @@ struct client {
 	int body_fd;         /* plain HTTP: a file being sent, or -1 */
 	uint64_t body_left;  /* ... and how much of it is still to send */
 	struct cgireq *cgi;  /* SS_CGI: the CGI request's state (cgireq.c) */
+	size_t keep_head;    /* plain HTTP: the length of the request head
+				being answered if the connection is to stay
+				open after the answer, else 0 */
+	bool kept_alive;     /* a plain answer was sent on this connection and
+				it stayed open */
 };
 
 /* upgrade.c */

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mime.h"
+
 /* --- request path ----------------------------------------------------- */
 
 static int hexval(char ch)
@@ -24,12 +26,23 @@ static int hexval(char ch)
 	return -1;
 }
 
+/* RFC 8615: the one dot name served, as the first segment only. */
+#define WELL_KNOWN ".well-known"
+#define WELL_KNOWN_LEN (sizeof WELL_KNOWN - 1)
+
+/* out[0..o) is the first segment, which starts with '.'. */
+static bool well_known(const char *out, size_t o)
+{
+	return o == WELL_KNOWN_LEN && memcmp(out, WELL_KNOWN, o) == 0;
+}
+
 int static_path(const char *path, size_t len, char *out, size_t cap)
 {
 	if (len == 0 || path[0] != '/' || cap == 0)
 		return STATIC_BAD;
 	size_t o = 0;
 	bool seg_start = true;
+	bool first_dot = false; /* the first segment starts with '.' */
 	for (size_t i = 1; i < len; i++) {
 		char ch = path[i];
 		if (ch == '%') {
@@ -45,6 +58,9 @@ int static_path(const char *path, size_t len, char *out, size_t cap)
 			i += 2;
 		} else if (ch == '/') {
 			if (!seg_start) {
+				if (first_dot && !well_known(out, o))
+					return STATIC_HIDDEN;
+				first_dot = false;
 				if (o + 1 >= cap)
 					return STATIC_LONG;
 				out[o++] = '/';
@@ -52,19 +68,25 @@ int static_path(const char *path, size_t len, char *out, size_t cap)
 			seg_start = true;
 			continue;
 		}
-		if (seg_start && ch == '.')
-			return STATIC_HIDDEN;
+		if (seg_start && ch == '.') {
+			if (o > 0)
+				return STATIC_HIDDEN;
+			first_dot = true;
+		}
 		seg_start = false;
 		if (o + 1 >= cap)
 			return STATIC_LONG;
 		out[o++] = ch;
 	}
+	if (first_dot && !well_known(out, o))
+		return STATIC_HIDDEN;
 	out[o] = '\0';
 	return (int)o;
 }
 
 /* --- Content-Type ----------------------------------------------------- */
 
+/* Used for what the system's mime.types does not name. */
 static const struct {
 	const char *ext;
 	const char *type;
@@ -76,7 +98,11 @@ static const struct {
 	{"mjs", "text/javascript; charset=utf-8"},
 	{"json", "application/json"},
 	{"map", "application/json"},
+	{"webmanifest", "application/manifest+json"},
 	{"txt", "text/plain; charset=utf-8"},
+	{"csv", "text/csv; charset=utf-8"},
+	{"md", "text/markdown; charset=utf-8"},
+	{"markdown", "text/markdown; charset=utf-8"},
 	{"xml", "application/xml"},
 	{"svg", "image/svg+xml"},
 	{"png", "image/png"},
@@ -84,12 +110,31 @@ static const struct {
 	{"jpeg", "image/jpeg"},
 	{"gif", "image/gif"},
 	{"webp", "image/webp"},
+	{"avif", "image/avif"},
 	{"ico", "image/x-icon"},
 	{"wasm", "application/wasm"},
 	{"woff", "font/woff"},
 	{"woff2", "font/woff2"},
+	{"ttf", "font/ttf"},
+	{"otf", "font/otf"},
+	{"mp3", "audio/mpeg"},
+	{"ogg", "audio/ogg"},
+	{"oga", "audio/ogg"},
+	{"opus", "audio/ogg"}, /* RFC 7845 */
+	{"wav", "audio/wav"},
+	{"flac", "audio/flac"},
+	{"mp4", "video/mp4"},
+	{"webm", "video/webm"},
+	{"ogv", "video/ogg"},
 	{"pdf", "application/pdf"},
+	{"zip", "application/zip"},
+	{"tar", "application/x-tar"},
+	{"gz", "application/gzip"},
 };
+
+/* The system's table: filled once by static_types_load, before the loop
+ * starts, and only read after that. */
+static struct mime_table sys_types;
 
 const char *static_type(const char *name, size_t len)
 {
@@ -99,6 +144,9 @@ const char *static_type(const char *name, size_t len)
 	if (dot > 0 && name[dot - 1] == '.') {
 		const char *ext = name + dot;
 		size_t n = len - dot;
+		const char *sys = mime_lookup(&sys_types, ext, n);
+		if (sys)
+			return sys;
 		for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
 			if (strlen(types[i].ext) == n &&
 			    strncasecmp(types[i].ext, ext, n) == 0)
@@ -106,6 +154,51 @@ const char *static_type(const char *name, size_t len)
 		}
 	}
 	return "application/octet-stream";
+}
+
+/* Reads fd into buf[0..cap) until its end, an error or cap; returns the
+ * bytes read, cut after the last "\n" when cap was reached. */
+static size_t read_lines(int fd, char *buf, size_t cap)
+{
+	size_t len = 0;
+	while (len < cap) {
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len == cap) {
+		while (len > 0 && buf[len - 1] != '\n')
+			len--;
+	}
+	return len;
+}
+
+long static_types_load(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	char *buf = NULL;
+	int err = 0;
+	if (fstat(fd, &st) < 0)
+		err = errno;
+	else if (!S_ISREG(st.st_mode))
+		err = EINVAL; /* never wait on a FIFO or read a device */
+	else if (!(buf = malloc(STATIC_TYPES_FILE_MAX)))
+		err = ENOMEM;
+	long kept = -1;
+	if (buf) {
+		size_t len = read_lines(fd, buf, STATIC_TYPES_FILE_MAX);
+		kept = (long)mime_parse(&sys_types, buf, len);
+		free(buf);
+	}
+	close(fd);
+	errno = err;
+	return kept;
 }
 
 /* --- HTTP dates ------------------------------------------------------- */
@@ -326,7 +419,11 @@ static int open_under(const char *root, const char *full,
 	size_t n = strcmp(root, "/") == 0 ? 0 : strlen(root);
 	if (strncmp(real, root, n) != 0 || (real[n] != '/' && real[n] != '\0'))
 		return 404; /* a symlink led out of root */
-	if (strstr(real + n, "/."))
+	const char *below = real + n;
+	if (strncmp(below, "/" WELL_KNOWN, WELL_KNOWN_LEN + 1) == 0 &&
+	    (below[WELL_KNOWN_LEN + 1] == '/' || below[WELL_KNOWN_LEN + 1] == '\0'))
+		below += WELL_KNOWN_LEN + 1;
+	if (strstr(below, "/."))
 		return 404; /* a symlink led to a dotfile */
 	struct stat st;
 	if (lstat(real, &st) < 0)

@@ -14,7 +14,8 @@
 
 enum static_path_result {
 	STATIC_BAD = -1,    /* not "/...", a bad or forbidden %-escape */
-	STATIC_HIDDEN = -2, /* a segment starts with '.' ("..", dotfiles) */
+	STATIC_HIDDEN = -2, /* a segment starts with '.' ("..", dotfiles),
+			       but for a first segment ".well-known" */
 	STATIC_LONG = -3,   /* does not fit in out */
 };
 
@@ -24,13 +25,29 @@ enum static_path_result {
  * '/' kept ("/" gives ""). %00 and an encoded '/' (%2F) are STATIC_BAD, as
  * is '%' not followed by two hex digits; any segment starting with '.'
  * after decoding is STATIC_HIDDEN, which keeps out "..", "." and dotfiles
- * alike. Returns the length written or a negative enum static_path_result. */
+ * alike, except a first segment that is exactly ".well-known" (RFC 8615:
+ * ACME challenges, security.txt). Returns the length written or a negative
+ * enum static_path_result. */
 int static_path(const char *path, size_t len, char *out, size_t cap);
 
-/* Content-Type for a file name, by its extension (case-insensitive):
- * common web types, text ones with "; charset=utf-8";
+/* The system's table of Content-Types, read once at start-up, and how
+ * much of it is read at most (a larger file is read up to its last whole
+ * line within that). */
+#define STATIC_TYPES_FILE "/etc/mime.types"
+#define STATIC_TYPES_FILE_MAX (1024 * 1024)
+
+/* Content-Type for a file name, by its extension (case-insensitive): the
+ * table static_types_load read, or where it has none a built-in one of the
+ * common web types; text types with "; charset=utf-8";
  * "application/octet-stream" for anything else. */
 const char *static_type(const char *name, size_t len);
+
+/* Reads the mime.types file path (STATIC_TYPES_FILE) for static_type.
+ * Call once, before serving: it blocks on the disk. Returns the number of
+ * extensions it names, or -1 with errno set when it cannot be read (not
+ * there, not a regular file); static_type then uses its built-in table
+ * alone. */
+long static_types_load(const char *path);
 
 /* Parses an HTTP-date (RFC 9110 5.6.7) s[0..len): IMF-fixdate, and the
  * obsolete RFC 850 and asctime forms, which recipients must accept too.
@@ -61,7 +78,8 @@ int static_open_beneath(const char *root, const char *rel);
 
 /* Opens rel (from static_path) under root (a realpath): symlinks are
  * followed, but the file reached must still be inside root, have no
- * segment below root starting with '.', and be a regular file; a directory
+ * segment below root starting with '.' (but for root/.well-known itself),
+ * and be a regular file; a directory
  * is served by its index.html when rel is empty or ends in '/'.
  * Returns 0 with *f filled (the caller closes f->fd); 301 when rel names a
  * directory but lacks the trailing '/'; 404 when there is nothing to serve

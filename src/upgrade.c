@@ -346,7 +346,8 @@ void upgrade_request(struct client *c)
 		http_error(c, 400, "malformed request");
 		return;
 	}
-	if (!http_header_find(&req, "upgrade") && plain_request(c, &req))
+	if (!http_header_find(&req, "upgrade") &&
+	    plain_request(c, &req, (size_t)n))
 		return;
 	struct hs_info hs;
 	struct route r;

@@ -13,11 +13,59 @@ get() {
 		"http://127.0.0.1:$PORT$p" | tr -d '\r'
 }
 
-# raw REQUEST: writes REQUEST (printf %b escapes) on a new connection and
+# raw REQUEST: writes REQUEST (printf %b escapes) on a new connection,
+# half-closes it (no more requests: a kept connection then ends too) and
 # prints everything the server sends until it closes (5 s at most).
 raw() {
-	timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"; printf "%b" "$2" >&3; cat <&3' \
-		_ "$PORT" "$1" | tr -d '\r'
+	printf '%b' "$1" | timeout 5 perl -MIO::Socket::INET -e '
+		my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $ARGV[0]) or die;
+		local $/;
+		print $s scalar <STDIN>;
+		$s->shutdown(1);
+		binmode STDOUT;
+		my $buf;
+		print $buf while sysread($s, $buf, 65536);
+	' "$PORT" | tr -d '\r'
+}
+
+# talk [-p] REQUEST...: on one connection, writes each REQUEST (\r and \n
+# escapes) and reads its response (the head, then Content-Length bytes of
+# body, none for HEAD and 304), printing each without CRs and followed by
+# "--"; with -p writes them all first (pipelining). Then prints "eof" if the
+# server closes within TALK_WAIT seconds (default 5), "open" if it does
+# not, or "more: BYTES" if it sends anything else. Never half-closes.
+talk() {
+	local pipe=0
+	if [ "$1" = -p ]; then
+		pipe=1
+		shift
+	fi
+	timeout 10 perl -MIO::Socket::INET -e '
+		my ($port, $pipe, $wait, @reqs) = @ARGV;
+		my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $port)
+			or die "connect: $!";
+		s/\\r/\r/g, s/\\n/\n/g for @reqs;
+		my $buf = "";
+		sub fill { sysread($s, $buf, 65536, length $buf) }
+		print $s join("", @reqs) if $pipe;
+		for my $req (@reqs) {
+			print $s $req unless $pipe;
+			until ($buf =~ /\r\n\r\n/) { fill() or do { print "eof\n"; exit } }
+			my $head = substr($buf, 0, index($buf, "\r\n\r\n") + 4, "");
+			my ($len) = $head =~ /^Content-Length: (\d+)/mi;
+			$len = 0 if !defined $len || $req =~ /^HEAD / || $head =~ /^\S+ 304 /;
+			while (length $buf < $len) { fill() or last }
+			my $body = substr($buf, 0, $len, "");
+			$head =~ s/\r//g;
+			print $head, $body, ($body =~ /\n\z/ || $body eq "" ? "" : "\n"), "--\n";
+		}
+		my $rin = "";
+		vec($rin, fileno($s), 1) = 1;
+		if (length $buf) { print "more: $buf\n"; exit }
+		if (!select(my $r = $rin, undef, undef, $wait)) { print "open\n"; exit }
+		my $n = sysread($s, $buf, 65536);
+		print $n ? "more: $buf\n" : "eof\n";
+	' "$PORT" "$pipe" "${TALK_WAIT:-5}" "$@"
 }
 
 # body: the body of a response in $output (after the first empty line).
@@ -68,7 +116,7 @@ make_www() {
 		expect_first "HTTP/1.1 200 OK"
 		expect_line_re "^Content-Type: $want(; charset=utf-8)?\$"
 		expect_header Content-Length "$(stat -c %s "$W/$f")"
-		expect_header Connection close
+		expect_header Connection keep-alive
 	done
 	run get /style.css
 	expect_header Last-Modified "Fri, 01 Mar 2024 12:00:00 GMT"
@@ -76,6 +124,37 @@ make_www() {
 	expect_first "HTTP/1.1 200 OK"
 	[ "$(body)" = "body{}" ]
 	wait_log "access #[0-9]+ /style.css 200 file, 7 bytes"
+}
+
+@test "Content-Types of the common web formats (from /etc/mime.types where it names them)" {
+	local W=$BATS_TEST_TMPDIR/www f want
+	mkdir -p "$W"
+	start_gw --staticdir "$W" /echo=cat
+	for f in f.woff:font/woff f.woff2:font/woff2 f.ttf:font/ttf f.otf:font/otf \
+		a.mp3:audio/mpeg a.ogg:audio/ogg a.flac:audio/flac a.opus:audio/ogg \
+		v.mp4:video/mp4 v.webm:video/webm v.ogv:video/ogg i.avif:image/avif \
+		i.webp:image/webp i.svg:image/svg+xml i.gif:image/gif i.png:image/png \
+		i.jpg:image/jpeg d.csv:"text/csv; charset=utf-8" \
+		r.md:"text/markdown; charset=utf-8" site.webmanifest:application/manifest+json \
+		m.wasm:application/wasm a.zip:application/zip a.tar:application/x-tar \
+		a.tar.gz:application/gzip d.pdf:application/pdf d.json:application/json \
+		a.js:"text/javascript; charset=utf-8" m.mjs:"text/javascript; charset=utf-8" \
+		s.css:"text/css; charset=utf-8" i.html:"text/html; charset=utf-8" \
+		t.txt:"text/plain; charset=utf-8" d.xml:application/xml; do
+		want=${f#*:}
+		f=${f%%:*}
+		printf x >"$W/$f"
+		run get -I "/$f"
+		expect_first "HTTP/1.1 200 OK"
+		expect_header Content-Type "$want"
+	done
+	# audio/wav or audio/x-wav, image/x-icon or image/vnd.microsoft.icon
+	printf x >"$W/a.wav"
+	printf x >"$W/favicon.ico"
+	run get -I /a.wav
+	expect_line_re '^Content-Type: audio/(x-)?wav$'
+	run get -I /favicon.ico
+	expect_line_re '^Content-Type: image/(x-icon|vnd.microsoft.icon)$'
 }
 
 @test "HEAD: the head a GET gets, and no body" {
@@ -111,6 +190,124 @@ make_www() {
 	run get -H 'If-Modified-Since: yesterday' /notes.txt
 	expect_first "HTTP/1.1 200 OK"
 	wait_log "access #[0-9]+ /notes.txt 304 not modified"
+}
+
+# A 1000-byte file of known bytes: "0123456789" a hundred times.
+make_digits() {
+	local W=$BATS_TEST_TMPDIR/www
+	mkdir -p "$W"
+	printf '0123456789%.0s' {1..100} >"$W/d.bin"
+	: >"$W/empty.bin"
+	touch -d '2024-03-01 12:00:00 UTC' "$W/d.bin"
+	echo "$W"
+}
+
+@test "Range: one byte range gets 206 with Content-Range and its bytes; files say Accept-Ranges" {
+	local W
+	W=$(make_digits)
+	start_gw --staticdir "$W" /echo=cat
+	run get /d.bin
+	expect_first "HTTP/1.1 200 OK"
+	expect_header Accept-Ranges bytes
+	run get -r 0-9 /d.bin
+	expect_first "HTTP/1.1 206 Partial Content"
+	expect_header Content-Range "bytes 0-9/1000"
+	expect_header Content-Length 10
+	expect_header Content-Type application/octet-stream
+	[ "$(body)" = 0123456789 ]
+	run get -H 'Range: bytes=995-' /d.bin
+	expect_first "HTTP/1.1 206 Partial Content"
+	expect_header Content-Range "bytes 995-999/1000"
+	[ "$(body)" = 56789 ]
+	run get -H 'Range: bytes=-3' /d.bin
+	expect_header Content-Range "bytes 997-999/1000"
+	[ "$(body)" = 789 ]
+	run get -H 'Range: bytes=-5000' /d.bin
+	expect_first "HTTP/1.1 206 Partial Content"
+	expect_header Content-Range "bytes 0-999/1000"
+	run get -H 'Range: bytes=990-1000000' /d.bin
+	expect_header Content-Range "bytes 990-999/1000"
+	[ "$(body)" = 0123456789 ]
+	# the same over a raw socket: exactly Content-Length bytes follow
+	run raw 'GET /d.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=12-14\r\nConnection: close\r\n\r\n'
+	expect_first "HTTP/1.1 206 Partial Content"
+	[ "$(body)" = 234 ]
+	wait_log "access #[0-9]+ /d.bin 206 file, bytes 0-9 of 1000"
+}
+
+@test "Range: past the end is 416 with bytes */LEN; malformed, several ranges or another unit get the whole file" {
+	local W r
+	W=$(make_digits)
+	start_gw --staticdir "$W" /echo=cat
+	for r in bytes=1000- bytes=5000-6000 bytes=-0 bytes=18446744073709551616-; do
+		run get -H "Range: $r" /d.bin
+		expect_first "HTTP/1.1 416 Range Not Satisfiable"
+		expect_header Content-Range "bytes */1000"
+	done
+	run get -H 'Range: bytes=0-' /empty.bin
+	expect_first "HTTP/1.1 416 Range Not Satisfiable"
+	expect_header Content-Range "bytes */0"
+	run get -H 'Range: bytes=-10' /empty.bin
+	expect_first "HTTP/1.1 200 OK"
+	expect_header Content-Length 0
+	for r in bytes=5-4 bytes=x-1 'bytes=0 - 9' bytes=0-1,5-6 items=0-9 bytes; do
+		run get -H "Range: $r" /d.bin
+		expect_first "HTTP/1.1 200 OK"
+		expect_header Content-Length 1000
+	done
+	wait_log "access #[0-9]+ /d.bin 416 range not satisfiable"
+}
+
+@test "If-Range: the file's Last-Modified honours Range, any other date or a tag gets the whole file" {
+	local W
+	W=$(make_digits)
+	start_gw --staticdir "$W" /echo=cat
+	run get -r 0-1 -H 'If-Range: Fri, 01 Mar 2024 12:00:00 GMT' /d.bin
+	expect_first "HTTP/1.1 206 Partial Content"
+	[ "$(body)" = 01 ]
+	run get -r 0-1 -H 'If-Range: Fri, 01 Mar 2024 11:00:00 GMT' /d.bin
+	expect_first "HTTP/1.1 200 OK"
+	expect_header Content-Length 1000
+	run get -r 0-1 -H 'If-Range: "some-etag"' /d.bin
+	expect_first "HTTP/1.1 200 OK"
+	run get -r 0-1 -H 'If-Range: garbage' /d.bin
+	expect_first "HTTP/1.1 200 OK"
+}
+
+@test "HEAD with Range: the 206 or 416 head a GET gets, no body" {
+	local W
+	W=$(make_digits)
+	start_gw --staticdir "$W" /echo=cat
+	run raw 'HEAD /d.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=10-19\r\nConnection: close\r\n\r\n'
+	expect_first "HTTP/1.1 206 Partial Content"
+	expect_header Content-Length 10
+	expect_header Content-Range "bytes 10-19/1000"
+	[ -z "$(body)" ]
+	run raw 'HEAD /d.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=2000-\r\nConnection: close\r\n\r\n'
+	expect_first "HTTP/1.1 416 Range Not Satisfiable"
+	expect_header Content-Range "bytes */1000"
+	[ -z "$(body)" ]
+}
+
+@test "a video seeks: a 3 MiB file read back in ranges as a media element asks is byte-exact" {
+	local W=$BATS_TEST_TMPDIR/www
+	mkdir -p "$W"
+	head -c $((3 * 1024 * 1024)) /dev/urandom >"$W/v.mp4"
+	start_gw --staticdir "$W" /echo=cat
+	# the first request of a <video>, then a seek into the middle, then the tail
+	curl -sS --max-time 10 -D "$BATS_TEST_TMPDIR/h" -o "$BATS_TEST_TMPDIR/a" \
+		-H 'Range: bytes=0-' "http://127.0.0.1:$PORT/v.mp4"
+	run tr -d '\r' <"$BATS_TEST_TMPDIR/h"
+	expect_first "HTTP/1.1 206 Partial Content"
+	expect_header Content-Type video/mp4
+	expect_header Content-Range "bytes 0-3145727/3145728"
+	cmp "$W/v.mp4" "$BATS_TEST_TMPDIR/a"
+	curl -sS --max-time 10 -o "$BATS_TEST_TMPDIR/b" -r 1500000-2500000 \
+		"http://127.0.0.1:$PORT/v.mp4"
+	cmp "$BATS_TEST_TMPDIR/b" <(tail -c +1500001 "$W/v.mp4" | head -c 1000001)
+	curl -sS --max-time 10 -o "$BATS_TEST_TMPDIR/c" -r 3000000- \
+		"http://127.0.0.1:$PORT/v.mp4"
+	cmp "$BATS_TEST_TMPDIR/c" <(tail -c +3000001 "$W/v.mp4")
 }
 
 @test "a directory: its index.html, 301 to its '/' form, 404 without index.html (no listing)" {
@@ -153,6 +350,34 @@ make_www() {
 	wait_log "/%2e%2e/outside/secret.txt 404 not served: a segment starts with '.'"
 	wait_log "/notes.txt%00 404 not served: bad %-escape in path"
 	wait_log "/escape.txt 404 no such file"
+}
+
+@test "/.well-known/ is served (ACME challenge, security.txt); other dot names below it or elsewhere stay 404" {
+	local W p
+	W=$(make_www)
+	mkdir -p "$W/.well-known/acme-challenge" "$W/sub/.well-known"
+	printf 'tok.en\n' >"$W/.well-known/acme-challenge/tok"
+	printf 'Contact: mailto:x@example.org\n' >"$W/.well-known/security.txt"
+	printf 'SECRET\n' >"$W/.well-known/.secret"
+	printf 'SECRET\n' >"$W/sub/.well-known/security.txt"
+	ln -s ../.env "$W/.well-known/env"
+	start_gw --staticdir "$W" /echo=cat
+	run get /.well-known/acme-challenge/tok
+	expect_first "HTTP/1.1 200 OK"
+	[ "$(body)" = tok.en ]
+	run get /.well-known/security.txt
+	expect_first "HTTP/1.1 200 OK"
+	expect_header Content-Type "text/plain; charset=utf-8"
+	run get /.well-known
+	expect_first "HTTP/1.1 301 Moved Permanently"
+	expect_header Location /.well-known/
+	for p in /.well-known/.secret /.well-known/env /sub/.well-known/security.txt \
+		/.well-known/../.env /.well-known/%2e%2e/.env /.Well-Known/security.txt \
+		/.well-knownx /.git/config; do
+		run get "$p"
+		expect_first "HTTP/1.1 404 Not Found"
+		[[ $output != *SECRET* ]]
+	done
 }
 
 @test "other methods on a file, health or metrics path: 405 with Allow: GET, HEAD" {
@@ -216,6 +441,171 @@ make_www() {
 	[ "$(body)" = small ]
 	run ws /echo text:still recv close:1000 wait
 	expect_lines "text still" "close 1000*" "eof"
+}
+
+@test "keep-alive: curl fetches two files over one connection" {
+	local W
+	W=$(make_www)
+	start_gw --staticdir "$W" /echo=cat
+	run curl -sS -v --max-time 5 -o "$BATS_TEST_TMPDIR/a" -o "$BATS_TEST_TMPDIR/b" \
+		"http://127.0.0.1:$PORT/notes.txt" "http://127.0.0.1:$PORT/style.css"
+	[ "$status" -eq 0 ]
+	[[ $output == *"Re-using existing connection"* ]]
+	cmp "$W/notes.txt" "$BATS_TEST_TMPDIR/a"
+	cmp "$W/style.css" "$BATS_TEST_TMPDIR/b"
+	wait_log "access #1 /notes.txt 200"
+	wait_log "access #1 /style.css 200"
+}
+
+@test "keep-alive: pipelined requests are answered in order on one connection; Connection: close ends it" {
+	local W
+	W=$(make_www)
+	start_gw --staticdir "$W" /echo=cat
+	run talk -p 'GET /notes.txt HTTP/1.1\r\nHost: x\r\n\r\n' \
+		'HEAD /style.css HTTP/1.1\r\nHost: x\r\n\r\n' \
+		'GET /missing HTTP/1.1\r\nHost: x\r\n\r\n' \
+		'GET /style.css HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT\r\n\r\n' \
+		'GET /notes.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=0-2\r\n\r\n' \
+		'GET /sub/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+	expect_status 0
+	[ "$(grep -c '^HTTP/1.1' <<<"$output")" -eq 6 ]
+	[ "$(grep '^HTTP/1.1' <<<"$output" | tr '\n' ,)" = \
+		"HTTP/1.1 200 OK,HTTP/1.1 200 OK,HTTP/1.1 404 Not Found,HTTP/1.1 304 Not Modified,HTTP/1.1 206 Partial Content,HTTP/1.1 200 OK," ]
+	[ "$(grep -c '^Connection: keep-alive$' <<<"$output")" -eq 5 ]
+	[[ $output == *$'\nplain\n--\n'* ]]
+	[[ $output == *$'\npla\n--\n'* ]]
+	[[ $output == *$'\n<p>sub</p>\n--\neof' ]]
+	wait_log "access #1 /sub/ 200"
+	! grep -q 'access #2' "$BATS_TEST_TMPDIR/gw.log"
+}
+
+@test "keep-alive: HTTP/1.0 closes unless it asks for keep-alive; a request with a body closes" {
+	local W
+	W=$(make_www)
+	start_gw --staticdir "$W" /echo=cat
+	run talk 'GET /notes.txt HTTP/1.0\r\n\r\n'
+	expect_first "HTTP/1.1 200 OK"
+	expect_header Connection close
+	[ "${lines[-1]}" = eof ]
+	run talk 'GET /notes.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n' \
+		'GET /style.css HTTP/1.0\r\n\r\n'
+	expect_header Connection keep-alive
+	[[ $output == *$'\nbody{}\n--\neof' ]]
+	run talk 'POST /notes.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc'
+	expect_first "HTTP/1.1 405 Method Not Allowed"
+	expect_header Connection close
+	[ "${lines[-1]}" = eof ]
+	run talk 'GET /notes.txt HTTP/1.1\r\nHost: x\r\nConnection: Close\r\n\r\n'
+	expect_header Connection close
+	[ "${lines[-1]}" = eof ]
+}
+
+@test "keep-alive: an idle connection is closed after --handshake-timeout, without a 408; a partial head still gets 408" {
+	local W t0 t1
+	W=$(make_www)
+	start_gw --staticdir "$W" --handshake-timeout 600 --loglevel debug /echo=cat
+	t0=$(now_ms)
+	run talk 'GET /notes.txt HTTP/1.1\r\nHost: x\r\n\r\n'
+	t1=$(now_ms)
+	expect_first "HTTP/1.1 200 OK"
+	[ "${lines[-1]}" = eof ]
+	[ $((t1 - t0)) -ge 500 ]
+	wait_log "#1 idle keep-alive connection closed"
+	run talk 'GET /notes.txt HTTP/1.1\r\nHost: x\r\n\r\n' 'GET /notes.txt HTTP/1.1\r\n'
+	[[ $output == *"HTTP/1.1 408 Request Timeout"* ]]
+}
+
+@test "keep-alive: a WebSocket upgrade may follow a static answer on the same connection" {
+	local W
+	W=$(make_www)
+	start_gw --staticdir "$W" /echo=cat
+	run timeout 10 perl -MIO::Socket::INET -e '
+		my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $ARGV[0]) or die;
+		my $buf = "";
+		sub fill { sysread($s, $buf, 65536, length $buf) or die "eof\n" }
+		print $s "GET /notes.txt HTTP/1.1\r\nHost: x\r\n\r\n";
+		fill() until $buf =~ /\r\n\r\nplain\n/;
+		print "file ok\n";
+		$buf = "";
+		print $s "GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n" .
+			"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" .
+			"Sec-WebSocket-Version: 13\r\n\r\n";
+		fill() until $buf =~ /\r\n\r\n/;
+		print +(split /\r\n/, $buf)[0], "\n";
+		$buf =~ s/^.*?\r\n\r\n//s;
+		my @m = (1, 2, 3, 4);
+		my $p = "hi";
+		my $x = join "", map { chr(ord(substr($p, $_, 1)) ^ $m[$_ % 4]) } 0 .. length($p) - 1;
+		print $s chr(0x81) . chr(0x80 | length $p) . pack("C4", @m) . $x;
+		fill() while length $buf < 4;
+		print "frame: ", substr($buf, 2, 2), "\n";
+	' "$PORT"
+	expect_lines "file ok" "HTTP/1.1 101 Switching Protocols" "frame: hi"
+	wait_log "access #1 /notes.txt 200"
+	wait_log "#1 .* connected to /echo"
+}
+
+@test "keep-alive: SIGTERM closes an idle kept connection at once" {
+	local W
+	W=$(make_www)
+	start_gw --staticdir "$W" /echo=cat
+	TALK_WAIT=8 talk 'GET /notes.txt HTTP/1.1\r\nHost: x\r\n\r\n' >"$BATS_TEST_TMPDIR/out" &
+	local pid=$!
+	wait_log "access #1 /notes.txt 200"
+	kill -TERM "$GW_PID"
+	wait_gw_exit
+	wait "$pid"
+	run cat "$BATS_TEST_TMPDIR/out"
+	expect_first "HTTP/1.1 200 OK"
+	[ "${lines[-1]}" = eof ]
+}
+
+@test "keep-alive: a large file read slowly, then the next file on the same connection, both byte-exact" {
+	local W=$BATS_TEST_TMPDIR/www
+	mkdir -p "$W"
+	head -c $((3 * 1024 * 1024 + 5)) /dev/urandom >"$W/big.bin"
+	printf 'small\n' >"$W/small.txt"
+	start_gw --staticdir "$W" /echo=cat
+	run curl -sS -v --max-time 20 --limit-rate 3M -o "$BATS_TEST_TMPDIR/a" \
+		-o "$BATS_TEST_TMPDIR/b" "http://127.0.0.1:$PORT/big.bin" \
+		"http://127.0.0.1:$PORT/small.txt"
+	[ "$status" -eq 0 ]
+	[[ $output == *"Re-using existing connection"* ]]
+	cmp "$W/big.bin" "$BATS_TEST_TMPDIR/a"
+	cmp "$W/small.txt" "$BATS_TEST_TMPDIR/b"
+	wait_log "access #1 /small.txt 200"
+}
+
+@test "keep-alive: SIGTERM during a kept answer lets it finish, then closes" {
+	local W=$BATS_TEST_TMPDIR/www T=$BATS_TEST_TMPDIR
+	mkdir -p "$W"
+	head -c $((32 * 1024 * 1024)) /dev/zero >"$W/huge.bin"
+	start_gw --staticdir "$W" /echo=cat
+	# Reads the head and a little, says so, waits for "go", reads the rest.
+	timeout 20 perl -MIO::Socket::INET -e '
+		my ($port, $t) = @ARGV;
+		my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $port) or die;
+		print $s "GET /huge.bin HTTP/1.1\r\nHost: x\r\n\r\n";
+		my ($buf, $n) = ("", 0);
+		sysread($s, $buf, 65536, length $buf) until $buf =~ /\r\n\r\n/;
+		my $head = substr($buf, 0, index($buf, "\r\n\r\n") + 4, "");
+		$n = length $buf;
+		open(my $f, ">", "$t/ready") or die;
+		close $f;
+		select(undef, undef, undef, 0.02) until -e "$t/go";
+		while (my $k = sysread($s, $buf, 1 << 20)) { $n += $k }
+		print $head =~ /^Connection: (\S+)/m ? "$1\n" : "none\n", "$n\neof\n";
+	' "$PORT" "$T" >"$T/out" &
+	local pid=$!
+	wait_for "the client to have read the head" test -e "$T/ready"
+	kill -TERM "$GW_PID"
+	wait_log "shutting down"
+	touch "$T/go"
+	wait "$pid"
+	run cat "$T/out"
+	expect_lines keep-alive $((32 * 1024 * 1024)) eof
+	wait_gw_exit
+	[ "$GW_STATUS" -eq 0 ]
 }
 
 @test "--health: 200 ok while serving; 503 during the drain after SIGTERM, upgrades 503 too" {

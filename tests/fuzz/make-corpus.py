@@ -299,5 +299,32 @@ put("env", "few-slots", bytes([BIG, 2]) + hdr(b"A", b"1") + hdr(b"B", b"2") + hd
 put("env", "join-overflow", bytes([3, SLOTS]) + hdr(b"X-A", b"1" * 20) + hdr(b"X-A", b"2" * 30))
 put("env", "empty-values", bytes([BIG, SLOTS]) + hdr(b"X-A", b"") + hdr(b"X-A", b"") + var(1, b""))
 
+# --- range: bytes 0..7 the file size (little-endian), then the value -------
+
+def rng(name, value, fsize=1000):
+    put("range", name, struct.pack("<Q", fsize) + value)
+
+
+rng("first-last", b"bytes=0-99")
+rng("open-end", b"bytes=100-")
+rng("suffix", b"bytes=-500")
+rng("suffix-long", b"bytes=-5000")
+rng("past-end", b"bytes=1000-")
+rng("overflow", b"bytes=0-99999999999999999999999")
+rng("max-size", b"bytes=18446744073709551614-", 0xFFFFFFFFFFFFFFFF)
+rng("empty-file", b"bytes=-1", 0)
+rng("blanks-case", b"BYTES=\t1-2 ")
+rng("list", b"bytes=0-1,5-6")
+rng("backwards", b"bytes=5-4")
+
+# --- mime: a mime.types file ------------------------------------------------
+
+put("mime", "debian-like", b"# comment\n\ntext/html\t\thtml htm\n"
+    b"application/json json\r\nimage/png png\n  video/mp4 mp4 mpg4\n"
+    b"application/x-none\naudio/ogg oga ogg opus")
+put("mime", "duplicates", b"text/javascript js mjs\napplication/javascript js JSX\n")
+put("mime", "malformed", b"nothing a\n/x c\nx/ d\na/b/c e\ntext/plain ok b@d "
+    + b"a" * 40 + b" good.ext\n\x00x/y z\n")
+
 for target in sorted(written):
     print("%s: %d files" % (target, written[target]), file=sys.stderr)

@@ -86,7 +86,12 @@ static void disk(void)
 		 "echo I >www/d/index.html && echo S >secret && echo H "
 		 ">www/.h && ln -s a/b www/inner && ln -s %s/secret www/out && "
 		 "ln -s %s/www/a/b/f.txt www/abs && ln -s .h www/toh && "
-		 "ln -s .. www/a/up && mkfifo www/fifo",
+		 "ln -s .. www/a/up && mkfifo www/fifo && "
+		 "mkdir -p www/.well-known/acme-challenge www/a/.well-known && "
+		 "echo W >www/.well-known/acme-challenge/t && "
+		 "echo V >www/.well-known/.v && echo K >www/a/.well-known/k && "
+		 "ln -s ../.h www/.well-known/toh && "
+		 "ln -s .well-known/acme-challenge/t www/tow",
 		 root, root, root);
 	sh(cmd);
 	char www[PATH_MAX + 8], c;
@@ -109,6 +114,15 @@ static void disk(void)
 	CHECK_INT(serve(www, "fifo", &c), 404);
 	CHECK_INT(serve(www, "nothing", &c), 404);
 	CHECK_INT(serve(www, "a/b/f.txt/x", &c), 404);
+	CHECK_INT(serve(www, ".well-known/acme-challenge/t", &c), 0);
+	CHECK_INT(c, 'W');
+	CHECK_INT(serve(www, "tow", &c), 0); /* a symlink into it */
+	CHECK_INT(c, 'W');
+	CHECK_INT(serve(www, ".well-known", &c), 301);
+	CHECK_INT(serve(www, ".well-known/", &c), 404); /* no index.html */
+	CHECK_INT(serve(www, ".well-known/.v", &c), 404);
+	CHECK_INT(serve(www, ".well-known/toh", &c), 404);
+	CHECK_INT(serve(www, "a/.well-known/k", &c), 404);
 
 	/* static_open_beneath follows no symlink at all, so a directory
 	 * swapped for one after realpath cannot lead anywhere. */
@@ -140,6 +154,51 @@ static void disk(void)
 	CHECK_INT(serve(www, "a/b/f.txt", &c), 404);
 
 	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+	sh(cmd);
+}
+
+/* static_types_load: refusals first, while static_type still has only its
+ * built-in table; then a file that replaces some of it. */
+static void types_file(void)
+{
+	char tmpl[] = "/tmp/test_static_types.XXXXXX";
+	static char cmd[PATH_MAX], p[PATH_MAX + 16];
+	if (!mkdtemp(tmpl))
+		exit(1);
+	snprintf(p, sizeof p, "%s/none", tmpl);
+	errno = 0;
+	CHECK_INT(static_types_load(p), -1);
+	CHECK_INT(errno, ENOENT);
+	CHECK_INT(static_types_load(tmpl), -1); /* a directory */
+	CHECK_INT(errno, EINVAL);
+	snprintf(p, sizeof p, "%s/fifo", tmpl);
+	CHECK(mkfifo(p, 0600) == 0);
+	CHECK_INT(static_types_load(p), -1); /* never waits for a writer */
+	CHECK_INT(errno, EINVAL);
+	CHECK(strcmp(type("a.ico"), "image/x-icon") == 0);
+
+	/* Larger than STATIC_TYPES_FILE_MAX: read up to the last whole line
+	 * within it, so the line across the limit is not read as "str". */
+	snprintf(p, sizeof p, "%s/mime.types", tmpl);
+	FILE *f = fopen(p, "w");
+	if (!f)
+		exit(1);
+	const char *first = "image/vnd.microsoft.icon ico\ntext/x-custom Foo\n";
+	size_t pad = STATIC_TYPES_FILE_MAX - strlen(first) - 4;
+	fputs(first, f);
+	for (size_t i = 0; i + 1 < pad; i++)
+		fputc('#', f);
+	fputs("\nc/d straddle\n", f);
+	fclose(f);
+	CHECK_INT(static_types_load(p), 2);
+	CHECK(strcmp(type("a.ico"), "image/vnd.microsoft.icon") == 0);
+	CHECK(strcmp(type("a.FOO"), "text/x-custom; charset=utf-8") == 0);
+	CHECK(strcmp(type("a.str"), "application/octet-stream") == 0);
+	CHECK(strcmp(type("a.straddle"), "application/octet-stream") == 0);
+	CHECK(strcmp(type("a.html"), "text/html; charset=utf-8") == 0);
+	CHECK(strcmp(type("a.woff2"), "font/woff2") == 0);
+
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpl);
 	sh(cmd);
 }
 
@@ -175,6 +234,24 @@ int main(void)
 	PATH_ERR("/a/.env", STATIC_HIDDEN);
 	PATH_ERR("/a//.env", STATIC_HIDDEN);
 	PATH_ERR("/%2eenv", STATIC_HIDDEN);
+	/* RFC 8615: /.well-known/ is served, as the first segment only */
+	PATH_OK("/.well-known/security.txt", ".well-known/security.txt");
+	PATH_OK("/.well-known/acme-challenge/x", ".well-known/acme-challenge/x");
+	PATH_OK("/.well-known", ".well-known");
+	PATH_OK("/.well-known/", ".well-known/");
+	PATH_OK("//.well-known//x", ".well-known/x");
+	PATH_OK("/%2ewell-known/x", ".well-known/x");
+	PATH_ERR("/.well-known/.x", STATIC_HIDDEN);
+	PATH_ERR("/.well-known/../.env", STATIC_HIDDEN);
+	PATH_ERR("/.well-known/a/../../x", STATIC_HIDDEN);
+	PATH_ERR("/a/.well-known/x", STATIC_HIDDEN);
+	PATH_ERR("/.well-knownx/x", STATIC_HIDDEN);
+	PATH_ERR("/.well-know", STATIC_HIDDEN);
+	PATH_ERR("/.Well-Known/x", STATIC_HIDDEN);
+	PATH_ERR("/.well-known.", STATIC_HIDDEN);
+	PATH_ERR("/.", STATIC_HIDDEN);
+	PATH_ERR("/.%2e", STATIC_HIDDEN);
+	PATH_ERR("/..well-known", STATIC_HIDDEN);
 	{
 		char o[4];
 		CHECK_INT(path("/abc", o, sizeof o), 3);
@@ -205,7 +282,24 @@ int main(void)
 	CHECK(strcmp(type("f.xml"), "application/xml") == 0);
 	CHECK(strcmp(type("f.pdf"), "application/pdf") == 0);
 	CHECK(strcmp(type("Makefile"), "application/octet-stream") == 0);
-	CHECK(strcmp(type("a.tar.gz"), "application/octet-stream") == 0);
+	CHECK(strcmp(type("a.tar.gz"), "application/gzip") == 0);
+	CHECK(strcmp(type("a.tar"), "application/x-tar") == 0);
+	CHECK(strcmp(type("a.zip"), "application/zip") == 0);
+	CHECK(strcmp(type("f.ttf"), "font/ttf") == 0);
+	CHECK(strcmp(type("f.otf"), "font/otf") == 0);
+	CHECK(strcmp(type("a.mp3"), "audio/mpeg") == 0);
+	CHECK(strcmp(type("a.ogg"), "audio/ogg") == 0);
+	CHECK(strcmp(type("a.opus"), "audio/ogg") == 0);
+	CHECK(strcmp(type("a.wav"), "audio/wav") == 0);
+	CHECK(strcmp(type("a.flac"), "audio/flac") == 0);
+	CHECK(strcmp(type("v.mp4"), "video/mp4") == 0);
+	CHECK(strcmp(type("v.webm"), "video/webm") == 0);
+	CHECK(strcmp(type("v.ogv"), "video/ogg") == 0);
+	CHECK(strcmp(type("i.avif"), "image/avif") == 0);
+	CHECK(strcmp(type("d.csv"), "text/csv; charset=utf-8") == 0);
+	CHECK(strcmp(type("README.md"), "text/markdown; charset=utf-8") == 0);
+	CHECK(strcmp(type("a.markdown"), "text/markdown; charset=utf-8") == 0);
+	CHECK(strcmp(type("site.webmanifest"), "application/manifest+json") == 0);
 	CHECK(strcmp(type("html"), "application/octet-stream") == 0);
 	CHECK(strcmp(type("dir.html/x"), "application/octet-stream") == 0);
 	CHECK(strcmp(type("x."), "application/octet-stream") == 0);
@@ -259,6 +353,7 @@ int main(void)
 	}
 
 	disk();
+	types_file();
 
 	return check_report("static");
 }
