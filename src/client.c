@@ -309,7 +309,12 @@ void process_input(struct client *c)
 				to_child(c, ev.data, ev.len);
 			c->n.bytes_in += ev.len;
 			if (ev.last) {
-				if (c->srv->opts->mode == MODE_LINES)
+				/* --binary too ends a text message with a
+				 * newline, as websocketd: a browser sending
+				 * strings to a line-reading child. */
+				enum msg_mode m = c->srv->opts->mode;
+				if (m == MODE_LINES ||
+				    (m == MODE_BINARY && ev.opcode == WS_TEXT))
 					to_child(c, (const uint8_t *)"\n", 1);
 				c->n.msgs_in++;
 				c->partial = 0;

@@ -265,7 +265,7 @@ EOF_
 
 # --- --binary ---------------------------------------------------------
 
-@test "--binary: message bytes reach the child raw, with no newline added" {
+@test "--binary: binary messages reach the child raw, text ones with a newline (websocketd)" {
 	local T=$BATS_TEST_TMPDIR s
 	s=$(mkscript sink.sh <<EOF_
 #!/bin/sh
@@ -273,10 +273,11 @@ exec cat >"$T/got"
 EOF_
 )
 	start_gw --binary "/sink=$s"
-	bg_client sink -t 10000 /sink bin:00ff0a41 text:hi recv
+	bg_client sink -t 10000 /sink bin:00ff0a41 text:hi 'frame:op=1,fin=0,text=a' \
+		'frame:op=0,fin=1,text=b' bin:42 recv
 	local cpid=$BG_PID
-	wait_for "6 bytes at the child" eval '[ "$(wc -c <"$T/got")" -eq 6 ]'
-	[ "$(od -An -tx1 "$T/got" | tr -s ' \n' ' ')" = " 00 ff 0a 41 68 69 " ]
+	wait_for "11 bytes at the child" eval '[ "$(wc -c <"$T/got")" -eq 11 ]'
+	[ "$(od -An -tx1 "$T/got" | tr -s ' \n' ' ')" = " 00 ff 0a 41 68 69 0a 61 62 0a 42 " ]
 	kill -KILL "$cpid"
 	wait "$cpid" 2>/dev/null || true
 }
@@ -301,7 +302,7 @@ EOF_
 	start_gw --binary /cat=cat
 	run ws /cat bin:0001fe recv text:hi recv close:1000 wait
 	expect_status 0
-	expect_lines "binary 0001fe" "binary 6869" "close 1000*" "eof"
+	expect_lines "binary 0001fe" "binary 68690a" "close 1000*" "eof"
 }
 
 # --- extra headers ----------------------------------------------------
