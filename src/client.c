@@ -608,6 +608,16 @@ static void on_child_timer(struct loop *l, struct loop_timer *t)
 	unsigned closems = c->srv->opts->closems;
 	switch (c->cs) {
 	case CS_EOF_SENT:
+		/* SIGINT first, as websocketd: a Python child cleans up on
+		 * it (KeyboardInterrupt, finally), but dies at once on
+		 * SIGTERM. */
+		log_msg(LV_DEBUG, "#%llu child %ld still running; SIGINT",
+			(unsigned long long)c->id, (long)c->pid);
+		child_kill_group(c->pid, SIGINT);
+		c->cs = CS_INT_SENT;
+		loop_timer_start(l, t, INT_GRACE_MS + closems, on_child_timer);
+		break;
+	case CS_INT_SENT:
 		log_msg(LV_DEBUG, "#%llu child %ld still running; SIGTERM",
 			(unsigned long long)c->id, (long)c->pid);
 		child_kill_group(c->pid, SIGTERM);
@@ -626,7 +636,7 @@ static void on_child_timer(struct loop *l, struct loop_timer *t)
 		 * client) it is passed on; once the pipe has been quiet for
 		 * the grace period, the group is ended and so is the output. */
 		int queued = 0;
-		unsigned grace = TERM_GRACE_MS + closems;
+		unsigned grace = EOF_GRACE_MS + closems;
 		if (c->cout >= 0 &&
 		    (loop_now(l) - c->out_read < grace ||
 		     !(loop_mask(l, c->cout) & LOOP_READ) ||
@@ -643,8 +653,10 @@ static void on_child_timer(struct loop *l, struct loop_timer *t)
 	}
 }
 
-/* Ends the child: stdin EOF now (after what is queued), then SIGTERM and
- * SIGKILL to its process group if it does not exit in time. */
+/* Ends the child: stdin EOF now (after what is queued), then SIGINT,
+ * SIGTERM and SIGKILL to its process group while it does not exit:
+ * EOF_GRACE_MS, INT_GRACE_MS and KILL_GRACE_MS apart, each plus
+ * --closems. */
 static void child_stop(struct client *c)
 {
 	if (c->cs != CS_RUNNING)
@@ -657,7 +669,7 @@ static void child_stop(struct client *c)
 		buf_free(&c->tochild);
 	flush_child(c);
 	loop_timer_start(c->srv->loop, &c->child_timer,
-			 TERM_GRACE_MS + c->srv->opts->closems, on_child_timer);
+			 EOF_GRACE_MS + c->srv->opts->closems, on_child_timer);
 }
 
 /* --- reaping by pid ---------------------------------------------------- */
@@ -723,7 +735,7 @@ void client_reaped(struct client *c, int status)
 	loop_timer_stop(c->srv->loop, &c->child_timer);
 	if (c->cout >= 0)
 		loop_timer_start(c->srv->loop, &c->child_timer,
-				 TERM_GRACE_MS + c->srv->opts->closems,
+				 EOF_GRACE_MS + c->srv->opts->closems,
 				 on_child_timer);
 	finish_output(c);
 }

@@ -20,8 +20,9 @@
 #define LINE_CHUNK 65536     /* a longer partial line goes out as a fragment */
 #define ERR_LINE_MAX 4096    /* stderr lines are logged in pieces this long */
 #define CLOSE_WAIT_MS 2000   /* for the peer's Close, then for its FIN */
-#define TERM_GRACE_MS 100    /* after stdin EOF, before SIGTERM (+closems) */
-#define KILL_GRACE_MS 500    /* after SIGTERM, before SIGKILL (+closems) */
+#define EOF_GRACE_MS 100     /* after stdin EOF, before SIGINT (+closems) */
+#define INT_GRACE_MS 200     /* after SIGINT, before SIGTERM (+closems) */
+#define KILL_GRACE_MS 300    /* after SIGTERM, before SIGKILL (+closems) */
 #define END_WAIT_MS 1500     /* for the child's last output (+3 closems) */
 
 enum sock_state {
@@ -41,7 +42,8 @@ enum sock_state {
 enum child_state {
 	CS_NONE,     /* not started */
 	CS_RUNNING,
-	CS_EOF_SENT, /* stdin closed (or closing); SIGTERM when the timer fires */
+	CS_EOF_SENT, /* stdin closed (or closing); SIGINT when the timer fires */
+	CS_INT_SENT, /* SIGTERM when the timer fires */
 	CS_TERM_SENT, /* SIGKILL when the timer fires */
 	CS_KILL_SENT,
 	CS_REAPED,

@@ -18,12 +18,12 @@ echo eof >"$T/eof.\$\$"
 EOF_
 }
 
-# A child that ignores both stdin EOF and SIGTERM.
+# A child that ignores stdin EOF, SIGINT and SIGTERM.
 stubborn_script() {
 	local T=$BATS_TEST_TMPDIR
 	mkscript stubborn.sh <<EOF_
 #!/bin/sh
-trap '' TERM
+trap '' INT TERM
 echo \$\$ >"$T/child.pid"
 echo ready
 exec sleep 600
@@ -59,11 +59,11 @@ EOF_
 	[ "$n" -eq 2 ]
 }
 
-@test "on SIGTERM a child that ignores EOF gets SIGTERM and the gateway exits soon after" {
+@test "on SIGTERM a child that ignores EOF gets SIGINT and the gateway exits soon after" {
 	local T=$BATS_TEST_TMPDIR s t0
 	s=$(mkscript deaf.sh <<EOF_
 #!/bin/sh
-trap 'echo term >"$T/term.marker"; exit 143' TERM
+trap 'echo int >"$T/int.marker"; exit 130' INT
 echo ready
 exec </dev/null
 while :; do sleep 0.05; done
@@ -83,7 +83,7 @@ EOF_
 	echo "exited ${elapsed} ms after SIGTERM" >&2
 	[ "$GW_STATUS" -eq 0 ]
 	[ "$elapsed" -lt 1500 ]
-	[ -f "$T/term.marker" ]
+	[ -f "$T/int.marker" ]
 }
 
 @test "after SIGTERM a new client is turned away and starts no child" {
