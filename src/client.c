@@ -391,6 +391,12 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 		sock_close(c);
 		return;
 	}
+	if ((ev & LOOP_HUP) && c->lookup) {
+		log_msg(LV_DEBUG, "#%llu client went away during its lookup",
+			(unsigned long long)c->id);
+		sock_close(c);
+		return;
+	}
 	if (!(ev & LOOP_READ))
 		return;
 	size_t want = c->ss == SS_HANDSHAKE ? c->srv->opts->max_head - c->in.len : READ_CHUNK;
@@ -438,6 +444,12 @@ void update_interest(struct client *c)
 		/* Nothing moves until the exec is known: client bytes stay in
 		 * the socket, the child's output in its pipes. */
 		loop_set(l, c->fd, 0);
+		return;
+	}
+	if (c->lookup) {
+		/* Nothing is read until the client's name is known, but a
+		 * client that hangs up meanwhile ends its session then. */
+		loop_set(l, c->fd, LOOP_HUP);
 		return;
 	}
 	if (c->fd >= 0) {
@@ -876,6 +888,7 @@ struct client *client_next(const struct client *c)
 void client_free(struct client *c)
 {
 	suspect_del(c);
+	free(c->remote_host);
 	free(c->program);
 	free(c->spawn_mem); /* the child was reaped, or never ran */
 	buf_free(&c->in);

@@ -41,6 +41,7 @@ const char opts_usage[] =
 	"  --header-http 'N: V'  ... to other HTTP responses only\n"
 	"  --unix PATH           listen on a Unix socket (repeatable; then TCP only\n"
 	"                        with --port or --address)\n"
+	"  --reverselookup       REMOTE_HOST: the client's name, by reverse DNS\n"
 	"  --trust-proxy         take REMOTE_ADDR and HTTPS from X-Forwarded-For and\n"
 	"                        X-Forwarded-Proto (only behind a proxy you run)\n"
 	"  --protocol LIST       subprotocols to accept (comma list); the client's\n"
@@ -283,6 +284,7 @@ enum flag_id {
 	F_LOGFORMAT,
 	F_UNIX,
 	F_TRUSTPROXY,
+	F_REVERSELOOKUP,
 	F_PROTOCOL,
 	F_DEVCONSOLE,
 	F_STATICDIR,
@@ -327,6 +329,7 @@ static const struct {
 	{ "log-format", F_LOGFORMAT, K_VALUE },
 	{ "unix", F_UNIX, K_VALUE },
 	{ "trust-proxy", F_TRUSTPROXY, K_BOOL },
+	{ "reverselookup", F_REVERSELOOKUP, K_BOOL },
 	{ "protocol", F_PROTOCOL, K_VALUE },
 	{ "devconsole", F_DEVCONSOLE, K_BOOL },
 	{ "staticdir", F_STATICDIR, K_VALUE },
@@ -529,6 +532,9 @@ static int apply_flag(struct options *o, enum flag_id id, const char *flag,
 		return OPTS_OK;
 	case F_TRUSTPROXY:
 		o->trust_proxy = v != NULL;
+		return OPTS_OK;
+	case F_REVERSELOOKUP:
+		o->reverselookup = v != NULL;
 		return OPTS_OK;
 	case F_PROTOCOL: {
 		size_t from = o->protocols.n;

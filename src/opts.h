@@ -62,6 +62,7 @@ struct options {
 	bool port_given;               /* --port was on the command line */
 	struct opts_list unix_paths;   /* --unix: Unix socket paths */
 	bool trust_proxy;              /* take REMOTE_ADDR, HTTPS from X-Forwarded-* */
+	bool reverselookup;            /* REMOTE_HOST: the client's name */
 	struct opts_list protocols;    /* --protocol: acceptable subprotocols */
 	bool devconsole;               /* plain GET to a resource: the console */
 	char *staticdir;               /* --staticdir: realpath of the directory */

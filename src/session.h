@@ -24,6 +24,7 @@
 #define INT_GRACE_MS 200     /* after SIGINT, before SIGTERM (+closems) */
 #define KILL_GRACE_MS 300    /* after SIGTERM, before SIGKILL (+closems) */
 #define END_WAIT_MS 1500     /* for the child's last output (+3 closems) */
+#define LOOKUP_MS 2000       /* --reverselookup: for the client's name */
 
 enum sock_state {
 	SS_HANDSHAKE, /* reading the request head */
@@ -73,6 +74,11 @@ struct client {
 	bool done; /* on the server's graveyard */
 	bool peer_eof; /* SS_CLOSING: the client half-closed; our answer is
 			  still going out, then the socket is closed */
+	bool peer_known;      /* X-Forwarded-For taken (--trust-proxy), the
+				 name looked up (--reverselookup) */
+	struct lookup *lookup; /* SS_HANDSHAKE: the name being looked up;
+				  nothing is read meanwhile */
+	char *remote_host;    /* the name found, or NULL */
 
 	enum child_state cs;
 	pid_t pid;
@@ -113,7 +119,8 @@ struct client {
 void upgrade_request(struct client *c);
 
 /* SS_SPAWNING: gives up waiting for the exec (shutdown, timeout, the
- * socket's end): forgets the exec status pipe and the queued 101. */
+ * socket's end): forgets the exec status pipe and the queued 101. Also
+ * gives up a reverse lookup in progress. */
 void upgrade_abandon(struct client *c);
 
 /* Queues an HTTP error answer (with extra header lines, may be NULL), logs

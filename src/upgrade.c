@@ -13,6 +13,7 @@
 #include "handshake.h"
 #include "http.h"
 #include "log.h"
+#include "lookup.h"
 #include "net.h"
 #include "plain.h"
 #include "route.h"
@@ -81,9 +82,9 @@ static const char *last_element(const struct http_request *req,
 /* --trust-proxy: the client's address from X-Forwarded-For replaces the
  * peer's (the proxy's) for the rest of the session: the environment and
  * every log line. Its port is unknown: 0. A value that is not an IP
- * literal is ignored (logged), and the peer's address stays. Returns 1
- * when X-Forwarded-Proto says the client came over TLS, else 0. */
-static int trust_forwarded(struct client *c, const struct http_request *req)
+ * literal is ignored (logged), and the peer's address stays. */
+static void trust_forwarded_for(struct client *c,
+				const struct http_request *req)
 {
 	size_t len;
 	const char *v = last_element(req, "X-Forwarded-For", &len);
@@ -101,7 +102,14 @@ static int trust_forwarded(struct client *c, const struct http_request *req)
 			"address; using the peer's", (unsigned long long)c->id,
 			len > 64 ? 64 : (int)len, v);
 	}
-	v = last_element(req, "X-Forwarded-Proto", &len);
+}
+
+/* --trust-proxy: 1 when X-Forwarded-Proto says the client came over TLS,
+ * else 0. */
+static int forwarded_tls(const struct http_request *req)
+{
+	size_t len;
+	const char *v = last_element(req, "X-Forwarded-Proto", &len);
 	return v && ((len == 5 && strncasecmp(v, "https", 5) == 0) ||
 		     (len == 3 && strncasecmp(v, "wss", 3) == 0)) ? 1 : 0;
 }
@@ -119,8 +127,7 @@ static void build_env(struct client *c, const struct http_request *req,
 	char addr[NET_ADDR_TEXT], uid[48];
 	const char *values[OPTS_MAX_LIST];
 
-	/* --trust-proxy first: it may replace the peer's address. */
-	int tls = o->trust_proxy ? trust_forwarded(c, req) : -1;
+	int tls = o->trust_proxy ? forwarded_tls(req) : -1;
 	net_addr_host(&c->peer, addr, sizeof addr);
 	snprintf(uid, sizeof uid, "%llx-%ld-%llu",
 		 (unsigned long long)c->srv->started_s, (long)getpid(),
@@ -148,7 +155,7 @@ static void build_env(struct client *c, const struct http_request *req,
 		.tls = tls,
 		.protocol = protocol,
 		.remote_addr = addr,
-		.remote_host = addr,
+		.remote_host = c->remote_host ? c->remote_host : addr,
 		.remote_port = net_addr_port(&c->peer),
 		.unique_id = uid,
 		.headers = req->headers,
@@ -258,6 +265,10 @@ static void forget_exec(struct client *c)
 
 void upgrade_abandon(struct client *c)
 {
+	if (c->lookup) {
+		lookup_cancel(c->lookup);
+		c->lookup = NULL;
+	}
 	if (c->ss != SS_SPAWNING)
 		return;
 	forget_exec(c);
@@ -305,6 +316,51 @@ static void on_child_exec(struct loop *l, int fd, unsigned ev, void *arg)
 	flush_out(c);
 }
 
+/* --reverselookup: the client's name is known (or NULL: none, or not in
+ * time); the request, still whole in c->in, is answered now. */
+static void on_lookup(void *arg, const char *name)
+{
+	struct client *c = arg;
+	c->lookup = NULL;
+	if (name) {
+		c->remote_host = strdup(name);
+		log_msg(LV_DEBUG, "#%llu client's name: %s",
+			(unsigned long long)c->id, name);
+	}
+	upgrade_request(c);
+	if (c->fd >= 0)
+		flush_out(c);
+}
+
+/* Settles who the client is, once per session: its address from
+ * X-Forwarded-For (--trust-proxy), then its name (--reverselookup).
+ * Returns true when a lookup has started: the request is answered again
+ * from on_lookup, with nothing read from the socket meanwhile. */
+static bool identify_peer(struct client *c, const struct http_request *req)
+{
+	const struct options *o = c->srv->opts;
+	if (c->peer_known)
+		return false;
+	c->peer_known = true;
+	if (o->trust_proxy)
+		trust_forwarded_for(c, req);
+	if (!o->reverselookup)
+		return false;
+	c->lookup = lookup_start(c->srv->loop, &c->peer, LOOKUP_MS, on_lookup, c);
+	if (!c->lookup) {
+		log_msg(LV_INFO, "#%llu no reverse lookup (too many at once, or "
+			"out of resources); REMOTE_HOST is the address",
+			(unsigned long long)c->id);
+		return false;
+	}
+	log_msg(LV_DEBUG, "#%llu looking up the client's name",
+		(unsigned long long)c->id);
+	/* The lookup's deadline bounds the wait, not the head's. */
+	loop_timer_stop(c->srv->loop, &c->sock_timer);
+	update_interest(c);
+	return true;
+}
+
 /* The head req (n bytes) passed hs_check: route, admission, the child's
  * start, the 101 queued. decoded[0..dlen): the path, percent-decoded. */
 static void answer(struct client *c, const struct http_request *req, size_t n,
@@ -331,6 +387,8 @@ static void answer(struct client *c, const struct http_request *req, size_t n,
 		return;
 	}
 
+	if (identify_peer(c, req))
+		return;
 	int proto = hs_select_protocol(req, o->protocols.item, o->protocols.n);
 	const char *protocol = proto >= 0 ? o->protocols.item[proto] : NULL;
 	int err = start_child(c, req, hs, decoded, dlen, &r, protocol);
@@ -360,6 +418,8 @@ static void answer(struct client *c, const struct http_request *req, size_t n,
 void upgrade_request(struct client *c)
 {
 	const struct options *o = c->srv->opts;
+	if (c->lookup)
+		return; /* on_lookup answers it */
 	struct http_header headers[MAX_HEADERS];
 	struct http_request req;
 	int n = http_parse_request((const char *)buf_data(&c->in), c->in.len, &req,
