@@ -58,7 +58,7 @@ const char opts_usage[] =
 	"  --framed              exact messages both ways as 'T text' / 'B base64'\n"
 	"                        lines (see man portal-gw, FRAMED MODE)\n"
 	"  --stderr MODE         log (default), send (also to the client), both, ignore\n"
-	"  --closems MS          extra grace before SIGTERM and before SIGKILL (0)\n"
+	"  --closems MS          extra grace before SIGINT, SIGTERM, SIGKILL (0)\n"
 	"limits:\n"
 	"  --max-message BYTES   largest client message (default 1048576)\n"
 	"  --max-head BYTES      largest request head (default 8192)\n"
