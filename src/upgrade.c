@@ -344,7 +344,8 @@ static bool identify_peer(struct client *c, const struct http_request *req)
 	c->peer_known = true;
 	if (o->trust_proxy)
 		trust_forwarded_for(c, req);
-	if (!o->reverselookup)
+	/* A Unix socket's peer has no name to look up. */
+	if (!o->reverselookup || c->peer.ss_family == AF_UNIX)
 		return false;
 	c->lookup = lookup_start(c->srv->loop, &c->peer, LOOKUP_MS, on_lookup, c);
 	if (!c->lookup) {
