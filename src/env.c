@@ -171,7 +171,14 @@ void env_build(struct env *e, const struct env_request *rq)
 	add_str(e, "SERVER_PROTOCOL", "HTTP/1.1");
 	add_str(e, "REQUEST_METHOD", "GET");
 	env_add(e, "SERVER_NAME", rq->server_name, rq->server_name_len);
-	add_uint(e, "SERVER_PORT", (unsigned long)rq->server_port);
+	/* The port the client asked for: behind a proxy or a port
+	 * mapping, not the one we listen on. */
+	if (rq->unix_socket)
+		add_str(e, "SERVER_PORT", "0");
+	else if (rq->server_port)
+		env_add(e, "SERVER_PORT", rq->server_port, rq->server_port_len);
+	else
+		add_str(e, "SERVER_PORT", rq->tls == 1 ? "443" : "80");
 	env_add(e, "REQUEST_URI", rq->target, rq->target_len);
 	env_add(e, "SCRIPT_NAME", rq->script, rq->script_len);
 	env_add(e, "PATH_INFO", rq->path_info, rq->path_info_len);

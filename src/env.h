@@ -41,7 +41,9 @@ struct env_request {
 	const char *software;  /* SERVER_SOFTWARE (NUL-terminated) */
 	const char *server_name; /* the Host header's host part */
 	size_t server_name_len;
-	int server_port;
+	const char *server_port; /* the Host header's port; NULL: none */
+	size_t server_port_len;
+	bool unix_socket;      /* the request came over a Unix socket */
 	const char *target;    /* REQUEST_URI: the request-target as sent */
 	size_t target_len;
 	const char *decoded;   /* the path, percent-decoded (env_decode_path) */
@@ -53,7 +55,7 @@ struct env_request {
 	const char *query;     /* QUERY_STRING as sent; NULL when absent */
 	size_t query_len;
 	int tls;               /* 1 https, 0 http, -1 unknown (no HTTPS, no
-				  REQUEST_SCHEME) */
+				  REQUEST_SCHEME; SERVER_PORT defaults to 80) */
 	const char *protocol;  /* WEBSOCKET_PROTOCOL, or NULL */
 	const char *remote_addr; /* NUL-terminated */
 	const char *remote_host; /* the client's name, or its address */
@@ -68,7 +70,9 @@ struct env_request {
 
 /* Adds the whole environment of a child for rq, in this order: PATH (and
  * LD_LIBRARY_PATH when set, as websocketd passes both by default), the
- * CGI/1.1 variables (RFC 3875 4.1; AUTH_TYPE, CONTENT_LENGTH,
+ * CGI/1.1 variables (RFC 3875 4.1; SERVER_NAME and SERVER_PORT as the
+ * client addressed the server, from Host, as websocketd: the port of the
+ * scheme when Host has none, 0 over a Unix socket; AUTH_TYPE, CONTENT_LENGTH,
  * CONTENT_TYPE, REMOTE_IDENT and REMOTE_USER are set empty, as websocketd
  * does, for scripts that read them unchecked), HTTP_* for each request
  * header (repeats joined; "Proxy" left out: httpoxy, CVE-2016-5385), then

@@ -135,13 +135,17 @@ static void build_env(struct client *c, const struct http_request *req,
 	for (size_t i = 0; i < o->passenv.n; i++)
 		values[i] = getenv(o->passenv.item[i]);
 	const char *path = getenv("PATH");
+	size_t hlen = route_host_name_len(hs->host, hs->host_len);
+	bool port = hlen < hs->host_len && hs->host[hlen] == ':';
 	struct env_request rq = {
 		.path = path ? path : "/usr/local/bin:/usr/bin:/bin",
 		.ld_path = getenv("LD_LIBRARY_PATH"),
 		.software = "portal-gw/" PORTAL_VERSION,
 		.server_name = hs->host,
-		.server_name_len = route_host_name_len(hs->host, hs->host_len),
-		.server_port = c->local_port,
+		.server_name_len = hlen,
+		.server_port = port ? hs->host + hlen + 1 : NULL,
+		.server_port_len = port ? hs->host_len - hlen - 1 : 0,
+		.unix_socket = c->local_port == 0,
 		.target = req->target,
 		.target_len = req->target_len,
 		.decoded = decoded,

@@ -45,6 +45,32 @@ load helpers
 		"$BATS_TEST_TMPDIR/gw.log"
 }
 
+@test "SERVER_NAME and SERVER_PORT are what the client asked for in Host, as websocketd" {
+	start_gw /env=env
+	# Behind a proxy or a port mapping: the port the client used.
+	run ws -H 'Host: example.com:9999' /env wait
+	expect_status 0
+	expect_env SERVER_NAME example.com
+	expect_env SERVER_PORT 9999
+	run ws -H 'Host: example.com' /env wait
+	expect_status 0
+	expect_env SERVER_PORT 80
+	# RFC 3875 4.1.14 writes an IPv6 address in brackets (websocketd
+	# leaves them out).
+	run ws -H 'Host: [::1]:8443' /env wait
+	expect_status 0
+	expect_env SERVER_NAME '[::1]'
+	expect_env SERVER_PORT 8443
+}
+
+@test "SERVER_PORT is 443 when a trusted proxy says https and Host has no port" {
+	start_gw --trust-proxy /env=env
+	run ws -H 'Host: example.com' -H 'X-Forwarded-Proto: https' /env wait
+	expect_status 0
+	expect_env HTTPS on
+	expect_env SERVER_PORT 443
+}
+
 @test "UNIQUE_ID is set and differs between sessions" {
 	start_gw /env=env
 	local a b

@@ -70,7 +70,8 @@ static void test_build(void)
 		.software = "portal-gw/test",
 		.server_name = "example.com",
 		.server_name_len = 11,
-		.server_port = 8080,
+		.server_port = "8080",
+		.server_port_len = 4,
 		.target = target,
 		.target_len = strlen(target),
 		.decoded = decoded,
@@ -169,12 +170,29 @@ static void test_build(void)
 	CHECK(eq(v, "LD_LIBRARY_PATH", "/opt/lib"));
 	CHECK(eq(v, "REMOTE_HOST", "client.example"));
 	CHECK(eq(v, "REMOTE_ADDR", "127.0.0.1"));
+	/* SERVER_PORT: the Host's port, else the scheme's, as websocketd. */
+	CHECK(eq(v, "SERVER_PORT", "8080"));
+	rq.server_port = NULL;
+	rq.server_port_len = 0;
+	env_init(&e, buf, sizeof buf, vars, 64);
+	env_build(&e, &rq);
+	v = env_finish(&e);
+	CHECK(eq(v, "SERVER_PORT", "443"));
 	rq.tls = 0;
 	env_init(&e, buf, sizeof buf, vars, 64);
 	env_build(&e, &rq);
 	v = env_finish(&e);
 	CHECK(find(v, "HTTPS") == NULL);
 	CHECK(eq(v, "REQUEST_SCHEME", "http"));
+	CHECK(eq(v, "SERVER_PORT", "80"));
+	/* Over a Unix socket there is no TCP port to name. */
+	rq.unix_socket = true;
+	rq.server_port = "8080";
+	rq.server_port_len = 4;
+	env_init(&e, buf, sizeof buf, vars, 64);
+	env_build(&e, &rq);
+	v = env_finish(&e);
+	CHECK(eq(v, "SERVER_PORT", "0"));
 }
 
 static void test_names_and_decoding(void)
