@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#define LOOKUP_MAX 64 /* lookups at once; past it, none is started */
 #define LOOKUP_STACK (256 * 1024) /* getnameinfo may load NSS modules */
 
 /* What the helper thread and the loop share. Freed by whichever of the

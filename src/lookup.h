@@ -8,8 +8,6 @@
 
 #include "loop.h"
 
-#define LOOKUP_MAX 64 /* lookups at once; past it, none is started */
-
 struct lookup;
 
 /* name: the address's name, or NULL when it has none, the lookup failed,
@@ -18,7 +16,7 @@ typedef void lookup_done_fn(void *arg, const char *name);
 
 /* Starts looking up the name of addr; done(arg, name) runs once, from the
  * loop, when the name is known or after ms milliseconds. Returns NULL
- * when no lookup can be started (LOOKUP_MAX running, no thread, no
+ * when no lookup can be started (64 already running, no thread, no
  * descriptor or memory): the caller goes on without a name. */
 struct lookup *lookup_start(struct loop *l, const struct sockaddr_storage *addr,
 			    unsigned ms, lookup_done_fn *done, void *arg);
