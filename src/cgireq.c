@@ -37,7 +37,6 @@
 
 #define HEAD_MAX 16384  /* the script's head; more is a 502 */
 #define HEAD_LINES 100  /* header lines passed on */
-#define MAX_HEADERS 64  /* as upgrade.c reads the request */
 
 struct cgireq {
 	struct buf head;   /* the script's output until its head has ended */
@@ -183,9 +182,15 @@ static int spawn(struct client *c, const struct http_request *req,
 		.host_len = host ? host->value_len : 0,
 	};
 	/* SCRIPT_NAME is the whole path: a script is found by its full
-	 * path, so there is never a PATH_INFO. */
-	struct route r = {.program = file, .script = path, .script_len = plen,
-			  .path_info = "", .path_info_len = 0};
+	 * path, so there is never a PATH_INFO. static_path has accepted the
+	 * path, so it decodes. */
+	char decoded[PATH_MAX];
+	long dlen = plen < sizeof decoded ? env_decode_path(path, plen, decoded) : -1;
+	if (dlen < 0)
+		return EINVAL;
+	struct route r = {.program = file, .script = decoded,
+			  .script_len = (size_t)dlen, .path_info = "",
+			  .path_info_len = 0};
 
 	static char envbuf[32768];
 	char *vars[200];
@@ -201,7 +206,7 @@ static int spawn(struct client *c, const struct http_request *req,
 	if (type)
 		env_add(&e, "CONTENT_TYPE", type->value, type->value_len);
 	env_add(&e, "SCRIPT_FILENAME", file, strlen(file));
-	build_env(c, req, &hs, &r, NULL, &e);
+	build_env(c, req, &hs, decoded, (size_t)dlen, &r, NULL, &e);
 	if (e.overflow)
 		log_id(c, LV_INFO, "environment too large; some headers left out");
 
@@ -244,7 +249,8 @@ static int spawn(struct client *c, const struct http_request *req,
 	return 0;
 }
 
-bool cgireq_request(struct client *c, const struct http_request *req)
+bool cgireq_request(struct client *c, const struct http_request *req,
+		    size_t head_len)
 {
 	const struct options *o = c->srv->opts;
 	const char *q = memchr(req->target, '?', req->target_len);
@@ -285,16 +291,6 @@ bool cgireq_request(struct client *c, const struct http_request *req)
 		fail(c, 503, "--maxforks reached", "Retry-After: 1\r\n");
 		return true;
 	}
-	/* The head's length, to know where the body starts in c->in: the
-	 * head parsed before, so it parses again. */
-	struct http_header headers[MAX_HEADERS];
-	struct http_request again;
-	int n = http_parse_request((const char *)buf_data(&c->in), c->in.len,
-				   &again, headers, MAX_HEADERS);
-	if (n <= 0) { /* cannot be: upgrade_request parsed it so */
-		fail(c, 400, "malformed request", NULL);
-		return true;
-	}
 	c->cgi->body_in = length;
 	int err = spawn(c, req, file, length);
 	if (err) {
@@ -308,7 +304,7 @@ bool cgireq_request(struct client *c, const struct http_request *req)
 	}
 	log_msg(LV_DEBUG, "#%llu %s: CGI script %s, child %ld",
 		(unsigned long long)c->id, c->path, file, (long)c->pid);
-	buf_consume(&c->in, (size_t)n);
+	buf_consume(&c->in, head_len); /* the body follows */
 	c->ss = SS_CGI;
 	/* A script may take its time; the client's leaving ends it. */
 	loop_timer_stop(c->srv->loop, &c->sock_timer);

@@ -4,18 +4,20 @@
 #define PORTAL_CGIREQ_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct client;
 struct http_request;
 
-/* req, the head in c->in, asks for no upgrade. When its path names a
+/* req, the head_len bytes of c->in, asks for no upgrade. When its path names a
  * regular file under --cgidir, answers it and returns true: by starting
  * the script (then c->ss is SS_CGI), or with an error (403 for a file that
  * is not executable, 411 for a chunked body, 503 when busy...). Returns
  * false, having done nothing, when the path names nothing to run there (no
  * such file, a directory, a dot segment), so that --staticdir or a 404 may
  * answer it. */
-bool cgireq_request(struct client *c, const struct http_request *req);
+bool cgireq_request(struct client *c, const struct http_request *req,
+		    size_t head_len);
 
 /* SS_CGI: passes the request body in c->in on to the script's stdin (as
  * much as its queue takes) and closes the stdin once the body is done. */

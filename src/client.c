@@ -321,7 +321,12 @@ void process_input(struct client *c)
 				to_child(c, ev.data, ev.len);
 			c->n.bytes_in += ev.len;
 			if (ev.last) {
-				if (c->srv->opts->mode == MODE_LINES)
+				/* --binary too ends a text message with a
+				 * newline, as websocketd: a browser sending
+				 * strings to a line-reading child. */
+				enum msg_mode m = c->srv->opts->mode;
+				if (m == MODE_LINES ||
+				    (m == MODE_BINARY && ev.opcode == WS_TEXT))
 					to_child(c, (const uint8_t *)"\n", 1);
 				c->n.msgs_in++;
 				c->partial = 0;
@@ -422,6 +427,12 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 		sock_close(c);
 		return;
 	}
+	if ((ev & LOOP_HUP) && c->lookup) {
+		log_msg(LV_DEBUG, "#%llu client went away during its lookup",
+			(unsigned long long)c->id);
+		sock_close(c);
+		return;
+	}
 	if (!(ev & LOOP_READ) || c->ss == SS_ANSWERING)
 		return;
 	size_t want = c->ss == SS_HANDSHAKE ? c->srv->opts->max_head - c->in.len : READ_CHUNK;
@@ -477,6 +488,12 @@ void update_interest(struct client *c)
 		/* Nothing moves until the exec is known: client bytes stay in
 		 * the socket, the child's output in its pipes. */
 		loop_set(l, c->fd, 0);
+		return;
+	}
+	if (c->lookup) {
+		/* Nothing is read until the client's name is known, but a
+		 * client that hangs up meanwhile ends its session then. */
+		loop_set(l, c->fd, LOOP_HUP);
 		return;
 	}
 	if (c->fd >= 0) {
@@ -657,6 +674,16 @@ static void on_child_timer(struct loop *l, struct loop_timer *t)
 	unsigned closems = c->srv->opts->closems;
 	switch (c->cs) {
 	case CS_EOF_SENT:
+		/* SIGINT first, as websocketd: a Python child cleans up on
+		 * it (KeyboardInterrupt, finally), but dies at once on
+		 * SIGTERM. */
+		log_msg(LV_DEBUG, "#%llu child %ld still running; SIGINT",
+			(unsigned long long)c->id, (long)c->pid);
+		child_kill_group(c->pid, SIGINT);
+		c->cs = CS_INT_SENT;
+		loop_timer_start(l, t, INT_GRACE_MS + closems, on_child_timer);
+		break;
+	case CS_INT_SENT:
 		log_msg(LV_DEBUG, "#%llu child %ld still running; SIGTERM",
 			(unsigned long long)c->id, (long)c->pid);
 		child_kill_group(c->pid, SIGTERM);
@@ -675,7 +702,7 @@ static void on_child_timer(struct loop *l, struct loop_timer *t)
 		 * client) it is passed on; once the pipe has been quiet for
 		 * the grace period, the group is ended and so is the output. */
 		int queued = 0;
-		unsigned grace = TERM_GRACE_MS + closems;
+		unsigned grace = EOF_GRACE_MS + closems;
 		if (c->cout >= 0 &&
 		    (loop_now(l) - c->out_read < grace ||
 		     !(loop_mask(l, c->cout) & LOOP_READ) ||
@@ -692,6 +719,10 @@ static void on_child_timer(struct loop *l, struct loop_timer *t)
 	}
 }
 
+/* Ends the child: stdin EOF now (after what is queued), then SIGINT,
+ * SIGTERM and SIGKILL to its process group while it does not exit:
+ * EOF_GRACE_MS, INT_GRACE_MS and KILL_GRACE_MS apart, each plus
+ * --closems. */
 void child_stop(struct client *c)
 {
 	if (c->cs != CS_RUNNING)
@@ -704,7 +735,7 @@ void child_stop(struct client *c)
 		buf_free(&c->tochild);
 	flush_child(c);
 	loop_timer_start(c->srv->loop, &c->child_timer,
-			 TERM_GRACE_MS + c->srv->opts->closems, on_child_timer);
+			 EOF_GRACE_MS + c->srv->opts->closems, on_child_timer);
 }
 
 /* --- reaping by pid ---------------------------------------------------- */
@@ -770,7 +801,7 @@ void client_reaped(struct client *c, int status)
 	loop_timer_stop(c->srv->loop, &c->child_timer);
 	if (c->cout >= 0)
 		loop_timer_start(c->srv->loop, &c->child_timer,
-				 TERM_GRACE_MS + c->srv->opts->closems,
+				 EOF_GRACE_MS + c->srv->opts->closems,
 				 on_child_timer);
 	finish_output(c);
 }
@@ -914,6 +945,7 @@ void client_free(struct client *c)
 {
 	suspect_del(c);
 	cgireq_free(c);
+	free(c->remote_host);
 	free(c->program);
 	free(c->spawn_mem); /* the child was reaped, or never ran */
 	buf_free(&c->in);

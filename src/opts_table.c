@@ -452,7 +452,7 @@ const struct opts_flag opts_flags[] = {
 	{"stderr", OPTS_CHOICE, "MODE",
 	 "log, send (to the client only), both or\nignore", .def = "log",
 	 .choices = stderr_modes, FIELD(err_mode)},
-	{"closems", OPTS_NUM, "MS", "extra grace before SIGTERM and before SIGKILL",
+	{"closems", OPTS_NUM, "MS", "extra grace before SIGINT, SIGTERM and SIGKILL",
 	 .max = HOUR_MS, FIELD(closems)},
 	{"reverselookup", OPTS_BOOL, NULL,
 	 "REMOTE_HOST from a reverse lookup of the client", FIELD(reverselookup)},

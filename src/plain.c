@@ -331,7 +331,7 @@ bool plain_request(struct client *c, const struct http_request *req,
 		answer_metrics(c, head);
 		return true;
 	}
-	if (o->cgidir && cgireq_request(c, req))
+	if (o->cgidir && cgireq_request(c, req, head_len))
 		return true;
 	const char *why = "no resource at this path";
 	if (o->staticdir && try_static(c, req, get, head, path, len, &why))

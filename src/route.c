@@ -1,51 +1,56 @@
 #include "route.h"
 
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* path is "/NAME" or "/NAME/rest", decoded. Each segment names an entry of
+ * the directory reached so far: a sub-directory goes on to the next
+ * segment, an executable file is the program and the rest is PATH_INFO.
+ * No segment is empty or starts with '.' (so neither "." nor ".." can
+ * leave dir); symlinks are followed wherever they lead, as websocketd
+ * does: whoever can put one in dir can put the program there too. */
 static bool dir_find(const char *dir, const char *path, size_t len,
 		     struct route *r)
 {
-	/* path is "/NAME" or "/NAME/rest". */
-	const char *name = path + 1;
-	const char *slash = memchr(name, '/', len - 1);
-	size_t nlen = slash ? (size_t)(slash - name) : len - 1;
-	size_t dlen = strlen(dir);
-	if (nlen == 0 || name[0] == '.' || dlen + 1 + nlen >= PATH_MAX)
+	char *file = r->dir_program;
+	size_t flen = strlen(dir), at = 0;
+	if (flen >= PATH_MAX)
 		return false;
-	char file[PATH_MAX];
-	memcpy(file, dir, dlen);
-	file[dlen] = '/';
-	memcpy(file + dlen + 1, name, nlen);
-	file[dlen + 1 + nlen] = '\0';
-
-	/* Symlinks are followed, but must end inside dir. */
-	char *real = realpath(file, NULL);
-	if (!real)
-		return false;
-	bool inside = strncmp(real, dir, dlen) == 0 && real[dlen] == '/' &&
-		      strchr(real + dlen + 1, '/') == NULL;
-	struct stat st;
-	bool ok = inside && stat(real, &st) == 0 && S_ISREG(st.st_mode) &&
-		  access(real, X_OK) == 0 && strlen(real) < PATH_MAX;
-	if (ok)
-		strcpy(r->dir_program, real);
-	free(real);
-	if (!ok)
-		return false;
-	r->program = r->dir_program;
-	r->dir_argv[0] = r->dir_program;
-	r->dir_argv[1] = NULL;
-	r->argv = r->dir_argv;
-	r->script = path;
-	r->script_len = nlen + 1;
-	r->path_info = path + 1 + nlen;
-	r->path_info_len = len - 1 - nlen;
-	return true;
+	memcpy(file, dir, flen);
+	while (at < len && path[at] == '/') {
+		const char *name = path + at + 1;
+		const char *slash = memchr(name, '/', len - at - 1);
+		size_t nlen = slash ? (size_t)(slash - name) : len - at - 1;
+		if (nlen == 0 || name[0] == '.' || flen + 1 + nlen >= PATH_MAX)
+			return false;
+		file[flen++] = '/';
+		memcpy(file + flen, name, nlen);
+		flen += nlen;
+		file[flen] = '\0';
+		at += 1 + nlen;
+		struct stat st;
+		if (stat(file, &st) < 0)
+			return false;
+		if (S_ISDIR(st.st_mode))
+			continue;
+		if (!S_ISREG(st.st_mode))
+			return false;
+		if (access(file, X_OK) != 0)
+			return false; /* not executable */
+		r->program = file;
+		r->dir_argv[0] = file;
+		r->dir_argv[1] = NULL;
+		r->argv = r->dir_argv;
+		r->script = path;
+		r->script_len = at;
+		r->path_info = path + at;
+		r->path_info_len = len - at;
+		return true;
+	}
+	return false;
 }
 
 int route_find(const struct options *o, const char *path, size_t len,
@@ -79,10 +84,12 @@ int route_find(const struct options *o, const char *path, size_t len,
 	if (root) {
 		r->program = root->program;
 		r->argv = root->argv;
-		r->script = path;
-		r->script_len = len;
-		r->path_info = path + len;
-		r->path_info_len = 0;
+		/* As websocketd: the program is at "/", all the path is
+		 * PATH_INFO. */
+		r->script = "/";
+		r->script_len = 1;
+		r->path_info = path;
+		r->path_info_len = len;
 		return 0;
 	}
 	return 404;

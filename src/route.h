@@ -15,19 +15,19 @@ struct route {
 	size_t script_len;
 	const char *path_info;  /* PATH_INFO: the rest of the path */
 	size_t path_info_len;
-	/* storage for a --dir match */
+	/* storage for a --dir match: DIR/segments of the path */
 	char dir_program[PATH_MAX];
 	char *dir_argv[2];
 };
 
-/* Finds the program for path[0..len) (the request path without its query).
- * A resource longer than "/" wins over --dir, which wins over "/". For --dir,
- * the first path segment names a file directly in the directory: not empty,
- * not starting with '.', a regular executable file after following
- * symlinks, and still inside the directory then. The "/" resource of the
- * PROGRAM form serves every path with SCRIPT_NAME = the path, as websocketd.
- * Returns 0 and fills *r (whose fields point into path, o or r itself), or
- * 404. */
+/* Finds the program for path[0..len) (the request path without its query,
+ * percent-decoded). A resource longer than "/" wins over --dir, which wins
+ * over "/". For --dir, the path's segments name sub-directories and then a
+ * regular executable file (symlinks followed), each segment not empty and
+ * not starting with '.'; what follows the file is PATH_INFO. The "/"
+ * resource of the PROGRAM form serves every path with SCRIPT_NAME "/" and
+ * the whole path as PATH_INFO, as websocketd. Returns 0 and fills *r (whose
+ * fields point into path, o, r itself or a literal), or 404. */
 int route_find(const struct options *o, const char *path, size_t len,
 	       struct route *r);
 

@@ -26,9 +26,11 @@ struct route;
 #define LINE_CHUNK 65536     /* a longer partial line goes out as a fragment */
 #define ERR_LINE_MAX 4096    /* stderr lines are logged in pieces this long */
 #define CLOSE_WAIT_MS 2000   /* for the peer's Close, then for its FIN */
-#define TERM_GRACE_MS 100    /* after stdin EOF, before SIGTERM (+closems) */
-#define KILL_GRACE_MS 500    /* after SIGTERM, before SIGKILL (+closems) */
+#define EOF_GRACE_MS 100     /* after stdin EOF, before SIGINT (+closems) */
+#define INT_GRACE_MS 200     /* after SIGINT, before SIGTERM (+closems) */
+#define KILL_GRACE_MS 300    /* after SIGTERM, before SIGKILL (+closems) */
 #define END_WAIT_MS 1500     /* for the child's last output (+3 closems) */
+#define LOOKUP_MS 2000       /* --reverselookup: for the client's name */
 
 enum sock_state {
 	SS_HANDSHAKE, /* reading the request head */
@@ -53,7 +55,8 @@ enum sock_state {
 enum child_state {
 	CS_NONE,     /* not started */
 	CS_RUNNING,
-	CS_EOF_SENT, /* stdin closed (or closing); SIGTERM when the timer fires */
+	CS_EOF_SENT, /* stdin closed (or closing); SIGINT when the timer fires */
+	CS_INT_SENT, /* SIGTERM when the timer fires */
 	CS_TERM_SENT, /* SIGKILL when the timer fires */
 	CS_KILL_SENT,
 	CS_REAPED,
@@ -83,6 +86,11 @@ struct client {
 	bool done; /* on the server's graveyard */
 	bool peer_eof; /* SS_CLOSING: the client half-closed; our answer is
 			  still going out, then the socket is closed */
+	bool peer_known;      /* X-Forwarded-For taken (--trust-proxy), the
+				 name looked up (--reverselookup) */
+	struct lookup *lookup; /* SS_HANDSHAKE: the name being looked up;
+				  nothing is read meanwhile */
+	char *remote_host;    /* the name found, or NULL */
 
 	enum child_state cs;
 	pid_t pid;
@@ -129,13 +137,18 @@ struct client {
 void upgrade_request(struct client *c);
 
 /* SS_SPAWNING: gives up waiting for the exec (shutdown, timeout, the
- * socket's end): forgets the exec status pipe and the queued 101. */
+ * socket's end): forgets the exec status pipe and the queued 101. Also
+ * gives up a reverse lookup in progress. */
 void upgrade_abandon(struct client *c);
 
-/* The child's CGI/1.1 environment for req (protocol: the subprotocol
- * chosen, or NULL); REQUEST_METHOD is req's method. */
+/* The child's CGI/1.1 environment for req: what the request and the
+ * gateway say, gathered here; which variable gets what is env_build's
+ * (env.c). decoded: the percent-decoded path that r points into. protocol:
+ * the subprotocol chosen for the 101 (--protocol), or NULL. REQUEST_METHOD
+ * is req's method. */
 void build_env(struct client *c, const struct http_request *req,
-	       const struct hs_info *hs, const struct route *r,
+	       const struct hs_info *hs, const char *decoded,
+	       size_t decoded_len, const struct route *r,
 	       const char *protocol, struct env *e);
 
 /* Queues an HTTP error answer (with extra header lines, may be NULL), logs

@@ -13,6 +13,7 @@
 #include "handshake.h"
 #include "http.h"
 #include "log.h"
+#include "lookup.h"
 #include "net.h"
 #include "plain.h"
 #include "route.h"
@@ -81,9 +82,9 @@ static const char *last_element(const struct http_request *req,
 /* --trust-proxy: the client's address from X-Forwarded-For replaces the
  * peer's (the proxy's) for the rest of the session: the environment and
  * every log line. Its port is unknown: 0. A value that is not an IP
- * literal is ignored (logged), and the peer's address stays. Returns
- * whether X-Forwarded-Proto says the client came over TLS. */
-static bool trust_forwarded(struct client *c, const struct http_request *req)
+ * literal is ignored (logged), and the peer's address stays. */
+static void trust_forwarded_for(struct client *c,
+				const struct http_request *req)
 {
 	size_t len;
 	const char *v = last_element(req, "X-Forwarded-For", &len);
@@ -101,85 +102,70 @@ static bool trust_forwarded(struct client *c, const struct http_request *req)
 			"address; using the peer's", (unsigned long long)c->id,
 			len > 64 ? 64 : (int)len, v);
 	}
-	v = last_element(req, "X-Forwarded-Proto", &len);
+}
+
+/* --trust-proxy: 1 when X-Forwarded-Proto says the client came over TLS,
+ * else 0. */
+static int forwarded_tls(const struct http_request *req)
+{
+	size_t len;
+	const char *v = last_element(req, "X-Forwarded-Proto", &len);
 	return v && ((len == 5 && strncasecmp(v, "https", 5) == 0) ||
-		     (len == 3 && strncasecmp(v, "wss", 3) == 0));
+		     (len == 3 && strncasecmp(v, "wss", 3) == 0)) ? 1 : 0;
 }
 
 void build_env(struct client *c, const struct http_request *req,
-		      const struct hs_info *hs, const struct route *r,
-		      const char *protocol, struct env *e)
+	       const struct hs_info *hs, const char *decoded,
+	       size_t decoded_len, const struct route *r,
+	       const char *protocol, struct env *e)
 {
 	const struct options *o = c->srv->opts;
-	char text[NET_ADDR_TEXT], num[48];
+	char addr[NET_ADDR_TEXT], uid[48];
+	const char *values[OPTS_MAX_LIST];
 
+	int tls = o->trust_proxy ? forwarded_tls(req) : -1;
+	net_addr_host(&c->peer, addr, sizeof addr);
+	snprintf(uid, sizeof uid, "%llx-%ld-%llu",
+		 (unsigned long long)c->srv->started_s, (long)getpid(),
+		 (unsigned long long)c->id);
+	for (size_t i = 0; i < o->passenv.n; i++)
+		values[i] = getenv(o->passenv.item[i]);
 	const char *path = getenv("PATH");
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	env_add(e, "PATH", path, strlen(path));
-	env_add(e, "GATEWAY_INTERFACE", "CGI/1.1", 7);
-	env_add(e, "SERVER_SOFTWARE", "portal-gw/" PORTAL_VERSION,
-		strlen("portal-gw/" PORTAL_VERSION));
-	env_add(e, "SERVER_PROTOCOL", "HTTP/1.1", 8);
-	env_add(e, "REQUEST_METHOD", req->method, req->method_len);
-	env_add(e, "SERVER_NAME", hs->host, route_host_name_len(hs->host, hs->host_len));
-	int k = snprintf(num, sizeof num, "%d", c->local_port);
-	env_add(e, "SERVER_PORT", num, (size_t)k);
-	env_add(e, "REQUEST_URI", req->target, req->target_len);
-	env_add(e, "SCRIPT_NAME", r->script, r->script_len);
-	env_add(e, "PATH_INFO", r->path_info, r->path_info_len);
-	env_add(e, "QUERY_STRING", hs->query ? hs->query : "", hs->query_len);
-	if (o->trust_proxy) {
-		/* Only here: without a proxy to say so, the scheme is always
-		 * http, and HTTPS absent says as much. */
-		bool tls = trust_forwarded(c, req);
-		if (tls)
-			env_add(e, "HTTPS", "on", 2);
-		env_add(e, "REQUEST_SCHEME", tls ? "https" : "http",
-			tls ? 5 : 4);
-	}
-	if (protocol)
-		env_add(e, "WEBSOCKET_PROTOCOL", protocol, strlen(protocol));
-	net_addr_host(&c->peer, text, sizeof text);
-	env_add(e, "REMOTE_ADDR", text, strlen(text));
-	env_add(e, "REMOTE_HOST", text, strlen(text));
-	k = snprintf(num, sizeof num, "%d", net_addr_port(&c->peer));
-	env_add(e, "REMOTE_PORT", num, (size_t)k);
-	k = snprintf(num, sizeof num, "%llx-%ld-%llu",
-		     (unsigned long long)c->srv->started_s, (long)getpid(),
-		     (unsigned long long)c->id);
-	env_add(e, "UNIQUE_ID", num, (size_t)k);
-
-	/* HTTP_* for each header name once, repeats joined in order. */
-	for (size_t i = 0; i < req->num_headers; i++) {
-		const struct http_header *h = &req->headers[i];
-		bool seen = false;
-		for (size_t j = 0; j < i && !seen; j++) {
-			seen = req->headers[j].name_len == h->name_len &&
-			       strncasecmp(req->headers[j].name, h->name,
-					   h->name_len) == 0;
-		}
-		/* "Proxy" would become HTTP_PROXY, which many programs take
-		 * as their proxy setting (httpoxy, CVE-2016-5385). */
-		if (seen || (h->name_len == 5 &&
-			     strncasecmp(h->name, "proxy", 5) == 0))
-			continue;
-		for (size_t j = i; j < req->num_headers; j++) {
-			const struct http_header *g = &req->headers[j];
-			if (g->name_len == h->name_len &&
-			    strncasecmp(g->name, h->name, h->name_len) == 0)
-				env_add_header(e, g->name, g->name_len, g->value,
-					       g->value_len);
-		}
-	}
-
-	/* Last, so that no passed variable can replace or shadow one that
-	 * describes the request. */
-	for (size_t i = 0; i < o->passenv.n; i++) {
-		const char *v = getenv(o->passenv.item[i]);
-		if (v && !env_has(e, o->passenv.item[i]))
-			env_add(e, o->passenv.item[i], v, strlen(v));
-	}
+	size_t hlen = route_host_name_len(hs->host, hs->host_len);
+	bool port = hlen < hs->host_len && hs->host[hlen] == ':';
+	struct env_request rq = {
+		.path = path ? path : "/usr/local/bin:/usr/bin:/bin",
+		.software = "portal-gw/" PORTAL_VERSION,
+		.method = req->method,
+		.method_len = req->method_len,
+		.server_name = hs->host,
+		.server_name_len = hlen,
+		.server_port = port ? hs->host + hlen + 1 : NULL,
+		.server_port_len = port ? hs->host_len - hlen - 1 : 0,
+		.unix_socket = c->local_port == 0,
+		.target = req->target,
+		.target_len = req->target_len,
+		.decoded = decoded,
+		.decoded_len = decoded_len,
+		.script = r->script,
+		.script_len = r->script_len,
+		.path_info = r->path_info,
+		.path_info_len = r->path_info_len,
+		.query = hs->query,
+		.query_len = hs->query_len,
+		.tls = tls,
+		.protocol = protocol,
+		.remote_addr = addr,
+		.remote_host = c->remote_host ? c->remote_host : addr,
+		.remote_port = net_addr_port(&c->peer),
+		.unique_id = uid,
+		.headers = req->headers,
+		.num_headers = req->num_headers,
+		.pass_names = o->passenv.item,
+		.pass_values = values,
+		.npass = o->passenv.n,
+	};
+	env_build(e, &rq);
 }
 
 /* Closes the parent's ends of the child's pipes after a failed start; the
@@ -214,14 +200,15 @@ static void refuse_start(struct client *c, int err)
 static void on_child_exec(struct loop *l, int fd, unsigned ev, void *arg);
 
 static int start_child(struct client *c, const struct http_request *req,
-		       const struct hs_info *hs, const struct route *r,
+		       const struct hs_info *hs, const char *decoded,
+		       size_t decoded_len, const struct route *r,
 		       const char *protocol)
 {
 	char envbuf[32768];
 	char *vars[200];
 	struct env e;
 	env_init(&e, envbuf, sizeof envbuf, vars, sizeof vars / sizeof vars[0]);
-	build_env(c, req, hs, r, protocol, &e);
+	build_env(c, req, hs, decoded, decoded_len, r, protocol, &e);
 	if (e.overflow)
 		log_msg(LV_INFO, "#%llu environment too large; some headers "
 			"left out", (unsigned long long)c->id);
@@ -279,6 +266,10 @@ static void forget_exec(struct client *c)
 
 void upgrade_abandon(struct client *c)
 {
+	if (c->lookup) {
+		lookup_cancel(c->lookup);
+		c->lookup = NULL;
+	}
 	if (c->ss != SS_SPAWNING)
 		return;
 	forget_exec(c);
@@ -326,9 +317,111 @@ static void on_child_exec(struct loop *l, int fd, unsigned ev, void *arg)
 	flush_out(c);
 }
 
+/* --reverselookup: the client's name is known (or NULL: none, or not in
+ * time); the request, still whole in c->in, is answered now. */
+static void on_lookup(void *arg, const char *name)
+{
+	struct client *c = arg;
+	c->lookup = NULL;
+	if (name) {
+		c->remote_host = strdup(name);
+		log_msg(LV_DEBUG, "#%llu client's name: %s",
+			(unsigned long long)c->id, name);
+	}
+	upgrade_request(c);
+	if (c->fd >= 0)
+		flush_out(c);
+}
+
+/* Settles who the client is, once per session: its address from
+ * X-Forwarded-For (--trust-proxy), then its name (--reverselookup).
+ * Returns true when a lookup has started: the request is answered again
+ * from on_lookup, with nothing read from the socket meanwhile. */
+static bool identify_peer(struct client *c, const struct http_request *req)
+{
+	const struct options *o = c->srv->opts;
+	if (c->peer_known)
+		return false;
+	c->peer_known = true;
+	if (o->trust_proxy)
+		trust_forwarded_for(c, req);
+	/* A Unix socket's peer has no name to look up. */
+	if (!o->reverselookup || c->peer.ss_family == AF_UNIX)
+		return false;
+	c->lookup = lookup_start(c->srv->loop, &c->peer, LOOKUP_MS, on_lookup, c);
+	if (!c->lookup) {
+		log_msg(LV_INFO, "#%llu no reverse lookup (too many at once, or "
+			"out of resources); REMOTE_HOST is the address",
+			(unsigned long long)c->id);
+		return false;
+	}
+	log_msg(LV_DEBUG, "#%llu looking up the client's name",
+		(unsigned long long)c->id);
+	/* The lookup's deadline bounds the wait, not the head's. */
+	loop_timer_stop(c->srv->loop, &c->sock_timer);
+	update_interest(c);
+	return true;
+}
+
+/* The head req (n bytes) passed hs_check: route, admission, the child's
+ * start, the 101 queued. decoded[0..dlen): the path, percent-decoded. */
+static void answer(struct client *c, const struct http_request *req, size_t n,
+		   const struct hs_info *hs, const char *decoded, size_t dlen)
+{
+	const struct options *o = c->srv->opts;
+	struct route r;
+	int status = route_find(o, decoded, dlen, &r);
+	if (status) {
+		http_error(c, status, "handshake refused");
+		return;
+	}
+	if (!route_origin_ok(&o->origins, o->sameorigin, hs->origin, hs->origin_len,
+			     hs->host, hs->host_len)) {
+		http_error(c, 403, "origin not allowed");
+		return;
+	}
+	if (c->srv->draining) {
+		http_error(c, 503, "shutting down");
+		return;
+	}
+	if (o->maxforks && c->srv->nchildren >= o->maxforks) {
+		http_error_extra(c, 503, "--maxforks reached", "Retry-After: 1\r\n");
+		return;
+	}
+
+	if (identify_peer(c, req))
+		return;
+	int proto = hs_select_protocol(req, o->protocols.item, o->protocols.n);
+	const char *protocol = proto >= 0 ? o->protocols.item[proto] : NULL;
+	int err = start_child(c, req, hs, decoded, dlen, &r, protocol);
+	if (err) {
+		log_msg(LV_ERROR, "#%llu cannot start %s: %s",
+			(unsigned long long)c->id, r.program, strerror(err));
+		refuse_start(c, err);
+		return;
+	}
+
+	/* Queued now, sent by on_child_exec once the exec has worked. */
+	char resp[4096], extra[4096];
+	snprintf(extra, sizeof extra, "%s%s%s%s",
+		 protocol ? "Sec-WebSocket-Protocol: " : "",
+		 protocol ? protocol : "", protocol ? "\r\n" : "",
+		 c->srv->extra_ws ? c->srv->extra_ws : "");
+	size_t len = hs_response_101(resp, sizeof resp, hs->key, hs->key_len,
+				     extra);
+	buf_append(&c->out, resp, len);
+	buf_consume(&c->in, n);
+	c->ss = SS_SPAWNING;
+	loop_timer_start(c->srv->loop, &c->sock_timer, o->handshake_ms,
+			 on_sock_timer);
+	loop_set(c->srv->loop, c->fd, 0);
+}
+
 void upgrade_request(struct client *c)
 {
 	const struct options *o = c->srv->opts;
+	if (c->lookup)
+		return; /* on_lookup answers it */
 	struct http_header headers[MAX_HEADERS];
 	struct http_request req;
 	int n = http_parse_request((const char *)buf_data(&c->in), c->in.len, &req,
@@ -350,51 +443,22 @@ void upgrade_request(struct client *c)
 	    plain_request(c, &req, (size_t)n))
 		return;
 	struct hs_info hs;
-	struct route r;
 	int status = hs_check(&req, &hs);
 	client_set_path(c, hs.path, hs.path_len);
-	if (status == 0)
-		status = route_find(o, hs.path, hs.path_len, &r);
 	if (status) {
 		http_error(c, status, "handshake refused");
 		return;
 	}
-	if (!route_origin_ok(&o->origins, o->sameorigin, hs.origin, hs.origin_len,
-			     hs.host, hs.host_len)) {
-		http_error(c, 403, "origin not allowed");
+	/* Routes and PATH_INFO see the decoded path (RFC 3875 4.1.5). */
+	char *decoded = malloc(hs.path_len + 1);
+	if (!decoded) {
+		http_error_extra(c, 503, "out of memory", "Retry-After: 1\r\n");
 		return;
 	}
-	if (c->srv->draining) {
-		http_error(c, 503, "shutting down");
-		return;
-	}
-	if (o->maxforks && c->srv->nchildren >= o->maxforks) {
-		http_error_extra(c, 503, "--maxforks reached", "Retry-After: 1\r\n");
-		return;
-	}
-
-	int proto = hs_select_protocol(&req, o->protocols.item, o->protocols.n);
-	const char *protocol = proto >= 0 ? o->protocols.item[proto] : NULL;
-	int err = start_child(c, &req, &hs, &r, protocol);
-	if (err) {
-		log_msg(LV_ERROR, "#%llu cannot start %s: %s",
-			(unsigned long long)c->id, r.program, strerror(err));
-		refuse_start(c, err);
-		return;
-	}
-
-	/* Queued now, sent by on_child_exec once the exec has worked. */
-	char resp[4096], extra[4096];
-	snprintf(extra, sizeof extra, "%s%s%s%s",
-		 protocol ? "Sec-WebSocket-Protocol: " : "",
-		 protocol ? protocol : "", protocol ? "\r\n" : "",
-		 c->srv->extra_ws ? c->srv->extra_ws : "");
-	size_t len = hs_response_101(resp, sizeof resp, hs.key, hs.key_len,
-				     extra);
-	buf_append(&c->out, resp, len);
-	buf_consume(&c->in, (size_t)n);
-	c->ss = SS_SPAWNING;
-	loop_timer_start(c->srv->loop, &c->sock_timer, o->handshake_ms,
-			 on_sock_timer);
-	loop_set(c->srv->loop, c->fd, 0);
+	long dlen = env_decode_path(hs.path, hs.path_len, decoded);
+	if (dlen < 0)
+		http_error(c, 400, "bad percent-encoding in the path");
+	else
+		answer(c, &req, (size_t)n, &hs, decoded, (size_t)dlen);
+	free(decoded);
 }

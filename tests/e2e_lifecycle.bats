@@ -34,7 +34,7 @@ load helpers
 	local T=$BATS_TEST_TMPDIR s
 	s=$(mkscript stubborn.sh <<EOF_
 #!/bin/sh
-trap '' TERM
+trap '' INT TERM
 echo \$\$ >"$T/child.pid"
 sleep 1000 >/dev/null 2>&1 &
 echo \$! >"$T/grandchild.pid"

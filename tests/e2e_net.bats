@@ -79,10 +79,11 @@ EOF_
 
 @test "--unix: on SIGTERM the socket file goes at once, while sessions drain" {
 	local s="$BATS_TEST_TMPDIR/gw.sock"
-	# A child that outlives its stdin and ignores SIGTERM: the drain lasts
-	# until SIGKILL, 100 + 500 ms and twice --closems after the Close.
+	# A child that outlives its stdin and ignores SIGINT and SIGTERM: the
+	# drain lasts until SIGKILL, 100 + 200 + 300 ms and three times
+	# --closems after the Close.
 	gw_launch 'listening on unix:' "$PORTAL_GW" --unix "$s" --closems 1000 \
-		'/hold=sh -c "trap \"\" TERM; cat; exec sleep 30"'
+		'/hold=sh -c "trap \"\" INT TERM; cat; exec sleep 30"'
 	wsu "$s" -t 10000 /hold wait >"$BATS_TEST_TMPDIR/client.out" 2>&1 &
 	wait_log 'connected to /hold'
 	kill -TERM "$GW_PID"

@@ -18,12 +18,12 @@ echo eof >"$T/eof.\$\$"
 EOF_
 }
 
-# A child that ignores both stdin EOF and SIGTERM.
+# A child that ignores stdin EOF, SIGINT and SIGTERM.
 stubborn_script() {
 	local T=$BATS_TEST_TMPDIR
 	mkscript stubborn.sh <<EOF_
 #!/bin/sh
-trap '' TERM
+trap '' INT TERM
 echo \$\$ >"$T/child.pid"
 echo ready
 exec sleep 600
@@ -59,11 +59,11 @@ EOF_
 	[ "$n" -eq 2 ]
 }
 
-@test "on SIGTERM a child that ignores EOF gets SIGTERM and the gateway exits soon after" {
+@test "on SIGTERM a child that ignores EOF gets SIGINT and the gateway exits soon after" {
 	local T=$BATS_TEST_TMPDIR s t0
 	s=$(mkscript deaf.sh <<EOF_
 #!/bin/sh
-trap 'echo term >"$T/term.marker"; exit 143' TERM
+trap 'echo int >"$T/int.marker"; exit 130' INT
 echo ready
 exec </dev/null
 while :; do sleep 0.05; done
@@ -83,7 +83,7 @@ EOF_
 	echo "exited ${elapsed} ms after SIGTERM" >&2
 	[ "$GW_STATUS" -eq 0 ]
 	[ "$elapsed" -lt 1500 ]
-	[ -f "$T/term.marker" ]
+	[ -f "$T/int.marker" ]
 }
 
 @test "after SIGTERM a new client is turned away and starts no child" {
@@ -265,7 +265,7 @@ EOF_
 
 # --- --binary ---------------------------------------------------------
 
-@test "--binary: message bytes reach the child raw, with no newline added" {
+@test "--binary: binary messages reach the child raw, text ones with a newline (websocketd)" {
 	local T=$BATS_TEST_TMPDIR s
 	s=$(mkscript sink.sh <<EOF_
 #!/bin/sh
@@ -273,10 +273,11 @@ exec cat >"$T/got"
 EOF_
 )
 	start_gw --binary "/sink=$s"
-	bg_client sink -t 10000 /sink bin:00ff0a41 text:hi recv
+	bg_client sink -t 10000 /sink bin:00ff0a41 text:hi 'frame:op=1,fin=0,text=a' \
+		'frame:op=0,fin=1,text=b' bin:42 recv
 	local cpid=$BG_PID
-	wait_for "6 bytes at the child" eval '[ "$(wc -c <"$T/got")" -eq 6 ]'
-	[ "$(od -An -tx1 "$T/got" | tr -s ' \n' ' ')" = " 00 ff 0a 41 68 69 " ]
+	wait_for "11 bytes at the child" eval '[ "$(wc -c <"$T/got")" -eq 11 ]'
+	[ "$(od -An -tx1 "$T/got" | tr -s ' \n' ' ')" = " 00 ff 0a 41 68 69 0a 61 62 0a 42 " ]
 	kill -KILL "$cpid"
 	wait "$cpid" 2>/dev/null || true
 }
@@ -301,7 +302,7 @@ EOF_
 	start_gw --binary /cat=cat
 	run ws /cat bin:0001fe recv text:hi recv close:1000 wait
 	expect_status 0
-	expect_lines "binary 0001fe" "binary 6869" "close 1000*" "eof"
+	expect_lines "binary 0001fe" "binary 68690a" "close 1000*" "eof"
 }
 
 # --- extra headers ----------------------------------------------------

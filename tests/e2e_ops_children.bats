@@ -211,11 +211,11 @@ EOF_
 	[ -z "$(children "$GW_PID" Z)" ]
 }
 
-@test "a child that ignores SIGTERM is SIGKILLed about 600 ms after the client's Close" {
+@test "a child that ignores SIGINT and SIGTERM is SIGKILLed about 600 ms after the client's Close" {
 	local T=$BATS_TEST_TMPDIR s
 	s=$(mkscript stubborn.sh <<EOF_
 #!/bin/sh
-trap '' TERM
+trap '' INT TERM
 echo \$\$ >"$T/child.pid"
 echo ready
 exec sleep 600
@@ -238,11 +238,13 @@ EOF_
 }
 
 # A child that takes 300 ms to finish after stdin EOF; it writes
-# clean.marker when it ends by itself, term.marker on SIGTERM.
+# clean.marker when it ends by itself, int.marker on SIGINT, term.marker
+# on SIGTERM.
 slow_exit_script() {
 	local T=$BATS_TEST_TMPDIR
 	mkscript slow-exit.sh <<EOF_
 #!/bin/sh
+trap 'echo int >"$T/int.marker"; exit 130' INT
 trap 'echo term >"$T/term.marker"; exit 143' TERM
 echo ready
 while IFS= read -r line; do :; done
@@ -260,18 +262,20 @@ EOF_
 	expect_lines "text ready" "close 1000*" "eof"
 	wait_log 'access #[0-9]+ .* exit=0$'
 	[ -f "$T/clean.marker" ]
+	[ ! -e "$T/int.marker" ]
 	[ ! -e "$T/term.marker" ]
 }
 
-@test "without --closems, a child still running 100 ms after EOF gets SIGTERM" {
+@test "without --closems, a child still running 100 ms after EOF gets SIGINT" {
 	local T=$BATS_TEST_TMPDIR s
 	s=$(slow_exit_script)
 	start_gw "/s=$s"
 	run ws /s recv close:1000 wait
 	expect_status 0
 	expect_lines "text ready" "close 1000*" "eof"
-	wait_log 'access #[0-9]+ .* exit=143$'
-	[ -f "$T/term.marker" ]
+	wait_log 'access #[0-9]+ .* exit=130$'
+	[ -f "$T/int.marker" ]
+	[ ! -e "$T/term.marker" ]
 	[ ! -e "$T/clean.marker" ]
 }
 

@@ -7,7 +7,9 @@
  * byte 1 the number of variable slots (1..48), then operations:
  *   op bit 0 clear: env_add_header(name, value): a length byte and the
  *       name's bytes, a length byte and the value's bytes;
- *   op bit 0 set: env_add(NAMES[op >> 1 % 4], value), value as above. */
+ *   op bit 0 set: env_add(NAMES[op >> 1 % 4], value), value as above.
+ * The whole input is also a path for env_decode_path, checked against a
+ * model of RFC 3986 percent-decoding that refuses %00. */
 #include <stdbool.h>
 
 #include "env.h"
@@ -139,8 +141,51 @@ static void check_env(const struct env *e, const char *buf, size_t cap,
 	FUZZ_CHECK(at == buf + e->used);
 }
 
+static int hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (uint8_t)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* "Returns the decoded length, or -1 for a '%' not followed by two hex
+ * digits or one that decodes to NUL." Written into a buffer exactly as
+ * long as the input, so that ASan sees any write past len. */
+static void check_decode(const uint8_t *p, size_t n)
+{
+	char *out = malloc(n ? n : 1);
+	struct fuzz_bytes want = {0};
+	long model = 0;
+	if (!out)
+		abort();
+	for (size_t i = 0; i < n && model >= 0; i++) {
+		uint8_t c = p[i];
+		if (c == '%') {
+			int hi = i + 2 < n ? hexval(p[i + 1]) : -1;
+			int lo = hi >= 0 ? hexval(p[i + 2]) : -1;
+			if (lo < 0 || (hi | lo) == 0) {
+				model = -1;
+				break;
+			}
+			c = (uint8_t)(hi * 16 + lo);
+			i += 2;
+		}
+		fuzz_put(&want, (const char *)&c, 1);
+		model++;
+	}
+	long got = env_decode_path((const char *)p, n, out);
+	FUZZ_CHECK(got == model);
+	if (got >= 0)
+		FUZZ_CHECK((size_t)got <= n &&
+			   (got == 0 || memcmp(out, want.p, (size_t)got) == 0));
+	fuzz_bytes_free(&want);
+	free(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	check_decode(data, size);
 	if (size < 2)
 		return 0;
 	size_t cap = data[0] & 0x80 ? 65536 : (size_t)data[0] * 16;

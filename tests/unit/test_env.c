@@ -1,4 +1,5 @@
 /* env: the CGI environment builder. */
+#include <stdbool.h>
 #include <string.h>
 
 #include "check.h"
@@ -14,8 +15,228 @@ static const char *find(char **vars, const char *name)
 	return NULL;
 }
 
+static bool eq(char **vars, const char *name, const char *want)
+{
+	const char *v = find(vars, name);
+	if (v && strcmp(v, want) == 0)
+		return true;
+	fprintf(stderr, "    %s: got '%s', want '%s'\n", name, v ? v : "(unset)",
+		want);
+	return false;
+}
+
+static size_t count(char **vars, const char *name)
+{
+	size_t n = 0, len = strlen(name);
+	for (; *vars; vars++)
+		n += strncmp(*vars, name, len) == 0 && (*vars)[len] == '=';
+	return n;
+}
+
+/* The decoded path, or "(invalid)". */
+static const char *decode(const char *in)
+{
+	static char out[64];
+	long n = env_decode_path(in, strlen(in), out);
+	if (n < 0)
+		return "(invalid)";
+	out[n] = '\0';
+	return out;
+}
+
+/* A request for /any/pa%20th?x=1 served by the PROGRAM form (SCRIPT_NAME
+ * "/", the whole decoded path as PATH_INFO), as websocketd gives it. */
+static void test_build(void)
+{
+	static char buf[8192];
+	char *vars[64];
+	struct env e;
+	struct http_header h[] = {
+		{ "Host", 4, "example.com:8080", 16 },
+		{ "Proxy", 5, "http://evil", 11 },
+		{ "X-Rep", 5, "a", 1 },
+		{ "x-rep", 5, "b", 1 },
+	};
+	const char *names[] = { "FOO", "HTTPS", "REMOTE_USER", "HTTP_HOST",
+				"HTTP_X_OTHER", "HTTP_PROXY", "UNSET", "PATH" };
+	const char *values[] = { "foo", "on", "root", "evil", "x", "http://p:3128",
+				 NULL, "/elsewhere" };
+	const char *target = "/any/pa%20th?x=1";
+	char decoded[16];
+	long dl = env_decode_path(target, 12, decoded);
+	CHECK_INT(dl, 10);
+	struct env_request rq = {
+		.path = "/usr/bin:/bin",
+		.software = "portal-gw/test",
+		.server_name = "example.com",
+		.server_name_len = 11,
+		.server_port = "8080",
+		.server_port_len = 4,
+		.target = target,
+		.target_len = strlen(target),
+		.decoded = decoded,
+		.decoded_len = (size_t)dl,
+		.script = "/",
+		.script_len = 1,
+		.path_info = decoded,
+		.path_info_len = (size_t)dl,
+		.query = "x=1",
+		.query_len = 3,
+		.tls = -1,
+		.remote_addr = "127.0.0.1",
+		.remote_host = "127.0.0.1",
+		.remote_port = 40000,
+		.unique_id = "u1",
+		.headers = h,
+		.num_headers = 4,
+		.pass_names = names,
+		.pass_values = values,
+		.npass = 8,
+	};
+	env_init(&e, buf, sizeof buf, vars, 64);
+	env_build(&e, &rq);
+	char **v = env_finish(&e);
+	CHECK(!e.overflow);
+	CHECK(eq(v, "PATH", "/usr/bin:/bin"));
+	CHECK(find(v, "LD_LIBRARY_PATH") == NULL);
+	CHECK(eq(v, "GATEWAY_INTERFACE", "CGI/1.1"));
+	CHECK(eq(v, "SERVER_SOFTWARE", "portal-gw/test"));
+	CHECK(eq(v, "SERVER_PROTOCOL", "HTTP/1.1"));
+	CHECK(eq(v, "REQUEST_METHOD", "GET"));
+	CHECK(eq(v, "SERVER_NAME", "example.com"));
+	CHECK(eq(v, "SERVER_PORT", "8080"));
+	CHECK(eq(v, "REQUEST_URI", "/any/pa%20th?x=1"));
+	CHECK(eq(v, "SCRIPT_NAME", "/"));
+	CHECK(eq(v, "PATH_INFO", "/any/pa th"));
+	CHECK(eq(v, "PATH_TRANSLATED", "/any/pa th"));
+	CHECK(eq(v, "QUERY_STRING", "x=1"));
+	CHECK(eq(v, "REMOTE_ADDR", "127.0.0.1"));
+	CHECK(eq(v, "REMOTE_HOST", "127.0.0.1"));
+	CHECK(eq(v, "REMOTE_PORT", "40000"));
+	CHECK(eq(v, "UNIQUE_ID", "u1"));
+	/* Set empty, as websocketd does. */
+	CHECK(eq(v, "AUTH_TYPE", ""));
+	CHECK(eq(v, "CONTENT_LENGTH", ""));
+	CHECK(eq(v, "CONTENT_TYPE", ""));
+	CHECK(eq(v, "REMOTE_IDENT", ""));
+	CHECK(eq(v, "REMOTE_USER", ""));
+	/* The scheme is unknown without a proxy to say it. */
+	CHECK(find(v, "REQUEST_SCHEME") == NULL);
+	CHECK(find(v, "WEBSOCKET_PROTOCOL") == NULL);
+	CHECK(eq(v, "HTTP_HOST", "example.com:8080"));
+	CHECK(eq(v, "HTTP_X_REP", "a, b"));
+	/* --passenv: only what describes no request, and never twice. */
+	CHECK(eq(v, "FOO", "foo"));
+	CHECK(find(v, "HTTPS") == NULL);
+	CHECK(find(v, "HTTP_X_OTHER") == NULL);
+	CHECK(find(v, "UNSET") == NULL);
+	CHECK_INT(count(v, "REMOTE_USER"), 1);
+	CHECK_INT(count(v, "HTTP_HOST"), 1);
+	CHECK_INT(count(v, "PATH"), 1);
+	CHECK(eq(v, "PATH", "/usr/bin:/bin"));
+	/* The Proxy header never becomes HTTP_PROXY (httpoxy); a passed
+	 * HTTP_PROXY is the gateway's proxy setting and goes through. */
+	CHECK(eq(v, "HTTP_PROXY", "http://p:3128"));
+
+	/* --dir: /sub/deep.sh/x%2Fy, a proxy saying https, a subprotocol. */
+	const char *t2 = "/sub/deep.sh/x%2Fy";
+	dl = env_decode_path(t2, strlen(t2), decoded);
+	CHECK_INT(dl, 16);
+	rq.target = t2;
+	rq.target_len = strlen(t2);
+	rq.decoded_len = (size_t)dl;
+	rq.script_len = 12;
+	rq.script = decoded;
+	rq.path_info = decoded + 12;
+	rq.path_info_len = 4;
+	rq.query = NULL;
+	rq.query_len = 0;
+	rq.tls = 1;
+	rq.protocol = "chat";
+	rq.remote_host = "client.example";
+	rq.npass = 0;
+	env_init(&e, buf, sizeof buf, vars, 64);
+	env_build(&e, &rq);
+	v = env_finish(&e);
+	CHECK(!e.overflow);
+	CHECK(eq(v, "SCRIPT_NAME", "/sub/deep.sh"));
+	CHECK(eq(v, "PATH_INFO", "/x/y"));
+	CHECK(eq(v, "PATH_TRANSLATED", "/sub/deep.sh/x/y"));
+	CHECK(eq(v, "QUERY_STRING", ""));
+	CHECK(eq(v, "HTTPS", "on"));
+	CHECK(eq(v, "REQUEST_SCHEME", "https"));
+	CHECK(eq(v, "WEBSOCKET_PROTOCOL", "chat"));
+	CHECK(eq(v, "REMOTE_HOST", "client.example"));
+	CHECK(eq(v, "REMOTE_ADDR", "127.0.0.1"));
+	/* SERVER_PORT: the Host's port, else the scheme's, as websocketd. */
+	CHECK(eq(v, "SERVER_PORT", "8080"));
+	rq.server_port = NULL;
+	rq.server_port_len = 0;
+	env_init(&e, buf, sizeof buf, vars, 64);
+	env_build(&e, &rq);
+	v = env_finish(&e);
+	CHECK(eq(v, "SERVER_PORT", "443"));
+	rq.tls = 0;
+	env_init(&e, buf, sizeof buf, vars, 64);
+	env_build(&e, &rq);
+	v = env_finish(&e);
+	CHECK(find(v, "HTTPS") == NULL);
+	CHECK(eq(v, "REQUEST_SCHEME", "http"));
+	CHECK(eq(v, "SERVER_PORT", "80"));
+	/* Over a Unix socket there is no TCP port to name. */
+	rq.unix_socket = true;
+	rq.server_port = "8080";
+	rq.server_port_len = 4;
+	env_init(&e, buf, sizeof buf, vars, 64);
+	env_build(&e, &rq);
+	v = env_finish(&e);
+	CHECK(eq(v, "SERVER_PORT", "0"));
+}
+
+static void test_names_and_decoding(void)
+{
+	CHECK(env_is_cgi_name("HTTPS"));
+	CHECK(env_is_cgi_name("REMOTE_USER"));
+	CHECK(env_is_cgi_name("PATH_TRANSLATED"));
+	CHECK(env_is_cgi_name("HTTP_HOST"));
+	CHECK(env_is_cgi_name("HTTP_"));
+	CHECK(!env_is_cgi_name("HTTP_PROXY"));
+	CHECK(!env_is_cgi_name("HTTPS_PROXY"));
+	CHECK(!env_is_cgi_name("PATH"));
+	CHECK(!env_is_cgi_name("LD_LIBRARY_PATH"));
+	CHECK(!env_is_cgi_name("https"));
+
+	CHECK(strcmp(decode("/a%20b"), "/a b") == 0);
+	CHECK(strcmp(decode("/%65.sh"), "/e.sh") == 0);
+	CHECK(strcmp(decode("/a%2Fb%2fc"), "/a/b/c") == 0);
+	CHECK(strcmp(decode("/%2e%2E/x"), "/../x") == 0);
+	CHECK(strcmp(decode("/a+b"), "/a+b") == 0);
+	CHECK(strcmp(decode("/%C3%A9"), "/\xc3\xa9") == 0);
+	CHECK(strcmp(decode("/%0a"), "/\n") == 0);
+	CHECK(strcmp(decode("/plain"), "/plain") == 0);
+	CHECK(strcmp(decode(""), "") == 0);
+	CHECK(strcmp(decode("/%ZZ"), "(invalid)") == 0);
+	CHECK(strcmp(decode("/%4"), "(invalid)") == 0);
+	CHECK(strcmp(decode("/%"), "(invalid)") == 0);
+	CHECK(strcmp(decode("/%g0"), "(invalid)") == 0);
+	CHECK(strcmp(decode("/a%00b"), "(invalid)") == 0);
+	/* Every split of an escape at the end of the input: never a read
+	 * past it (the guard page catches one). */
+	const char *tails[] = { "%", "%4", "%41" };
+	for (size_t i = 0; i < 3; i++) {
+		size_t n = strlen(tails[i]);
+		char *g = check_guarded(tails[i], n);
+		char out[4];
+		CHECK_INT(env_decode_path(g, n, out), i == 2 ? 1 : -1);
+		check_unguard(g, n);
+	}
+}
+
 int main(void)
 {
+	test_build();
+	test_names_and_decoding();
+
 	char buf[512];
 	char *vars[16];
 	struct env e;

@@ -1,4 +1,6 @@
-/* route_origin_ok: --origin and --sameorigin decisions. */
+/* route_find without --dir (the PROGRAM form and /PATH=COMMAND resources),
+ * and route_origin_ok: --origin and --sameorigin decisions. */
+#include <stdio.h>
 #include <string.h>
 
 #include "check.h"
@@ -18,8 +20,49 @@ static int ok(const char *allowed_csv, int same, const char *origin,
 			       host, host ? strlen(host) : 0);
 }
 
+/* route_find's SCRIPT_NAME and PATH_INFO for path, as "SCRIPT [INFO]". */
+static const char *find(const struct options *o, const char *path)
+{
+	static char out[256];
+	struct route r;
+	if (route_find(o, path, strlen(path), &r) != 0)
+		return "404";
+	snprintf(out, sizeof out, "%.*s [%.*s]", (int)r.script_len, r.script,
+		 (int)r.path_info_len, r.path_info);
+	return out;
+}
+
+static void test_find(void)
+{
+	char p_root[] = "/", p_echo[] = "/echo", prog[] = "/bin/cat";
+	char *argv[] = { prog, NULL };
+	struct resource res[] = {
+		{ p_root, 1, argv, prog },
+		{ p_echo, 5, argv, prog },
+	};
+	struct options o;
+	memset(&o, 0, sizeof o);
+	/* The PROGRAM form: SCRIPT_NAME "/", the whole path in PATH_INFO,
+	 * as websocketd. */
+	o.resources = res;
+	o.nresources = 1;
+	CHECK(strcmp(find(&o, "/any/path"), "/ [/any/path]") == 0);
+	CHECK(strcmp(find(&o, "/"), "/ [/]") == 0);
+	CHECK(strcmp(find(&o, "/echo/x"), "/ [/echo/x]") == 0);
+	/* A longer resource wins, with the rest in PATH_INFO. */
+	o.nresources = 2;
+	CHECK(strcmp(find(&o, "/echo/x/y"), "/echo [/x/y]") == 0);
+	CHECK(strcmp(find(&o, "/echo"), "/echo []") == 0);
+	CHECK(strcmp(find(&o, "/echoes"), "/ [/echoes]") == 0);
+	o.resources = res + 1;
+	o.nresources = 1;
+	CHECK(strcmp(find(&o, "/echoes"), "404") == 0);
+	CHECK(strcmp(find(&o, "/"), "404") == 0);
+}
+
 int main(void)
 {
+	test_find();
 	/* No policy: anything goes. */
 	CHECK(ok(NULL, 0, "http://evil.example", "a:1"));
 	CHECK(ok(NULL, 0, NULL, "a:1"));
