@@ -19,6 +19,7 @@
 #define TOCHILD_HIGH 65536   /* stdin queue high-water mark */
 #define LINE_CHUNK 65536     /* a longer partial line goes out as a fragment */
 #define ERR_LINE_MAX 4096    /* stderr lines are logged in pieces this long */
+#define ERR_DRAIN_READS 4    /* of READ_CHUNK, from a dead child's stderr */
 #define CLOSE_WAIT_MS 2000   /* for the peer's Close, then for its FIN */
 #define TERM_GRACE_MS 100    /* after stdin EOF, before SIGTERM (+closems) */
 #define KILL_GRACE_MS 500    /* after SIGTERM, before SIGKILL (+closems) */
