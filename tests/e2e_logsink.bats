@@ -1,0 +1,146 @@
+#!/usr/bin/env bats
+# The gateway never waits on its log: with its stderr on a FIFO that nobody
+# reads, or that is read at about 1 KiB/s, while a child floods its own
+# stderr, new sessions still get their 101 and echoes in normal time,
+# SIGTERM still ends it with exit 0 within --drain-timeout, --metrics counts
+# the dropped lines by kind, and the log says how many were dropped once a
+# reader keeps up again.
+
+load helpers
+
+# A child that writes 2 MiB of 1000-byte lines to stderr, then echoes.
+flood_script() {
+	mkscript flood.sh <<'EOF'
+#!/bin/sh
+head -c 2097152 /dev/zero | tr '\0' x | fold -w 999 >&2
+exec cat
+EOF
+}
+
+# start_gw_fifo READER ARGS...: starts the gateway with its stderr on a FIFO
+# that the shell command READER reads (its stdout is gw.log, so wait_log
+# works while it reads); sets PORT, GW_PID and READER_PID (READER execs
+# what is to be paused with SIGSTOP).
+start_gw_fifo() {
+	local fifo=$BATS_TEST_TMPDIR/gw.fifo reader=$1 line
+	shift
+	mkfifo "$fifo"
+	sh -c "$reader" <"$fifo" >"$BATS_TEST_TMPDIR/gw.log" 3>&- &
+	READER_PID=$!
+	gw_launch 'listening on 127\.0\.0\.1:[0-9]+' sh -c 'exec "$@" 2>"$0"' \
+		"$fifo" "$PORTAL_GW" --address 127.0.0.1 --port 0 "$@" ||
+		return 1
+	line=$(grep -m1 -o 'listening on 127\.0\.0\.1:[0-9][0-9]*' \
+		"$BATS_TEST_TMPDIR/gw.log")
+	PORT=${line##*:}
+}
+
+# dropped KIND: --metrics counts dropped lines of KIND (fails while none).
+dropped() {
+	curl -sS --max-time 2 "http://127.0.0.1:$PORT/metrics" |
+		grep -Eq "^portal_gw_log_dropped_total\{kind=\"$1\"\} [1-9]"
+}
+
+# echo_in_time PATH: a new session on PATH gets its 101 and the echo of a
+# message within 2 s (a gateway stuck on its log would give neither).
+echo_in_time() {
+	local t0 t1
+	t0=$(now_ms)
+	run "$WSCLIENT" -t 2000 127.0.0.1 "$PORT" "$1" text:ping recv close
+	t1=$(now_ms)
+	expect_status 0
+	[ "${lines[0]}" = "text ping" ] || {
+		printf 'no echo: |%s\n' "${lines[@]}" >&2
+		return 1
+	}
+	[ $((t1 - t0)) -lt 2000 ] || {
+		echo "echo took $((t1 - t0)) ms" >&2
+		return 1
+	}
+}
+
+@test "stderr on a FIFO nobody reads: sessions go on, drops are counted, then reported once it is read" {
+	local flood
+	flood=$(flood_script)
+	start_gw_fifo 'exec cat' --metrics /metrics /flood="$flood" /echo=cat
+	kill -STOP "$READER_PID"
+	bg_client flood /flood text:hi recv close
+	wait_for "dropped child stderr lines in --metrics" dropped stderr
+	bg_result "$BG_PID" flood
+	[ "$status" -eq 0 ] && [ "${lines[0]}" = "text hi" ]
+	for _ in 1 2 3; do echo_in_time /echo; done
+	echo_in_time /flood
+	# A reader again: the backlog goes out, then one line with the count.
+	kill -CONT "$READER_PID"
+	wait_log 'error [0-9]+ log lines dropped \(stderr [0-9]+'
+	# Every line written is whole: none was cut by the sink.
+	! grep -vE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z [a-z]+ ' "$BATS_TEST_TMPDIR/gw.log"
+}
+
+@test "stderr on a FIFO nobody reads: SIGTERM still drains and exits 0 within --drain-timeout" {
+	local flood t0 t1
+	flood=$(flood_script)
+	start_gw_fifo 'exec cat' --drain-timeout 1500 --metrics /metrics /flood="$flood"
+	kill -STOP "$READER_PID"
+	bg_client flood /flood text:hi recv wait
+	wait_for "dropped child stderr lines in --metrics" dropped stderr
+	wait_for "the echo after the flood" grep -qx 'text hi' "$BATS_TEST_TMPDIR/flood.out"
+	t0=$(now_ms)
+	kill -TERM "$GW_PID"
+	wait_gw_exit
+	t1=$(now_ms)
+	[ "$GW_STATUS" -eq 0 ]
+	[ $((t1 - t0)) -lt 3000 ] || {
+		echo "exit took $((t1 - t0)) ms" >&2
+		return 1
+	}
+	bg_result "$BG_PID" flood
+	[ "${lines[0]}" = "text hi" ]
+	[[ "${lines[1]}" == "close 1001"* ]]
+	kill -CONT "$READER_PID"
+}
+
+@test "stderr read at about 1 KiB/s: sessions go on, SIGTERM exits 0, drops reported once the reader keeps up" {
+	local flood T=$BATS_TEST_TMPDIR t0 t1
+	flood=$(flood_script)
+	# 1 KiB a second until $T/fast exists, then as fast as it comes.
+	start_gw_fifo "while [ ! -e '$T/fast' ]; do dd bs=1024 count=1 status=none; sleep 1; done; exec cat" \
+		--drain-timeout 1500 --metrics /metrics /flood="$flood" /echo=cat
+	bg_client flood /flood text:hi recv close
+	wait_for "dropped child stderr lines in --metrics" dropped stderr
+	bg_result "$BG_PID" flood
+	[ "$status" -eq 0 ] && [ "${lines[0]}" = "text hi" ]
+	for _ in 1 2 3; do echo_in_time /echo; done
+	touch "$T/fast"
+	wait_log 'error [0-9]+ log lines dropped \(stderr [0-9]+'
+	t0=$(now_ms)
+	stop_gw
+	t1=$(now_ms)
+	[ "$GW_STATUS" -eq 0 ] && [ $((t1 - t0)) -lt 3000 ]
+}
+
+@test "stderr read at about 1 KiB/s: SIGTERM with the backlog unread exits 0 within --drain-timeout" {
+	local flood t0 t1
+	flood=$(flood_script)
+	start_gw_fifo "while :; do dd bs=1024 count=1 status=none; sleep 1; done" \
+		--drain-timeout 1500 --metrics /metrics /flood="$flood"
+	bg_client flood /flood text:hi recv wait
+	wait_for "dropped child stderr lines in --metrics" dropped stderr
+	wait_for "the echo after the flood" grep -qx 'text hi' "$BATS_TEST_TMPDIR/flood.out"
+	t0=$(now_ms)
+	kill -TERM "$GW_PID"
+	wait_gw_exit
+	t1=$(now_ms)
+	[ "$GW_STATUS" -eq 0 ]
+	[ $((t1 - t0)) -lt 3000 ]
+	bg_result "$BG_PID" flood
+	[ "${lines[0]}" = "text hi" ]
+}
+
+@test "--metrics: portal_gw_log_dropped_total only once lines were dropped" {
+	start_gw --metrics /metrics /echo=cat
+	run curl -sS --max-time 5 "http://127.0.0.1:$PORT/metrics"
+	expect_status 0
+	expect_line_re '^# TYPE portal_gw_log_dropped_total counter$'
+	! expect_line_re '^portal_gw_log_dropped_total' 2>/dev/null
+}
