@@ -131,10 +131,13 @@ enum sink_state {
 	SINK_GONE,  /* the last lines took too long at exit: drop the rest */
 };
 
+/* Zero-initialised apart from sink, so that it takes no room in the
+ * binary. */
+static char store[LOGSINK_CAP];
+
 static struct {
 	enum sink_state state;
 	struct logq q;
-	char store[LOGSINK_CAP];
 	struct loop *loop;
 	int fd;      /* what is written: fd 2 or our own open of it */
 	bool sock;   /* send(MSG_DONTWAIT) */
@@ -213,7 +216,7 @@ void logsink_put(enum log_kind k, const char *p, size_t n)
 {
 	int saved = errno;
 	if (sink.q.buf == NULL)
-		logq_init(&sink.q, sink.store, sizeof sink.store);
+		logq_init(&sink.q, store, sizeof store);
 	if (sink.state == SINK_SYNC) {
 		write_all(p, n);
 	} else if (sink.state == SINK_GONE) {
@@ -250,7 +253,7 @@ void logsink_start(struct loop *l)
 {
 	struct stat st;
 	if (sink.q.buf == NULL)
-		logq_init(&sink.q, sink.store, sizeof sink.store);
+		logq_init(&sink.q, store, sizeof store);
 	if (fstat(STDERR_FILENO, &st) < 0 || S_ISREG(st.st_mode) ||
 	    S_ISBLK(st.st_mode))
 		return;
