@@ -70,6 +70,11 @@ echo_in_time() {
 	[ "$status" -eq 0 ] && [ "${lines[0]}" = "text hi" ]
 	for _ in 1 2 3; do echo_in_time /echo; done
 	echo_in_time /flood
+	# The FIFO's file status flags, shared with whoever else holds it,
+	# are as they were: no O_NONBLOCK.
+	local flags
+	flags=$(awk '/^flags:/ { print $2 }' "/proc/$GW_PID/fdinfo/2")
+	[ $((8#$flags & 8#4000)) -eq 0 ]
 	# A reader again: the backlog goes out, then one line with the count.
 	kill -CONT "$READER_PID"
 	wait_log 'error [0-9]+ log lines dropped \(stderr [0-9]+'
@@ -135,6 +140,46 @@ echo_in_time() {
 	[ $((t1 - t0)) -lt 3000 ]
 	bg_result "$BG_PID" flood
 	[ "${lines[0]}" = "text hi" ]
+}
+
+@test "stderr on a socket nobody reads: sessions go on, then the drops are reported once it is read" {
+	command -v python3 >/dev/null || skip "python3 not installed"
+	local flood T=$BATS_TEST_TMPDIR line
+	flood=$(flood_script)
+	# The gateway's stderr is one end of a socket pair; a reader forked
+	# before its exec copies the other end to gw.log, and stops reading
+	# while $T/stall exists.
+	mkscript sock-launch.py >/dev/null <<EOF_
+import os, socket, sys, time
+a, b = socket.socketpair()
+if os.fork() == 0:
+    a.close()
+    log = os.open("$T/gw.log", os.O_WRONLY | os.O_APPEND)
+    while True:
+        if os.path.exists("$T/stall"):
+            time.sleep(0.02)
+            continue
+        d = b.recv(65536)
+        if not d:
+            os._exit(0)
+        os.write(log, d)
+b.close()
+os.dup2(a.fileno(), 2)
+os.execv(sys.argv[1], sys.argv[1:])
+EOF_
+	gw_launch 'listening on 127\.0\.0\.1:[0-9]+' python3 "$T/sock-launch.py" \
+		"$PORTAL_GW" --address 127.0.0.1 --port 0 --metrics /metrics \
+		/flood="$flood" /echo=cat
+	line=$(grep -m1 -o 'listening on 127\.0\.0\.1:[0-9][0-9]*' "$T/gw.log")
+	PORT=${line##*:}
+	touch "$T/stall"
+	bg_client flood /flood text:hi recv close
+	wait_for "dropped child stderr lines in --metrics" dropped stderr
+	bg_result "$BG_PID" flood
+	[ "$status" -eq 0 ] && [ "${lines[0]}" = "text hi" ]
+	for _ in 1 2 3; do echo_in_time /echo; done
+	rm "$T/stall"
+	wait_log 'error [0-9]+ log lines dropped \(stderr [0-9]+'
 }
 
 @test "--metrics: portal_gw_log_dropped_total only once lines were dropped" {
