@@ -231,7 +231,8 @@ void logsink_put(enum log_kind k, const char *p, size_t n)
 			w = (ssize_t)n; /* lost, as a failed write(2) loses it */
 		size_t done = w > 0 ? (size_t)w : 0;
 		if (done < n &&
-		    logq_put(&sink.q, k, p + done, n - done, done > 0))
+		    logq_put(&sink.q, k, p + done, n - done, done > 0) &&
+		    sink.loop)
 			loop_set(sink.loop, sink.fd, LOOP_WRITE);
 	}
 	errno = saved;
@@ -292,9 +293,19 @@ void logsink_stop(int timeout_ms)
 	if (sink.state != SINK_ASYNC)
 		return;
 	loop_del(sink.loop, sink.fd);
-	sink.loop = NULL;
+	sink.loop = NULL; /* lines are still queued, and written here */
 	uint64_t end = now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
-	while (!flush()) {
+	bool reported = false;
+	for (;;) {
+		if (flush()) {
+			if (reported)
+				break;
+			/* Queued like any line: a sink that stalls again
+			 * must not hold the exit either. */
+			report();
+			reported = true;
+			continue;
+		}
 		uint64_t now = now_ms();
 		if (now >= end)
 			break;
@@ -302,10 +313,5 @@ void logsink_stop(int timeout_ms)
 		poll(&pfd, 1, (int)(end - now));
 	}
 	release();
-	if (sink.q.len > 0) {
-		sink.state = SINK_GONE;
-		return;
-	}
-	sink.state = SINK_SYNC;
-	report();
+	sink.state = sink.q.len > 0 ? SINK_GONE : SINK_SYNC;
 }
