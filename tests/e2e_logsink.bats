@@ -182,6 +182,29 @@ EOF_
 	wait_log 'error [0-9]+ log lines dropped \(stderr [0-9]+'
 }
 
+@test "a child flooding stderr without end: its own echoes and other sessions' still come in time" {
+	local endless t0 t1
+	endless=$(mkscript endless.sh <<'EOF'
+#!/bin/sh
+yes 'a line of stderr that never ends, over and over and over again' >&2 &
+exec cat
+EOF
+)
+	# The reader keeps all but the child's lines, as fast as they come.
+	start_gw_fifo "exec grep --line-buffered -v ' stderr: '" \
+		/endless="$endless" /echo=cat
+	bg_client endless /endless sleep:1000 text:one recv text:two recv \
+		text:three recv close
+	for _ in 1 2 3 4 5; do echo_in_time /echo; done
+	t0=$(now_ms)
+	bg_result "$BG_PID" endless
+	t1=$(now_ms)
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "text one" ] && [ "${lines[1]}" = "text two" ] &&
+		[ "${lines[2]}" = "text three" ]
+	[ $((t1 - t0)) -lt 2000 ]
+}
+
 @test "--metrics: portal_gw_log_dropped_total only once lines were dropped" {
 	start_gw --metrics /metrics /echo=cat
 	run curl -sS --max-time 5 "http://127.0.0.1:$PORT/metrics"
