@@ -140,6 +140,8 @@ echo_in_time() {
 	[ $((t1 - t0)) -lt 3000 ]
 	bg_result "$BG_PID" flood
 	[ "${lines[0]}" = "text hi" ]
+	kill "$READER_PID" # it reads on at EOF
+	wait "$READER_PID" 2>/dev/null || true
 }
 
 @test "stderr on a socket nobody reads: sessions go on, then the drops are reported once it is read" {
