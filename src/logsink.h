@@ -23,9 +23,10 @@ enum log_kind {
 	LOG_KINDS,
 };
 
-/* The queue's size. Child stderr lines are queued while it is at most half
- * full, info lines while at most three quarters full, access and error
- * lines while there is room (LOGSINK_SHARE). */
+/* The queue's size: about 1,700 access lines, enough to ride out a stalled
+ * reader for a while. A line is queued if afterwards the queue is at most
+ * half full (child stderr), three quarters full (info) or full (access,
+ * error); the man page's LOGGING says the same. */
 #define LOGSINK_CAP (256u * 1024u)
 
 /* With no --drain-timeout, how long the last lines may take at exit. */
