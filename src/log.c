@@ -319,8 +319,8 @@ void log_session_end(const struct log_session *s)
 
 void log_stderr(unsigned long long id, const uint8_t *p, size_t n)
 {
-	if (!log_enabled(LV_INFO))
-		return;
+	if (!log_enabled(LV_INFO) || !logsink_admit(LOG_KIND_STDERR))
+		return; /* a flood into a full queue costs no formatting */
 	struct line l;
 	line_start(&l, LV_INFO);
 	l.kind = LOG_KIND_STDERR;

@@ -212,6 +212,17 @@ static void on_writable(struct loop *l, int fd, unsigned ev, void *arg)
 	report();
 }
 
+bool logsink_admit(enum log_kind k)
+{
+	if (sink.state == SINK_SYNC ||
+	    (sink.state == SINK_ASYNC && sink.q.len < share(&sink.q, k)))
+		return true;
+	if (sink.state == SINK_ASYNC)
+		sink.q.dropped[k]++;
+	sink.q.total[k]++;
+	return false;
+}
+
 void logsink_put(enum log_kind k, const char *p, size_t n)
 {
 	int saved = errno;

@@ -38,6 +38,11 @@ const char *logsink_kind_name(enum log_kind k);
 /* Lines of kind k dropped since the start (for --metrics). */
 uint64_t logsink_dropped(enum log_kind k);
 
+/* Whether a line of kind k may be queued now; if not, it is counted as
+ * dropped, and the caller need not build it. A line admitted may still be
+ * dropped by logsink_put, once its length is known. */
+bool logsink_admit(enum log_kind k);
+
 /* Hands one whole line p[0..n) (with its "\n") to the sink. */
 void logsink_put(enum log_kind k, const char *p, size_t n);
 
