@@ -1,7 +1,7 @@
 #!/bin/bash
 # CI: the short soak (make soak-short: 30 s, 300 concurrent clients, children
 # that echo, crash, hang, flood and exit early, clients that vanish, stall and
-# churn; see mk/soak.mk and tests/soak/soak.c). Extra arguments go to make,
+# churn, the gateway's log read slowly; see mk/soak.mk and tests/soak/soak.c). Extra arguments go to make,
 # e.g. .ci/soak.sh O=build/asan OPT='-O1 -g -fsanitize=address,undefined'.
 # The driver cleans up the gateway and every child itself; the traps below
 # only make sure that an interrupted CI job takes the whole run with it.

@@ -1,10 +1,12 @@
 # make soak: hundreds of concurrent clients against portal-gw for
 # SOAK_SECONDS (default 180) with children that echo, crash, hang, flood
-# stdout or stderr and exit early, and clients that vanish mid-frame, stop
-# reading or churn; then it asserts that every line was counted at both
+# stdout or stderr (some while they echo) and exit early, and clients that
+# vanish mid-frame, stop reading or churn, with the gateway's stderr read
+# by a slow log reader; then it asserts that every line was counted at both
 # ends, that no child, zombie or descriptor is left, that the gateway's RSS
-# is back near its baseline, that probes were served throughout, and that
-# SIGTERM ends it with exit 0. make soak-short is the CI version (30 s).
+# is back near its baseline, that probes were served throughout, that every
+# child's stderr line was logged or reported dropped (never an access or
+# error line), and that SIGTERM ends it with exit 0. make soak-short is the CI version (30 s).
 # SOAK_CLIENTS (300) sets the concurrency; see tests/soak/soak.c for the
 # other SOAK_* knobs. Results and logs go to $(O)/soak/run.
 

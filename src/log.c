@@ -1,12 +1,11 @@
 #include "log.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "logsink.h"
 #include "utf8.h"
 
 enum log_format log_format = LOG_TEXT;
@@ -89,6 +88,7 @@ struct line {
 	size_t len;
 	size_t limit; /* where fields stop */
 	bool cut;
+	enum log_kind kind; /* for the sink's drop policy */
 };
 
 /* Appends s[0..n) whole, or nothing and marks the line cut. */
@@ -125,6 +125,9 @@ static void line_start(struct line *l, enum log_level lv)
 {
 	l->len = 0;
 	l->cut = false;
+	l->kind = lv >= LV_ERROR   ? LOG_KIND_ERROR
+		  : lv == LV_ACCESS ? LOG_KIND_ACCESS
+				    : LOG_KIND_INFO;
 	if (log_format == LOG_JSON) {
 		l->limit = JSON_MAX - JSON_RESERVE;
 		line_puts(l, "{\"time\":\"");
@@ -202,7 +205,7 @@ static void json_unum(struct line *l, const char *key, unsigned long long v)
 		line_put(l, f, (size_t)n);
 }
 
-/* Ends the line and writes it with one write(2). */
+/* Ends the line and hands it to the sink (logsink.c), whole. */
 static void line_emit(struct line *l)
 {
 	if (log_format == LOG_JSON) {
@@ -214,20 +217,7 @@ static void line_emit(struct line *l)
 		line_puts(l, "}");
 	}
 	l->buf[l->len++] = '\n';
-
-	int saved = errno;
-	const char *p = l->buf;
-	size_t n = l->len;
-	while (n > 0) {
-		ssize_t w = write(STDERR_FILENO, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		p += w;
-		n -= (size_t)w;
-	}
-	errno = saved;
+	logsink_put(l->kind, l->buf, l->len);
 }
 
 /* --- the entry points ------------------------------------------------- */
@@ -329,10 +319,11 @@ void log_session_end(const struct log_session *s)
 
 void log_stderr(unsigned long long id, const uint8_t *p, size_t n)
 {
-	if (!log_enabled(LV_INFO))
-		return;
+	if (!log_enabled(LV_INFO) || !logsink_admit(LOG_KIND_STDERR))
+		return; /* a flood into a full queue costs no formatting */
 	struct line l;
 	line_start(&l, LV_INFO);
+	l.kind = LOG_KIND_STDERR;
 	if (log_format == LOG_TEXT) {
 		char head[48];
 		snprintf(head, sizeof head, "#%llu stderr: ", id);

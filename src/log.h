@@ -37,7 +37,8 @@ static inline bool log_enabled(enum log_level lv)
 	return lv >= log_threshold;
 }
 
-/* Writes one line to stderr with one write(2), so that lines from one
+/* Writes one line to stderr, whole (logsink.h: while the event loop runs,
+ * through a bounded queue that never blocks), so that lines from one
  * process never interleave. Text: "TIMESTAMP LEVEL message". JSON:
  * {"time":..,"level":..,"msg":..}; a message that starts with "#ID " (a
  * session id) has it as "id":ID instead. Long messages are cut. */

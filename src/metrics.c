@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "child.h"
+#include "logsink.h"
 
 static void count(struct metrics_count *t, unsigned key)
 {
@@ -165,6 +166,16 @@ size_t metrics_render(const struct metrics *m, const struct metrics_live *live,
 		else
 			put(&o, "portal_gw_child_exits_total{status=\"%s\"} %llu\n",
 			    child_signal_name(i - 256, sig, sizeof sig), v);
+	}
+	head(&o, "log_dropped_total", "counter",
+	     "Log lines dropped because standard error did not keep up, by "
+	     "kind.");
+	for (int k = 0; k < LOG_KINDS; k++) {
+		uint64_t v = logsink_dropped((enum log_kind)k);
+		if (v > 0)
+			put(&o, "portal_gw_log_dropped_total{kind=\"%s\"} "
+			    "%llu\n", logsink_kind_name((enum log_kind)k),
+			    (unsigned long long)v);
 	}
 	single(&o, "start_time_seconds", "gauge",
 	       "Start time of the gateway since the Unix epoch.",

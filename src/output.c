@@ -249,9 +249,9 @@ static void close_child_err(struct client *c)
 
 void drain_stderr(struct client *c)
 {
-	for (int i = 0; i < 64 && c->cerr >= 0; i++) {
-		uint8_t *p = buf_reserve(&c->errline, ERR_LINE_MAX);
-		ssize_t n = p ? read(c->cerr, p, ERR_LINE_MAX) : -1;
+	for (int i = 0; i < ERR_DRAIN_READS && c->cerr >= 0; i++) {
+		uint8_t *p = buf_reserve(&c->errline, READ_CHUNK);
+		ssize_t n = p ? read(c->cerr, p, READ_CHUNK) : -1;
 		if (n <= 0)
 			break;
 		buf_commit(&c->errline, (size_t)n);
@@ -267,12 +267,18 @@ void on_child_err(struct loop *l, int fd, unsigned ev, void *arg)
 	(void)fd;
 	(void)ev;
 	struct client *c = arg;
-	uint8_t *p = buf_reserve(&c->errline, ERR_LINE_MAX);
+	/* The same budget per wake-up as stdout (on_child_out), so that a
+	 * child's flood of stderr neither waits behind its stdout nor takes
+	 * more than its share of the loop. */
+	uint8_t *p = buf_reserve(&c->errline, READ_CHUNK);
 	if (!p)
 		return;
-	ssize_t n = read(c->cerr, p, ERR_LINE_MAX);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	ssize_t n = read(c->cerr, p, READ_CHUNK);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		if (c->errline.len == 0)
+			buf_free(&c->errline);
 		return;
+	}
 	if (n <= 0) {
 		close_child_err(c);
 		return;

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "client.h"
 #include "log.h"
+#include "logsink.h"
 #include "net.h"
 #include "sig.h"
 
@@ -302,6 +303,17 @@ static int open_listeners(struct server *srv)
 	return 0;
 }
 
+/* How long the last log lines may take at exit: what is left of
+ * --drain-timeout since the signal, so that a stalled log never holds the
+ * exit past it. */
+static int flush_ms(const struct server *srv)
+{
+	if (!srv->draining || !srv->opts->drain_ms)
+		return LOGSINK_FLUSH_MS;
+	uint64_t now = loop_now(srv->loop), end = srv->drain_timer.when;
+	return end > now ? (int)(end - now) : 0;
+}
+
 int server_run(const struct options *o)
 {
 	struct server srv;
@@ -335,6 +347,7 @@ int server_run(const struct options *o)
 			o->resources[i].program);
 	}
 
+	logsink_start(srv.loop);
 	bool idle = true; /* nothing served since the memory was last given back */
 	while (!(srv.draining && srv.nclients == 0)) {
 		if (loop_run_once(srv.loop, -1) < 0) {
@@ -357,6 +370,7 @@ out:
 	abort_all(&srv);
 	bury(&srv);
 	stop_listening(&srv);
+	logsink_stop(flush_ms(&srv));
 	loop_free(srv.loop);
 	pidmap_free(&srv.children);
 	free(srv.extra_ws);

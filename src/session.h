@@ -25,6 +25,7 @@ struct route;
 #define TOCHILD_HIGH 65536   /* stdin queue high-water mark */
 #define LINE_CHUNK 65536     /* a longer partial line goes out as a fragment */
 #define ERR_LINE_MAX 4096    /* stderr lines are logged in pieces this long */
+#define ERR_DRAIN_READS 4    /* of READ_CHUNK, from a dead child's stderr */
 #define CLOSE_WAIT_MS 2000   /* for the peer's Close, then for its FIN */
 #define EOF_GRACE_MS 100     /* after stdin EOF, before SIGINT (+closems) */
 #define INT_GRACE_MS 200     /* after SIGINT, before SIGTERM (+closems) */

@@ -19,6 +19,8 @@
  *             checks delivery, not how fast a loaded machine schedules).
  *   crash     echo, but after echoing n lines it kills itself with SIGSEGV
  *             (n=0: before reading anything).
+ *   errecho   echo, but before the echo of each line it writes e lines of
+ *             up to 200 bytes to stderr: a flood of stderr while echoing.
  *   flood     writes n lines (0: without end) of up to len bytes as fast as
  *             it can, never reading stdin; then exits 0.
  *   errflood  writes n lines to stderr as fast as it can, and every 8th
@@ -115,8 +117,27 @@ static void crash(void)
 	_exit(96); /* not reached */
 }
 
-/* echo and crash. crash_after is 0 for echo. */
-static int echo(unsigned long crash_after, int crashing)
+/* errecho: errs lines to stderr, counted. */
+static void err_lines(unsigned long errs)
+{
+	static char buf[OUT_FLUSH + 256];
+	size_t b = 0;
+	for (unsigned long j = 0; j < errs; j++) {
+		size_t len = gen_flood_len(token, cnt.errl + j, 200);
+		gen_line(token, cnt.errl + j, len, buf + b);
+		b += len;
+		buf[b++] = '\n';
+		if (b >= OUT_FLUSH || j + 1 == errs) {
+			write_all(2, buf, b);
+			b = 0;
+		}
+	}
+	cnt.errl += errs;
+}
+
+/* echo, crash and errecho. crash_after is 0 for echo; errs 0 but for
+ * errecho. */
+static int echo(unsigned long crash_after, int crashing, unsigned long errs)
 {
 	static char in[IN_CAP];
 	static char out[IN_CAP + OUT_FLUSH];
@@ -151,6 +172,7 @@ static int echo(unsigned long crash_after, int crashing)
 			}
 			cnt.rxl++;
 			cnt.rxb += len;
+			err_lines(errs);
 			memcpy(out + o, line, len + 1);
 			o += len + 1;
 			lines++;
@@ -253,9 +275,11 @@ int main(int argc, char **argv)
 	if (len > 4000)
 		len = 4000; /* flood's buffers; and under 4 KiB, stderr lines log whole */
 	if (strcmp(mode, "echo") == 0)
-		return echo(0, 0);
+		return echo(0, 0, 0);
+	if (strcmp(mode, "errecho") == 0)
+		return echo(0, 0, param("e", 0));
 	if (strcmp(mode, "crash") == 0)
-		return echo(n, 1);
+		return echo(n, 1, 0);
 	if (strcmp(mode, "flood") == 0) {
 		flood(1, n, n == 0, len, 0);
 		record_end();

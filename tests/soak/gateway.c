@@ -22,6 +22,10 @@ struct sockaddr_in gw_addr;
 pid_t gw_pid = -1;
 int gw_status = -1;
 
+#define LOG_STALL_EVERY_MS 5000
+
+static pid_t log_pid = -1; /* the slow log reader, if any */
+
 long proc_rss_kb(pid_t pid)
 {
 	char path[64], line[256];
@@ -149,8 +153,87 @@ static void quote_into(char *out, size_t cap, const char *s)
 	snprintf(out, cap, "'%s'", s);
 }
 
+/* The slow log reader: copies the gateway's stderr from in to out at about
+ * rate bytes a second, and stops reading for stall_ms every
+ * LOG_STALL_EVERY_MS, as a log collector that falls behind would; it never
+ * catches up after a stall. Exits at EOF. */
+static void log_reader(int in, int out, unsigned rate, unsigned stall_ms)
+{
+	char buf[4096];
+	int64_t start = clock_ms(), next_stall = start + LOG_STALL_EVERY_MS;
+	uint64_t got = 0;
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(0);
+		for (ssize_t o = 0; o < n;) {
+			ssize_t w = write(out, buf + o, (size_t)(n - o));
+			if (w <= 0)
+				_exit(1);
+			o += w;
+		}
+		got += (uint64_t)n;
+		int64_t t = clock_ms();
+		if (stall_ms && t >= next_stall) {
+			usleep(stall_ms * 1000u);
+			start += stall_ms;
+			t = clock_ms();
+			next_stall = t + LOG_STALL_EVERY_MS;
+		}
+		int64_t due = start + (int64_t)(got * 1000 / rate);
+		if (due > t)
+			usleep((useconds_t)(due - t) * 1000u);
+	}
+}
+
+/* The gateway's stderr: the log file, or with log_rate a pipe to a slow
+ * reader (log_reader) that copies it there. */
+static int log_sink(int lfd, unsigned log_rate, unsigned log_stall_ms)
+{
+	int p[2];
+	if (!log_rate)
+		return lfd;
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		perror("soak: pipe");
+		exit(2);
+	}
+	log_pid = fork();
+	if (log_pid < 0) {
+		perror("soak: fork");
+		exit(2);
+	}
+	if (log_pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(p[1]);
+		log_reader(p[0], lfd, log_rate, log_stall_ms);
+	}
+	close(p[0]);
+	close(lfd);
+	return p[1];
+}
+
+void gw_log_wait(void)
+{
+	if (log_pid < 0)
+		return;
+	int64_t end = clock_ms() + 10000;
+	while (waitpid(log_pid, NULL, WNOHANG) == 0) {
+		if (clock_ms() > end) {
+			fprintf(stderr, "soak: the log reader did not finish\n");
+			kill(log_pid, SIGKILL);
+			waitpid(log_pid, NULL, 0);
+			break;
+		}
+		usleep(20000);
+	}
+	log_pid = -1;
+}
+
 void gw_start(const char *gw, const char *child, const char *hang,
-			  const char *dir, unsigned ping_ms)
+	      const char *dir, unsigned ping_ms, unsigned log_rate,
+	      unsigned log_stall_ms)
 {
 	char log[PATH_MAX + 32], clog[PATH_MAX + 32], qc[PATH_MAX + 2],
 		qh[PATH_MAX + 2], ql[PATH_MAX + 40], ping[32];
@@ -159,9 +242,9 @@ void gw_start(const char *gw, const char *child, const char *hang,
 	quote_into(qc, sizeof qc, child);
 	quote_into(qh, sizeof qh, hang);
 	quote_into(ql, sizeof ql, clog);
-	static char res[6][3 * PATH_MAX + 100];
+	static char res[7][3 * PATH_MAX + 100];
 	static const char *const modes[] = { "echo", "crash", "flood", "errflood",
-					     "early" };
+					     "early", "errecho" };
 	char *argv[64];
 	int a = 0;
 	argv[a++] = (char *)gw;
@@ -179,13 +262,13 @@ void gw_start(const char *gw, const char *child, const char *hang,
 	for (char *t = extra ? strtok(extra, " ") : NULL; t && a < 40;
 	     t = strtok(NULL, " "))
 		argv[a++] = t;
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 6; i++) {
 		snprintf(res[i], sizeof res[i], "/%s=%s %s %s", modes[i], qc,
 			 modes[i], ql);
 		argv[a++] = res[i];
 	}
-	snprintf(res[5], sizeof res[5], "/hang=/bin/sh %s %s", qh, ql);
-	argv[a++] = res[5];
+	snprintf(res[6], sizeof res[6], "/hang=/bin/sh %s %s", qh, ql);
+	argv[a++] = res[6];
 	argv[a] = NULL;
 
 	int lfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -194,6 +277,7 @@ void gw_start(const char *gw, const char *child, const char *hang,
 		exit(2);
 	}
 	fflush(NULL);
+	lfd = log_sink(lfd, log_rate, log_stall_ms);
 	gw_pid = fork();
 	if (gw_pid < 0) {
 		perror("soak: fork");

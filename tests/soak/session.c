@@ -431,6 +431,13 @@ void conn_start(enum kind k)
 		c->fragment = rnd() % 4 == 0;
 		c->pinging = rnd() % 3 == 0;
 		c->deadline = c->end_ms + 20000;
+		if (rnd() % 3 == 0) {
+			/* the child floods stderr while it echoes */
+			c->variant = 1;
+			s->n = rnd_in(5, 50);
+			snprintf(c->path, sizeof c->path, "/errecho?t=%u&e=%u",
+				 c->token, s->n);
+		}
 		break;
 	case K_SLOW:
 		c->lenprof = 2;

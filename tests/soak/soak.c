@@ -20,13 +20,20 @@
  *   SOAK_KINDS          only these kinds of client in the run, e.g.
  *                       "flood,slow-reader" (default: all)
  *   SOAK_GW_ARGS        more gateway flags, split at spaces
+ *   SOAK_LOG_RATE       bytes a second the slow log reader takes from the
+ *                       gateway's stderr (131072; 0: stderr is the log
+ *                       file itself)
+ *   SOAK_LOG_STALL_MS   and how long it stops reading every 5 s (1000)
  *
  * The driver starts the gateway itself (--address 127.0.0.1 --port 0, the
  * port read from its log), with one resource per kind of child:
  *   /echo /crash /flood /errflood /early   tests/soak/child.c
  *   /hang                                  tests/soak/hang.sh
+ *   /errecho                               tests/soak/child.c
  * Children append "start"/"end" records with their counts to
- * OUTDIR/children.log; the gateway logs to OUTDIR/gw.log.
+ * OUTDIR/children.log; the gateway logs to OUTDIR/gw.log, through a slow
+ * reader (SOAK_LOG_RATE, SOAK_LOG_STALL_MS) that makes it drop lines: its
+ * log must never hold up a session.
  *
  * One thread, epoll, non-blocking sockets; every client speaks RFC 6455
  * itself (masked frames, Sec-WebSocket-Accept checked, every server frame
@@ -37,7 +44,9 @@
  *                 fragmented with pings between fragments; every echo is
  *                 checked in order; ends by Close after the last echo, by
  *                 Close right after the last message (the gateway must still
- *                 deliver every echo before its Close), or by "!exit 0"
+ *                 deliver every echo before its Close), or by "!exit 0";
+ *                 a third of them talk to an errecho child, which writes
+ *                 5-50 lines to stderr before each echo
  *   slow-reader   stops reading for 0.5-2.5 s, 1-3 times, while it keeps
  *                 sending large messages (half of them with 16 KiB socket
  *                 buffers); must still get every echo
@@ -49,6 +58,7 @@
  *                 (some clients pause reading), or without end until the
  *                 client sends Close or resets
  *   stderr-flood  the child floods stderr; each line must be in the log
+ *                 or counted in the gateway's drop reports
  *   crash         the child echoes n lines then dies of SIGSEGV: n echoes,
  *                 then Close 1011 "killed by signal SIGSEGV"
  *   hang          the child ignores stdin and SIGTERM: SIGKILL must end it
@@ -61,7 +71,8 @@
  * At the end, checked against the children's records and the gateway's
  * access lines: every message reached its child and every line a live
  * child wrote reached its client (counted at both ends and by the gateway);
- * no part of a message ever reached a child; every stderr line was logged;
+ * no part of a message ever reached a child; every stderr line was logged
+ * or reported dropped, and no access or error line was dropped;
  * each child ended as it should (exit status or signal); after each round
  * no child of the gateway left, zombie or not, and its descriptor count back
  * to its start; its RSS at the end within SOAK_RSS_SLACK_KB of the baseline
@@ -156,6 +167,8 @@ int main(int argc, char **argv)
 	unsigned ping_ms = (unsigned)env_num("SOAK_PING_MS", 5000);
 	long rss_slack = (long)env_num("SOAK_RSS_SLACK_KB", 16384);
 	long rss_growth = (long)env_num("SOAK_RSS_GROWTH_KB", 2048);
+	unsigned log_rate = (unsigned)env_num("SOAK_LOG_RATE", 131072);
+	unsigned log_stall = (unsigned)env_num("SOAK_LOG_STALL_MS", 1000);
 	if (rounds < 1 || rounds > 10)
 		rounds = rounds < 1 ? 1 : 10;
 	rng = seed;
@@ -200,7 +213,7 @@ int main(int argc, char **argv)
 	       rss_slack, rss_growth);
 	printf("soak: results in %s\n", dir);
 	epfd = epoll_create1(EPOLL_CLOEXEC);
-	gw_start(gw, child, hang, dir, ping_ms);
+	gw_start(gw, child, hang, dir, ping_ms, log_rate, log_stall);
 	printf("soak: gateway pid %ld on 127.0.0.1:%u\n", (long)gw_pid,
 	       (unsigned)ntohs(gw_addr.sin_port));
 
@@ -386,6 +399,7 @@ int main(int argc, char **argv)
 	wire_tick(); /* free the last of them */
 	struct kids orphans;
 	usleep(100000);
+	gw_log_wait();
 	proc_children(getpid(), &orphans);
 	gw_kill_leftovers();
 
@@ -466,6 +480,11 @@ int main(int argc, char **argv)
 	       PRIu64 " HTTP errors, %" PRIu64 " error lines\n",
 	       ls.lines, ls.access, ls.access_nochild, ls.stderr_lines,
 	       ls.http_errors, ls.errors);
+	printf("log reader: %u bytes/s, stops %u ms every 5 s; the gateway "
+	       "reported dropped lines %" PRIu64 " times: stderr %" PRIu64
+	       ", info %" PRIu64 ", access %" PRIu64 ", error %" PRIu64 "\n",
+	       log_rate, log_stall, ls.drop_reports, ls.dropped[0],
+	       ls.dropped[1], ls.dropped[2], ls.dropped[3]);
 	printf("children: %" PRIu64 " started, %" PRIu64 " recorded their end, %"
 	       PRIu64 " echo children got SIGTERM while still reading\n",
 	       cs.starts, cs.ends, cs.terms);
@@ -552,6 +571,16 @@ int main(int argc, char **argv)
 		PRIu64 " lines, %" PRIu64 " children)", ls.access, with_child);
 	report_verdict(cs.errors == 0, "no child reported an error (%" PRIu64 ")",
 		cs.errors);
+	uint64_t errl = 0;
+	for (uint32_t t = 0; t < nsessions; t++)
+		errl += sessions[t].c_errl;
+	report_verdict(errl == ls.stderr_lines + ls.dropped[0],
+		"every stderr line a child wrote was logged or reported dropped "
+		"(%" PRIu64 " written, %" PRIu64 " logged, %" PRIu64 " dropped)",
+		errl, ls.stderr_lines, ls.dropped[0]);
+	report_verdict(ls.dropped[2] == 0 && ls.dropped[3] == 0,
+		"no access or error line dropped (%" PRIu64 ", %" PRIu64 ")",
+		ls.dropped[2], ls.dropped[3]);
 	report_verdict(ls.errors == 0 && ls.http_errors == 0 && ls.sanitizer == 0,
 		"no error, HTTP error or sanitizer line in the gateway's log "
 		"(%" PRIu64 ", %" PRIu64 ", %" PRIu64 ")",

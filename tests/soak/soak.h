@@ -243,9 +243,15 @@ void gw_abort_run(const char *why);
 bool gw_exited(void);
 /* Starts the gateway on 127.0.0.1, port 0, with one resource per kind of
  * child, its log in dir/gw.log; returns once its port is in gw_addr.
- * Exits 2 when it cannot be started. */
+ * With log_rate, its stderr is a pipe to a slow reader that copies it to
+ * dir/gw.log at about log_rate bytes a second and stops reading for
+ * log_stall_ms every 5 s. Exits 2 when it cannot be started. */
 void gw_start(const char *gw, const char *child, const char *hang,
-	      const char *dir, unsigned ping_ms);
+	      const char *dir, unsigned ping_ms, unsigned log_rate,
+	      unsigned log_stall_ms);
+/* Once the gateway has exited: waits (10 s) for the slow log reader to
+ * copy the rest of the log and exit. */
+void gw_log_wait(void);
 /* Reads the gateway's RSS, fds and children into peak. */
 void gw_sample(void);
 
@@ -260,6 +266,9 @@ enum fcat {
 struct logstats {
 	uint64_t lines, access, access_nochild, http_errors, stderr_lines, errors,
 		sanitizer;
+	/* "N log lines dropped (stderr N, ...)": the counts by kind, in the
+	 * order of logsink.h (stderr, info, access, error) */
+	uint64_t dropped[4], drop_reports;
 	char examples[5][300];
 	int nexamples;
 };
