@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "loop.h"
 #include "metrics.h"
+#include "net.h"
 #include "ws.h"
 
 #define READ_CHUNK 65536     /* one read from the socket or a pipe */
@@ -45,6 +46,13 @@ enum child_state {
 	CS_TERM_SENT, /* SIGKILL when the timer fires */
 	CS_KILL_SENT,
 	CS_REAPED,
+};
+
+/* --trust-proxy with a valid X-Forwarded-For: both addresses, for the
+ * access line (c->peer becomes the forwarded one for a session). */
+struct forwarded {
+	struct sockaddr_storage peer; /* the socket's: the proxy */
+	char addr[NET_ADDR_TEXT];     /* the client's, from X-Forwarded-For */
 };
 
 struct client {
@@ -100,6 +108,13 @@ struct client {
 	struct msg_counts n;
 	int body_fd;         /* plain HTTP: a file being sent, or -1 */
 	uint64_t body_left;  /* ... and how much of it is still to send */
+
+	/* For the access line, logged once when the connection has ended. */
+	char method[8];      /* cut; "" until a request head has been parsed */
+	int http_status;     /* the status sent (101: a session); 0: none yet */
+	char reason[48];     /* cut: the answer's reason, a session's Close's */
+	char *origin;        /* a 403's refused Origin (malloc'd), or NULL */
+	struct forwarded *fwd; /* malloc'd, or NULL */
 };
 
 /* upgrade.c */
@@ -136,6 +151,9 @@ void process_input(struct client *c);
 /* Notes the request path p[0..len) (p may be NULL when len is 0) for the
  * log, cut to fit c->path. */
 void client_set_path(struct client *c, const char *p, size_t len);
+/* Notes the answer's status and reason (cut; why may be NULL) for the
+ * access line. */
+void client_answered(struct client *c, int status, const char *why);
 void close_child_in(struct client *c);
 /* The child has most likely exited: reaped by pid now if it has, else at
  * the next SIGCHLD. */

@@ -33,8 +33,7 @@ void http_error_extra(struct client *c, int status, const char *why,
 	int k = snprintf(extra, sizeof extra, "%s%s", more ? more : "", h);
 	size_t n = hs_response_error(resp, sizeof resp, status,
 				     k > 0 && (size_t)k < sizeof extra ? extra : NULL);
-	log_msg(LV_ACCESS, "#%llu %s %d %s", (unsigned long long)c->id,
-		c->path[0] ? c->path : "-", status, why);
+	client_answered(c, status, why);
 	metrics_http_error(&c->srv->metrics, status);
 	buf_free(&c->in);
 	buf_append(&c->out, resp, n);
@@ -104,6 +103,25 @@ static bool trust_forwarded(struct client *c, const struct http_request *req)
 	v = last_element(req, "X-Forwarded-Proto", &len);
 	return v && ((len == 5 && strncasecmp(v, "https", 5) == 0) ||
 		     (len == 3 && strncasecmp(v, "wss", 3) == 0));
+}
+
+/* For the access line: the method and, under --trust-proxy, a valid
+ * X-Forwarded-For next to the socket's peer. */
+static void note_request(struct client *c, const struct http_request *req)
+{
+	size_t len = req->method_len < sizeof c->method - 1
+			     ? req->method_len : sizeof c->method - 1;
+	memcpy(c->method, req->method, len);
+	c->method[len] = '\0';
+	const char *v = c->srv->opts->trust_proxy
+				? last_element(req, "X-Forwarded-For", &len)
+				: NULL;
+	struct sockaddr_storage a;
+	if (!v || c->fwd || net_addr_parse(v, len, &a) != 0 ||
+	    !(c->fwd = malloc(sizeof *c->fwd)))
+		return;
+	c->fwd->peer = c->peer;
+	net_addr_host(&a, c->fwd->addr, sizeof c->fwd->addr);
 }
 
 /* protocol: the subprotocol chosen for the 101 (--protocol), or NULL. */
@@ -314,6 +332,7 @@ static void on_child_exec(struct loop *l, int fd, unsigned ev, void *arg)
 	const struct options *o = c->srv->opts;
 	c->ss = SS_OPEN;
 	c->upgraded = true;
+	client_answered(c, 101, NULL);
 	c->srv->metrics.sessions_total++;
 	c->last_read = loop_now(l);
 	loop_timer_stop(l, &c->sock_timer);
@@ -347,6 +366,7 @@ void upgrade_request(struct client *c)
 		http_error(c, 400, "malformed request");
 		return;
 	}
+	note_request(c, &req);
 	if (!http_header_find(&req, "upgrade") && plain_request(c, &req))
 		return;
 	struct hs_info hs;
@@ -361,6 +381,8 @@ void upgrade_request(struct client *c)
 	}
 	if (!route_origin_ok(&o->origins, o->sameorigin, hs.origin, hs.origin_len,
 			     hs.host, hs.host_len)) {
+		free(c->origin);
+		c->origin = hs.origin ? strndup(hs.origin, hs.origin_len) : NULL;
 		http_error(c, 403, "origin not allowed");
 		return;
 	}

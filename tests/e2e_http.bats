@@ -75,7 +75,7 @@ make_www() {
 	run get /alias.css
 	expect_first "HTTP/1.1 200 OK"
 	[ "$(body)" = "body{}" ]
-	wait_log "access #[0-9]+ /style.css 200 file, 7 bytes"
+	wait_log "access #[0-9]+ [^ ]+ GET /style.css 200 \"file, 7 bytes\""
 }
 
 @test "HEAD: the head a GET gets, and no body" {
@@ -110,7 +110,7 @@ make_www() {
 	[ "$(body)" = plain ]
 	run get -H 'If-Modified-Since: yesterday' /notes.txt
 	expect_first "HTTP/1.1 200 OK"
-	wait_log "access #[0-9]+ /notes.txt 304 not modified"
+	wait_log "access #[0-9]+ [^ ]+ GET /notes.txt 304 \"not modified\""
 }
 
 @test "a directory: its index.html, 301 to its '/' form, 404 without index.html (no listing)" {
@@ -150,9 +150,9 @@ make_www() {
 	run raw 'GET /../outside/secret.txt HTTP/1.1\r\nHost: x\r\n\r\n'
 	expect_first "HTTP/1.1 404 Not Found"
 	[[ $output != *SECRET* ]]
-	wait_log "/%2e%2e/outside/secret.txt 404 not served: a segment starts with '.'"
-	wait_log "/notes.txt%00 404 not served: bad %-escape in path"
-	wait_log "/escape.txt 404 no such file"
+	wait_log "/%2e%2e/outside/secret.txt 404 \"not served: a segment starts with '.'\""
+	wait_log "/notes.txt%00 404 \"not served: bad %-escape in path\""
+	wait_log "/escape.txt 404 \"no such file\""
 }
 
 @test "other methods on a file, health or metrics path: 405 with Allow: GET, HEAD" {
@@ -209,7 +209,7 @@ make_www() {
 	timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"
 		printf "GET /huge.bin HTTP/1.1\r\nHost: x\r\n\r\n" >&3
 		head -c 100000 <&3 >/dev/null' _ "$PORT"
-	wait_log "access #1 /huge.bin 200"
+	wait_log "access #1 [^ ]+ GET /huge.bin 200"
 	wait_for "the gateway to close the socket and the file" \
 		eval '[ "$(fd_count "$GW_PID")" -eq "$base" ]'
 	run get /small.txt
@@ -230,7 +230,7 @@ make_www() {
 	run raw 'HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n'
 	expect_first "HTTP/1.1 200 OK"
 	[ -z "$(body)" ]
-	wait_log "access #[0-9]+ /healthz 200 health"
+	wait_log "access #[0-9]+ [^ ]+ GET /healthz 200 \"health\""
 
 	# A client that does not answer our Close keeps the drain going.
 	ws /echo text:hold recv sleep:4000 >"$BATS_TEST_TMPDIR/held.out" 2>&1 &
@@ -360,7 +360,7 @@ EOF_
 	expect_lines "text hi" "close 1000*" "eof"
 	run get /nope
 	expect_first "HTTP/1.1 404 Not Found"
-	wait_log "access #1 /echo 200 console"
+	wait_log "access #1 [^ ]+ GET /echo 200 \"console\""
 }
 
 @test "without --devconsole a plain GET to a resource is still a bad handshake" {
@@ -391,7 +391,7 @@ EOF_
 	run get /missing
 	expect_first "HTTP/1.1 404 Not Found"
 	expect_header X-Plain 2
-	wait_log "access #[0-9]+ /missing 404 no such file"
+	wait_log "access #[0-9]+ [^ ]+ GET /missing 404 \"no such file\""
 	run ws /echo text:hi recv close:1000 wait
 	expect_lines "text hi" "close 1000*" "eof"
 }
@@ -420,7 +420,7 @@ EOF_
 	GW_ULIMIT_N=$((base + 1)) start_gw --staticdir "$W" /echo=cat
 	run get /a.txt
 	expect_first "HTTP/1.1 503 Service Unavailable"
-	wait_log "/a.txt 503 cannot open file: out of descriptors or memory"
+	wait_log "/a.txt 503 \"cannot open file: out of descriptors or memory\""
 	run get /a.txt
 	expect_first "HTTP/1.1 503 Service Unavailable"
 	wait_for "the connections' descriptors to be closed" \
