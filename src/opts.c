@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "program.h"
+
 #ifndef PORTAL_VERSION
 #define PORTAL_VERSION "dev"
 #endif
@@ -199,9 +201,9 @@ static int add_resource(struct options *o, const char *path, size_t path_len,
 			abort();
 	}
 	r->program = resolve(argv[0]);
-	if (!r->program) {
-		fprintf(stderr, "portal-gw: %s: cannot run %s: %s\n", r->path,
-			argv[0], strerror(errno));
+	char why[PROGRAM_WHY_MAX];
+	if (!program_usable(argv[0], r->program, errno, why, sizeof why)) {
+		log_msg(LV_FATAL, "%s: cannot run %s: %s", r->path, argv[0], why);
 		return OPTS_FAIL;
 	}
 	return OPTS_OK;
@@ -486,7 +488,7 @@ static int apply_flag(struct options *o, enum flag_id id, const char *flag,
 	case F_DIR:
 		free(o->dir);
 		if (!(o->dir = realpath(v, NULL))) {
-			fprintf(stderr, "portal-gw: --dir %s: %s\n", v, strerror(errno));
+			log_msg(LV_FATAL, "--dir %s: %s", v, strerror(errno));
 			return OPTS_FAIL;
 		}
 		return OPTS_OK;
@@ -521,6 +523,8 @@ static int apply_flag(struct options *o, enum flag_id id, const char *flag,
 			o->log_format = LOG_JSON;
 		else
 			goto bad;
+		/* At once: start-up errors from here on come in this format. */
+		log_format = o->log_format;
 		return OPTS_OK;
 	case F_UNIX:
 		if (!*v || o->unix_paths.n == OPTS_MAX_LIST)
@@ -546,13 +550,13 @@ static int apply_flag(struct options *o, enum flag_id id, const char *flag,
 	case F_STATICDIR:
 		free(o->staticdir);
 		if (!(o->staticdir = realpath(v, NULL))) {
-			fprintf(stderr, "portal-gw: --staticdir %s: %s\n", v,
+			log_msg(LV_FATAL, "--staticdir %s: %s", v,
 				strerror(errno));
 			return OPTS_FAIL;
 		}
 		struct stat st;
 		if (stat(o->staticdir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			fprintf(stderr, "portal-gw: --staticdir %s: %s\n", v,
+			log_msg(LV_FATAL, "--staticdir %s: %s", v,
 				strerror(ENOTDIR));
 			return OPTS_FAIL;
 		}

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "program.h"
+
 static bool dir_find(const char *dir, const char *path, size_t len,
 		     struct route *r)
 {
@@ -32,6 +34,8 @@ static bool dir_find(const char *dir, const char *path, size_t len,
 	struct stat st;
 	bool ok = inside && stat(real, &st) == 0 && S_ISREG(st.st_mode) &&
 		  access(real, X_OK) == 0 && strlen(real) < PATH_MAX;
+	if (inside)
+		program_dir_note(real, ok); /* logs once why it cannot run */
 	if (ok)
 		strcpy(r->dir_program, real);
 	free(real);

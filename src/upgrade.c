@@ -15,6 +15,7 @@
 #include "log.h"
 #include "net.h"
 #include "plain.h"
+#include "program.h"
 #include "route.h"
 #include "server.h"
 #include "session.h"
@@ -318,8 +319,10 @@ static void on_child_exec(struct loop *l, int fd, unsigned ev, void *arg)
 	free(c->spawn_mem); /* the child is done with it */
 	c->spawn_mem = NULL;
 	if (err) {
+		char why[PROGRAM_WHY_MAX];
+		program_explain(c->program, err, why, sizeof why);
 		log_msg(LV_ERROR, "#%llu cannot start %s: %s",
-			(unsigned long long)c->id, c->program, strerror(err));
+			(unsigned long long)c->id, c->program, why);
 		upgrade_abandon(c);
 		if (c->cs == CS_RUNNING)
 			c->cs = CS_KILL_SENT; /* it exits 127 by itself */
