@@ -143,8 +143,10 @@ static void send_close(struct client *c, unsigned code, const char *reason,
 	size_t n = ws_close_payload(payload, code, reason,
 				    reason ? strlen(reason) : 0);
 	c->close_code = code;
-	if (reason)
-		snprintf(c->reason, sizeof c->reason, "%s", reason);
+	if (reason) {
+		free(c->reason);
+		c->reason = strdup(reason); /* none if out of memory */
+	}
 	loop_timer_stop(c->srv->loop, &c->ping_timer);
 	queue_frame(c, WS_CLOSE, true, payload, n);
 	c->ss = next;
@@ -743,9 +745,9 @@ static void access_line(struct client *c)
 		.method = c->method[0] ? c->method : NULL,
 		.path = c->path[0] ? c->path : NULL,
 		.status = c->http_status,
-		.reason = c->reason[0] ? c->reason
-			  : c->http_status ? NULL
-					   : "connection ended before an answer",
+		.reason = c->reason || c->http_status
+				  ? c->reason
+				  : "connection ended before an answer",
 		.origin = c->origin,
 		.bytes_sent = c->written,
 		.duration_ms = loop_now(c->srv->loop) - c->started,
@@ -868,8 +870,9 @@ void client_set_path(struct client *c, const char *p, size_t len)
 
 void client_answered(struct client *c, int status, const char *why)
 {
-	c->http_status = status;
-	snprintf(c->reason, sizeof c->reason, "%s", why ? why : "");
+	c->http_status = (uint16_t)status;
+	free(c->reason);
+	c->reason = why ? strdup(why) : NULL; /* none if out of memory */
 }
 
 struct client *client_next(const struct client *c)
@@ -882,6 +885,7 @@ void client_free(struct client *c)
 	suspect_del(c);
 	free(c->program);
 	free(c->origin);
+	free(c->reason);
 	free(c->fwd);
 	free(c->spawn_mem); /* the child was reaped, or never ran */
 	buf_free(&c->in);

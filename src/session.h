@@ -111,8 +111,9 @@ struct client {
 
 	/* For the access line, logged once when the connection has ended. */
 	char method[8];      /* cut; "" until a request head has been parsed */
-	int http_status;     /* the status sent (101: a session); 0: none yet */
-	char reason[48];     /* cut: the answer's reason, a session's Close's */
+	uint16_t http_status; /* the status sent (101: a session); 0: none yet */
+	/* malloc'd when answered or closed, so an open session holds none */
+	char *reason;        /* the answer's reason, a session's Close's */
 	char *origin;        /* a 403's refused Origin (malloc'd), or NULL */
 	struct forwarded *fwd; /* malloc'd, or NULL */
 };
@@ -151,8 +152,8 @@ void process_input(struct client *c);
 /* Notes the request path p[0..len) (p may be NULL when len is 0) for the
  * log, cut to fit c->path. */
 void client_set_path(struct client *c, const char *p, size_t len);
-/* Notes the answer's status and reason (cut; why may be NULL) for the
- * access line. */
+/* Notes the answer's status and reason (why may be NULL) for the access
+ * line. */
 void client_answered(struct client *c, int status, const char *why);
 void close_child_in(struct client *c);
 /* The child has most likely exited: reaped by pid now if it has, else at
