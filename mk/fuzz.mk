@@ -23,7 +23,7 @@ FUZZ_SRC_ws = tests/fuzz/ws_trace.c src/ws.c src/utf8.c
 FUZZ_SRC_wsenc = $(FUZZ_SRC_ws)
 FUZZ_SRC_utf8 = src/utf8.c
 FUZZ_SRC_env = src/env.c
-FUZZ_SRC_opts = src/opts.c src/log.c src/utf8.c
+FUZZ_SRC_opts = src/opts.c src/log.c src/utf8.c src/program.c
 FUZZ_DEPS = tests/fuzz/fuzz.h tests/fuzz/ws_trace.h $(wildcard src/*.h)
 
 define fuzz_rules
