@@ -110,8 +110,8 @@ struct client {
 	uint64_t body_left;  /* ... and how much of it is still to send */
 
 	/* For the access line, logged once when the connection has ended. */
-	char method[8];      /* cut; "" until a request head has been parsed */
 	uint16_t http_status; /* the status sent (101: a session); 0: none yet */
+	char method[14];     /* cut; "" until a request head has been parsed */
 	/* malloc'd when answered or closed, so an open session holds none */
 	char *reason;        /* the answer's reason, a session's Close's */
 	char *origin;        /* a 403's refused Origin (malloc'd), or NULL */

@@ -106,7 +106,8 @@ static bool trust_forwarded(struct client *c, const struct http_request *req)
 		     (len == 3 && strncasecmp(v, "wss", 3) == 0));
 }
 
-/* For the access line: the method and, under --trust-proxy, a valid
+/* For the access line: the method, the path (also of a request refused
+ * before it is looked at) and, under --trust-proxy, a valid
  * X-Forwarded-For next to the socket's peer. */
 static void note_request(struct client *c, const struct http_request *req)
 {
@@ -114,6 +115,9 @@ static void note_request(struct client *c, const struct http_request *req)
 			     ? req->method_len : sizeof c->method - 1;
 	memcpy(c->method, req->method, len);
 	c->method[len] = '\0';
+	const char *q = memchr(req->target, '?', req->target_len);
+	client_set_path(c, req->target,
+			q ? (size_t)(q - req->target) : req->target_len);
 	const char *v = c->srv->opts->trust_proxy
 				? last_element(req, "X-Forwarded-For", &len)
 				: NULL;
@@ -375,7 +379,6 @@ void upgrade_request(struct client *c)
 	struct hs_info hs;
 	struct route r;
 	int status = hs_check(&req, &hs);
-	client_set_path(c, hs.path, hs.path_len);
 	if (status == 0)
 		status = route_find(o, hs.path, hs.path_len, &r);
 	if (status) {

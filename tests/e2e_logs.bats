@@ -274,3 +274,12 @@ EOF_
 	grep -Eq 'access #1 127\.0\.0\.1:[0-9]+ GET /e 101 - fwd=203\.0\.113\.7 ' "$BATS_TEST_TMPDIR/gw.log"
 	grep -Eq 'access #2 127\.0\.0\.1:[0-9]+ GET /healthz 200 "health" fwd=2001:db8::1 ' "$BATS_TEST_TMPDIR/gw.log"
 }
+
+@test "json: a method other than GET or HEAD is logged as sent, with its 405" {
+	start_gw --log-format json /e=cat
+	run ws --http "PROPFIND /e HTTP/1.1\r\nHost: x\r\n\r\n"
+	expect_first "HTTP/1.1 405 Method Not Allowed"
+	wait_log '"status":405'
+	jsonlog \
+		'assert [(a["method"], a["path"], a["status"]) for a in access] == [("PROPFIND", "/e", 405)], access'
+}
