@@ -24,7 +24,7 @@ FUZZ_SRC_wsenc = $(FUZZ_SRC_ws)
 FUZZ_SRC_utf8 = src/utf8.c
 FUZZ_SRC_env = src/env.c
 FUZZ_SRC_opts = src/opts.c src/opts_table.c src/net.c src/log.c src/logsink.c \
-		src/loop.c src/loop_$(LOOP).c src/utf8.c
+		src/loop.c src/loop_$(LOOP).c src/utf8.c src/program.c
 FUZZ_SRC_cgi = src/cgi.c
 FUZZ_SRC_range = src/range.c
 FUZZ_SRC_mime = src/mime.c

@@ -151,6 +151,10 @@ static void send_close(struct client *c, unsigned code, const char *reason,
 	size_t n = ws_close_payload(payload, code, reason,
 				    reason ? strlen(reason) : 0);
 	c->close_code = code;
+	if (reason) {
+		free(c->reason);
+		c->reason = strdup(reason); /* none if out of memory */
+	}
 	loop_timer_stop(c->srv->loop, &c->ping_timer);
 	queue_frame(c, WS_CLOSE, true, payload, n);
 	c->ss = next;
@@ -806,20 +810,32 @@ void client_reaped(struct client *c, int status)
 	finish_output(c);
 }
 
-static void log_access(struct client *c)
+/* The access line: one per request, answered or not, once the connection
+ * has ended, so that it counts what was actually sent. */
+static void access_line(struct client *c)
 {
 	char addr[NET_ADDR_TEXT], sig[32];
-	net_addr_host(&c->peer, addr, sizeof addr);
-	int port = net_addr_port(&c->peer);
-	struct log_session s = {
+	const struct sockaddr_storage *peer = c->fwd ? &c->fwd->peer : &c->peer;
+	net_addr_host(peer, addr, sizeof addr);
+	int port = net_addr_port(peer);
+	bool child = c->cs != CS_NONE;
+	struct log_access a = {
 		.id = c->id,
 		.addr = addr,
-		/* A Unix socket peer (--unix) has no port, and an address
-		 * from X-Forwarded-For (--trust-proxy) has none we know. */
-		.port = c->peer.ss_family == AF_UNIX || port == 0 ? -1 : port,
-		.path = c->path,
-		.pid = c->cs == CS_NONE ? 0 : (long)c->pid,
+		/* A Unix socket peer (--unix) has no port. */
+		.port = peer->ss_family == AF_UNIX || port == 0 ? -1 : port,
+		.forwarded = c->fwd ? c->fwd->addr : NULL,
+		.method = c->method[0] ? c->method : NULL,
+		.path = c->path[0] ? c->path : NULL,
+		.status = c->http_status,
+		.reason = c->reason || c->http_status
+				  ? c->reason
+				  : "connection ended before an answer",
+		.origin = c->origin,
+		.bytes_sent = c->written,
 		.duration_ms = loop_now(c->srv->loop) - c->started,
+		.pid = child ? (long)c->pid : 0,
+		.session = c->upgraded,
 		.msgs_in = c->n.msgs_in,
 		.bytes_in = c->n.bytes_in,
 		.msgs_out = c->n.msgs_out,
@@ -827,12 +843,12 @@ static void log_access(struct client *c)
 		.close_code = c->close_code,
 		.exit_code = -1,
 	};
-	if (c->cs != CS_NONE && WIFEXITED(c->status))
-		s.exit_code = WEXITSTATUS(c->status);
-	else if (c->cs != CS_NONE)
-		s.signal = child_signal_name(WTERMSIG(c->status), sig,
+	if (child && WIFEXITED(c->status))
+		a.exit_code = WEXITSTATUS(c->status);
+	else if (child)
+		a.signal = child_signal_name(WTERMSIG(c->status), sig,
 					     sizeof sig);
-	log_session_end(&s);
+	log_access(&a);
 }
 
 static void maybe_done(struct client *c)
@@ -849,8 +865,9 @@ static void maybe_done(struct client *c)
 		child_kill_group(c->pid, SIGTERM);
 	loop_timer_stop(srv->loop, &c->child_timer);
 	loop_timer_stop(srv->loop, &c->sock_timer);
+	if (c->http_status || c->method[0])
+		access_line(c);
 	if (c->upgraded) {
-		log_access(c);
 		metrics_session_end(&srv->metrics, c->close_code,
 				    c->cs == CS_REAPED ? &c->status : NULL, &c->n);
 	}
@@ -936,6 +953,13 @@ void client_set_path(struct client *c, const char *p, size_t len)
 	c->path[len] = '\0';
 }
 
+void client_answered(struct client *c, int status, const char *why)
+{
+	c->http_status = (uint16_t)status;
+	free(c->reason);
+	c->reason = why ? strdup(why) : NULL; /* none if out of memory */
+}
+
 struct client *client_next(const struct client *c)
 {
 	return c->next;
@@ -947,6 +971,9 @@ void client_free(struct client *c)
 	cgireq_free(c);
 	free(c->remote_host);
 	free(c->program);
+	free(c->origin);
+	free(c->reason);
+	free(c->fwd);
 	free(c->spawn_mem); /* the child was reaped, or never ran */
 	buf_free(&c->in);
 	buf_free(&c->out);

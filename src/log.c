@@ -259,61 +259,119 @@ void log_msg(enum log_level lv, const char *fmt, ...)
 	line_emit(&l);
 }
 
-void log_session_end(const struct log_session *s)
+/* Text: " KEY=VALUE", or " VALUE" without key; "-" for a NULL value. A
+ * quoted value is escaped as a JSON string, so that whatever a client sent
+ * stays on its line and cannot pass for another field. */
+static void text_field(struct line *l, const char *key, const char *v,
+		       bool quoted)
+{
+	char k[40];
+	snprintf(k, sizeof k, " %s%s", key ? key : "", key ? "=" : "");
+	line_text(l, k, strlen(k));
+	if (!v) {
+		line_text(l, "-", 1);
+	} else if (!quoted) {
+		line_text(l, v, strlen(v));
+	} else {
+		char esc[512];
+		size_t n = log_json_escape(esc, sizeof esc, (const uint8_t *)v,
+					   strlen(v), NULL);
+		line_text(l, "\"", 1);
+		line_text(l, esc, n);
+		line_text(l, "\"", 1);
+	}
+}
+
+/* Text: a number, or "-" when it is none. */
+static void text_num(struct line *l, const char *key, bool none,
+		     unsigned long long v, const char *unit)
+{
+	char f[64];
+	snprintf(f, sizeof f, "%llu%s", v, unit);
+	text_field(l, key, none ? NULL : f, false);
+}
+
+static void access_text(struct line *l, const struct log_access *a)
+{
+	char f[192];
+	bool v6 = strchr(a->addr, ':') != NULL;
+	if (a->port < 0)
+		snprintf(f, sizeof f, "#%llu %s", a->id, a->addr);
+	else
+		snprintf(f, sizeof f, "#%llu %s%s%s:%d", a->id, v6 ? "[" : "",
+			 a->addr, v6 ? "]" : "", a->port);
+	line_text(l, f, strlen(f));
+	text_field(l, NULL, a->method, false);
+	text_field(l, NULL, a->path, false);
+	text_num(l, NULL, a->status == 0, (unsigned)a->status, "");
+	text_field(l, NULL, a->reason, true);
+	text_field(l, "fwd", a->forwarded, false);
+	text_field(l, "origin", a->origin, true);
+	text_num(l, "sent", false, a->bytes_sent, "B");
+	text_num(l, "ms", false, a->duration_ms, "");
+	text_num(l, "pid", a->pid <= 0, (unsigned long long)a->pid, "");
+	snprintf(f, sizeof f, "%llu/%lluB", a->msgs_in, a->bytes_in);
+	text_field(l, "in", a->session ? f : NULL, false);
+	snprintf(f, sizeof f, "%llu/%lluB", a->msgs_out, a->bytes_out);
+	text_field(l, "out", a->session ? f : NULL, false);
+	text_num(l, "close", a->close_code == 0, a->close_code, "");
+	if (a->signal)
+		text_field(l, "signal", a->signal, false);
+	else
+		text_num(l, "exit", a->exit_code < 0,
+			 (unsigned long long)a->exit_code, "");
+}
+
+/* JSON: ,"key":v, or ,"key":null when none. */
+static void json_num_or_null(struct line *l, const char *key, bool none,
+			     long long v)
+{
+	if (!none) {
+		json_num(l, key, v);
+		return;
+	}
+	char k[48];
+	snprintf(k, sizeof k, ",\"%s\":null", key);
+	line_puts(l, k);
+}
+
+static void access_json(struct line *l, const struct log_access *a)
+{
+	json_unum(l, "id", a->id);
+	json_cstr(l, "remote_addr", a->addr);
+	json_num_or_null(l, "remote_port", a->port < 0, a->port);
+	json_cstr(l, "forwarded_for", a->forwarded);
+	json_cstr(l, "method", a->method);
+	json_cstr(l, "path", a->path);
+	json_num_or_null(l, "status", a->status == 0, a->status);
+	json_cstr(l, "reason", a->reason);
+	json_cstr(l, "origin", a->origin);
+	json_unum(l, "bytes_sent", a->bytes_sent);
+	json_unum(l, "duration_ms", a->duration_ms);
+	json_num_or_null(l, "pid", a->pid <= 0, a->pid);
+	const unsigned long long counts[] = { a->msgs_in, a->bytes_in,
+					      a->msgs_out, a->bytes_out };
+	const char *const names[] = { "msgs_in", "bytes_in", "msgs_out",
+				      "bytes_out" };
+	for (size_t i = 0; i < 4; i++)
+		json_num_or_null(l, names[i], !a->session,
+				 (long long)counts[i]);
+	json_num_or_null(l, "close_code", a->close_code == 0, a->close_code);
+	json_num_or_null(l, "exit_code", a->exit_code < 0 || a->signal,
+			 a->exit_code);
+	json_cstr(l, "signal", a->signal);
+}
+
+void log_access(const struct log_access *a)
 {
 	if (!log_enabled(LV_ACCESS))
 		return;
 	struct line l;
 	line_start(&l, LV_ACCESS);
-	if (log_format == LOG_TEXT) {
-		char head[192], tail[256], st[48];
-		bool v6 = strchr(s->addr, ':') != NULL;
-		if (s->port < 0)
-			snprintf(head, sizeof head, "#%llu %s ", s->id,
-				 s->addr);
-		else
-			snprintf(head, sizeof head, "#%llu %s%s%s:%d ", s->id,
-				 v6 ? "[" : "", s->addr, v6 ? "]" : "",
-				 s->port);
-		line_text(&l, head, strlen(head));
-		line_text(&l, s->path, strlen(s->path));
-		if (s->signal)
-			snprintf(st, sizeof st, "signal=%s", s->signal);
-		else if (s->exit_code >= 0)
-			snprintf(st, sizeof st, "exit=%d", s->exit_code);
-		else
-			snprintf(st, sizeof st, "-");
-		snprintf(tail, sizeof tail,
-			 " pid=%ld ms=%llu in=%llu/%lluB out=%llu/%lluB"
-			 " close=%u %s",
-			 s->pid, s->duration_ms, s->msgs_in, s->bytes_in,
-			 s->msgs_out, s->bytes_out, s->close_code, st);
-		line_text(&l, tail, strlen(tail));
-		line_emit(&l);
-		return;
-	}
-	json_unum(&l, "id", s->id);
-	json_cstr(&l, "remote_addr", s->addr);
-	if (s->port >= 0)
-		json_num(&l, "remote_port", s->port);
+	if (log_format == LOG_TEXT)
+		access_text(&l, a);
 	else
-		line_puts(&l, ",\"remote_port\":null");
-	json_cstr(&l, "path", s->path);
-	if (s->pid > 0)
-		json_num(&l, "pid", s->pid);
-	else
-		line_puts(&l, ",\"pid\":null");
-	json_unum(&l, "duration_ms", s->duration_ms);
-	json_unum(&l, "msgs_in", s->msgs_in);
-	json_unum(&l, "bytes_in", s->bytes_in);
-	json_unum(&l, "msgs_out", s->msgs_out);
-	json_unum(&l, "bytes_out", s->bytes_out);
-	json_unum(&l, "close_code", s->close_code);
-	if (s->exit_code >= 0 && !s->signal)
-		json_num(&l, "exit_code", s->exit_code);
-	else
-		line_puts(&l, ",\"exit_code\":null");
-	json_cstr(&l, "signal", s->signal);
+		access_json(&l, a);
 	line_emit(&l);
 }
 

@@ -45,24 +45,36 @@ static inline bool log_enabled(enum log_level lv)
 void log_msg(enum log_level lv, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* What one session's access line says, at its end. */
-struct log_session {
+/* What one request's access line says, once its connection has ended:
+ * every request gets one, WebSocket session or not. "None" is NULL for a
+ * string, < 0 for port and exit code, 0 for status, pid and close code; it
+ * is written null in JSON and - in text. */
+struct log_access {
 	unsigned long long id;
-	const char *addr; /* remote address, numeric */
-	int port;         /* remote port; < 0 if none (a Unix socket) */
-	const char *path; /* request path, NUL-terminated, any bytes */
-	long pid;         /* the child's; <= 0 when none was started */
+	const char *addr;      /* the socket's peer, numeric */
+	int port;              /* its port; < 0 if none (a Unix socket) */
+	const char *forwarded; /* --trust-proxy: the X-Forwarded-For address */
+	const char *method;    /* NULL when the request line was not read */
+	const char *path;      /* request path, any bytes; NULL as method */
+	int status;            /* HTTP status sent; 0 if none was */
+	const char *reason;    /* why that answer (a session: the Close reason) */
+	const char *origin;    /* a refused Origin (403), any bytes */
+	unsigned long long bytes_sent; /* to the socket, head included */
 	unsigned long long duration_ms;
+	long pid;              /* the child's; <= 0 when none was started */
+	bool session;          /* a 101 was sent: the fields below apply */
 	unsigned long long msgs_in, bytes_in, msgs_out, bytes_out;
-	unsigned close_code;
-	int exit_code;      /* the child's exit code; < 0 if it did not exit */
-	const char *signal; /* "SIGKILL" when a signal killed it, else NULL */
+	unsigned close_code;   /* 0 if no Close was sent */
+	int exit_code;         /* the child's exit code; < 0 if it did not exit */
+	const char *signal;    /* "SIGKILL" when a signal killed it, else NULL */
 };
 
-/* The access line (level access). Text:
- * "#ID PEER PATH pid=P ms=D in=M/NB out=M/NB close=C exit=N|signal=S|-";
- * JSON: the fields of struct log_session by name (README, man page). */
-void log_session_end(const struct log_session *s);
+/* The access line (level access). Text, fields always present, - for none:
+ * "#ID ADDR[:PORT] METHOD PATH STATUS "REASON" fwd=ADDR origin="ORIGIN"
+ *  sent=NB ms=D pid=P in=M/NB out=M/NB close=C exit=N|signal=S"
+ * (quoted values escaped as in JSON); JSON: the fields of struct
+ * log_access by name (README, man page). */
+void log_access(const struct log_access *a);
 
 /* One line of a session's child's stderr, p[0..n), any bytes (level info).
  * Text: "#ID stderr: LINE"; JSON: {"time","level","id","stderr"}. */

@@ -151,8 +151,9 @@ size_t metrics_render(const struct metrics *m, const struct metrics_live *live,
 	     "by status.");
 	samples(&o, "http_responses_total", "status", m->plain, NULL);
 	head(&o, "session_closes_total", "counter",
-	     "Sessions ended, by the close code sent (none: no Close sent).");
-	samples(&o, "session_closes_total", "code", m->closes, "none");
+	     "Sessions ended, by the close code sent (-: no Close sent, as in "
+	     "the access line).");
+	samples(&o, "session_closes_total", "code", m->closes, "-");
 	head(&o, "child_exits_total", "counter",
 	     "Children reaped, by exit status or the signal that ended them.");
 	for (int i = 0; i < 256 + 65; i++) {

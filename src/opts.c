@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "program.h"
+
 #define DEFAULT_PORT 8080
 #define MAX_ARGS 256
 
@@ -137,9 +139,9 @@ static int add_resource(struct options *o, const char *path, size_t path_len,
 			abort();
 	}
 	r->program = resolve(argv[0]);
-	if (!r->program) {
-		fprintf(stderr, "portal-gw: %s: cannot run %s: %s\n", r->path,
-			argv[0], strerror(errno));
+	char why[PROGRAM_WHY_MAX];
+	if (!program_usable(argv[0], r->program, errno, why, sizeof why)) {
+		log_msg(LV_FATAL, "%s: cannot run %s: %s", r->path, argv[0], why);
 		return OPTS_FAIL;
 	}
 	return OPTS_OK;

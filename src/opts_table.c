@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "log.h"
 #include "net.h"
 
 #ifndef PORTAL_VERSION
@@ -219,7 +220,7 @@ static int set_dir(struct options *o, const struct opts_flag *f, const char *v)
 		errno = ENOTDIR;
 	else if (*p)
 		return OPTS_OK;
-	fprintf(stderr, "portal-gw: --%s %s: %s\n", f->name, v, strerror(errno));
+	log_msg(LV_FATAL, "--%s %s: %s", f->name, v, strerror(errno));
 	return OPTS_FAIL;
 }
 
@@ -271,7 +272,7 @@ static int set_address(struct options *o, const struct opts_flag *f,
 		return add_address(o, v);
 	int n = net_resolve(v, a, OPTS_MAX_ADDRESSES, err, sizeof err);
 	if (n < 0) {
-		fprintf(stderr, "portal-gw: --%s %s: %s\n", f->name, v, err);
+		log_msg(LV_FATAL, "--%s %s: %s", f->name, v, err);
 		return OPTS_FAIL;
 	}
 	for (int i = 0; i < n; i++) {
@@ -310,6 +311,16 @@ static int set_loglevel(struct options *o, const struct opts_flag *f,
 			const char *v)
 {
 	return log_level_parse(v, &o->loglevel) ? OPTS_OK : bad_value(f, v);
+}
+
+/* At once: start-up errors from here on come in this format. */
+static int set_log_format(struct options *o, const struct opts_flag *f,
+			  const char *v)
+{
+	int rc = set_choice(o, f, v);
+	if (rc == OPTS_OK)
+		log_format = o->log_format;
+	return rc;
 }
 
 /* Even --help=false, as Go's flag package answers -help and -h. */
@@ -477,7 +488,7 @@ const struct opts_flag opts_flags[] = {
 	 "debug, trace, access, info, error, fatal\nor none", .group = "other",
 	 .def = "access", .set = set_loglevel},
 	{"log-format", OPTS_CHOICE, "FORMAT", "text or json", .def = "text",
-	 .choices = log_formats, FIELD(log_format)},
+	 .choices = log_formats, .set = set_log_format, FIELD(log_format)},
 	{"help", OPTS_ACTION, NULL, "print this and exit", .set = show_help},
 	{"h", OPTS_ACTION, NULL, NULL, .set = show_help},
 	{"version", OPTS_ACTION, NULL, "print the version and exit",

@@ -96,8 +96,7 @@ static void answer(struct client *c, bool head_only, const struct answer *a)
 			      more, extra);
 		buf_commit(&c->out, (size_t)k);
 	}
-	log_msg(LV_ACCESS, "#%llu %s %d %s", (unsigned long long)c->id, c->path,
-		a->status, a->why);
+	client_answered(c, a->status, a->why);
 	metrics_plain(&srv->metrics, a->status);
 	if (keep)
 		buf_consume(&c->in, c->keep_head); /* what follows is the next */

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "program.h"
+
 /* path is "/NAME" or "/NAME/rest", decoded. Each segment names an entry of
  * the directory reached so far: a sub-directory goes on to the next
  * segment, an executable file is the program and the rest is PATH_INFO.
@@ -38,8 +40,10 @@ static bool dir_find(const char *dir, const char *path, size_t len,
 			continue;
 		if (!S_ISREG(st.st_mode))
 			return false;
-		if (access(file, X_OK) != 0)
-			return false; /* not executable */
+		bool ok = access(file, X_OK) == 0;
+		program_dir_note(file, ok); /* logs once why it cannot run */
+		if (!ok)
+			return false;
 		r->program = file;
 		r->dir_argv[0] = file;
 		r->dir_argv[1] = NULL;

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "loop.h"
 #include "metrics.h"
+#include "net.h"
 #include "ws.h"
 
 struct cgireq;
@@ -61,6 +62,13 @@ enum child_state {
 	CS_TERM_SENT, /* SIGKILL when the timer fires */
 	CS_KILL_SENT,
 	CS_REAPED,
+};
+
+/* --trust-proxy with a valid X-Forwarded-For: both addresses, for the
+ * access line (c->peer becomes the forwarded one for a session). */
+struct forwarded {
+	struct sockaddr_storage peer; /* the socket's: the proxy */
+	char addr[NET_ADDR_TEXT];     /* the client's, from X-Forwarded-For */
 };
 
 struct client {
@@ -127,6 +135,14 @@ struct client {
 				open after the answer, else 0 */
 	bool kept_alive;     /* a plain answer was sent on this connection and
 				it stayed open */
+
+	/* For the access line, logged once when the connection has ended. */
+	uint16_t http_status; /* the status sent (101: a session); 0: none yet */
+	char method[14];     /* cut; "" until a request head has been parsed */
+	/* malloc'd when answered or closed, so an open session holds none */
+	char *reason;        /* the answer's reason, a session's Close's */
+	char *origin;        /* a 403's refused Origin (malloc'd), or NULL */
+	struct forwarded *fwd; /* malloc'd, or NULL */
 };
 
 /* upgrade.c */
@@ -174,11 +190,14 @@ void process_input(struct client *c);
 /* Notes the request path p[0..len) (p may be NULL when len is 0) for the
  * log, cut to fit c->path. */
 void client_set_path(struct client *c, const char *p, size_t len);
+/* Notes the answer's status and reason (why may be NULL) for the access
+ * line. */
+void client_answered(struct client *c, int status, const char *why);
 void close_child_in(struct client *c);
 /* Writes what is queued for the child's stdin, as far as the pipe takes. */
 void flush_child(struct client *c);
-/* Ends the child: stdin EOF now (after what is queued), then SIGTERM and
- * SIGKILL to its process group if it does not exit in time. */
+/* Ends the child: stdin EOF now (after what is queued), then SIGINT,
+ * SIGTERM and SIGKILL to its process group while it does not exit. */
 void child_stop(struct client *c);
 /* The child has most likely exited: reaped by pid now if it has, else at
  * the next SIGCHLD. */

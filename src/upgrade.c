@@ -16,6 +16,7 @@
 #include "lookup.h"
 #include "net.h"
 #include "plain.h"
+#include "program.h"
 #include "route.h"
 #include "server.h"
 #include "session.h"
@@ -34,8 +35,7 @@ void http_error_extra(struct client *c, int status, const char *why,
 	int k = snprintf(extra, sizeof extra, "%s%s", more ? more : "", h);
 	size_t n = hs_response_error(resp, sizeof resp, status,
 				     k > 0 && (size_t)k < sizeof extra ? extra : NULL);
-	log_msg(LV_ACCESS, "#%llu %s %d %s", (unsigned long long)c->id,
-		c->path[0] ? c->path : "-", status, why);
+	client_answered(c, status, why);
 	metrics_http_error(&c->srv->metrics, status);
 	buf_free(&c->in);
 	buf_append(&c->out, resp, n);
@@ -102,6 +102,29 @@ static void trust_forwarded_for(struct client *c,
 			"address; using the peer's", (unsigned long long)c->id,
 			len > 64 ? 64 : (int)len, v);
 	}
+}
+
+/* For the access line: the method, the path (also of a request refused
+ * before it is looked at) and, under --trust-proxy, a valid
+ * X-Forwarded-For next to the socket's peer. */
+static void note_request(struct client *c, const struct http_request *req)
+{
+	size_t len = req->method_len < sizeof c->method - 1
+			     ? req->method_len : sizeof c->method - 1;
+	memcpy(c->method, req->method, len);
+	c->method[len] = '\0';
+	const char *q = memchr(req->target, '?', req->target_len);
+	client_set_path(c, req->target,
+			q ? (size_t)(q - req->target) : req->target_len);
+	const char *v = c->srv->opts->trust_proxy
+				? last_element(req, "X-Forwarded-For", &len)
+				: NULL;
+	struct sockaddr_storage a;
+	if (!v || c->fwd || net_addr_parse(v, len, &a) != 0 ||
+	    !(c->fwd = malloc(sizeof *c->fwd)))
+		return;
+	c->fwd->peer = c->peer;
+	net_addr_host(&a, c->fwd->addr, sizeof c->fwd->addr);
 }
 
 /* --trust-proxy: 1 when X-Forwarded-Proto says the client came over TLS,
@@ -290,8 +313,10 @@ static void on_child_exec(struct loop *l, int fd, unsigned ev, void *arg)
 	free(c->spawn_mem); /* the child is done with it */
 	c->spawn_mem = NULL;
 	if (err) {
+		char why[PROGRAM_WHY_MAX];
+		program_explain(c->program, err, why, sizeof why);
 		log_msg(LV_ERROR, "#%llu cannot start %s: %s",
-			(unsigned long long)c->id, c->program, strerror(err));
+			(unsigned long long)c->id, c->program, why);
 		upgrade_abandon(c);
 		if (c->cs == CS_RUNNING)
 			c->cs = CS_KILL_SENT; /* it exits 127 by itself */
@@ -304,6 +329,7 @@ static void on_child_exec(struct loop *l, int fd, unsigned ev, void *arg)
 	const struct options *o = c->srv->opts;
 	c->ss = SS_OPEN;
 	c->upgraded = true;
+	client_answered(c, 101, NULL);
 	c->srv->metrics.sessions_total++;
 	c->last_read = loop_now(l);
 	loop_timer_stop(l, &c->sock_timer);
@@ -377,6 +403,8 @@ static void answer(struct client *c, const struct http_request *req, size_t n,
 	}
 	if (!route_origin_ok(&o->origins, o->sameorigin, hs->origin, hs->origin_len,
 			     hs->host, hs->host_len)) {
+		free(c->origin);
+		c->origin = hs->origin ? strndup(hs->origin, hs->origin_len) : NULL;
 		http_error(c, 403, "origin not allowed");
 		return;
 	}
@@ -439,12 +467,12 @@ void upgrade_request(struct client *c)
 		http_error(c, 400, "malformed request");
 		return;
 	}
+	note_request(c, &req);
 	if (!http_header_find(&req, "upgrade") &&
 	    plain_request(c, &req, (size_t)n))
 		return;
 	struct hs_info hs;
 	int status = hs_check(&req, &hs);
-	client_set_path(c, hs.path, hs.path_len);
 	if (status) {
 		http_error(c, status, "handshake refused");
 		return;

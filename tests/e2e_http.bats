@@ -123,7 +123,7 @@ make_www() {
 	run get /alias.css
 	expect_first "HTTP/1.1 200 OK"
 	[ "$(body)" = "body{}" ]
-	wait_log "access #[0-9]+ /style.css 200 file, 7 bytes"
+	wait_log "access #[0-9]+ [^ ]+ GET /style.css 200 \"file, 7 bytes\""
 }
 
 @test "Content-Types of the common web formats (from /etc/mime.types where it names them)" {
@@ -189,7 +189,7 @@ make_www() {
 	[ "$(body)" = plain ]
 	run get -H 'If-Modified-Since: yesterday' /notes.txt
 	expect_first "HTTP/1.1 200 OK"
-	wait_log "access #[0-9]+ /notes.txt 304 not modified"
+	wait_log "access #[0-9]+ [^ ]+ GET /notes.txt 304 \"not modified\""
 }
 
 # A 1000-byte file of known bytes: "0123456789" a hundred times.
@@ -347,9 +347,9 @@ make_digits() {
 	run raw 'GET /../outside/secret.txt HTTP/1.1\r\nHost: x\r\n\r\n'
 	expect_first "HTTP/1.1 404 Not Found"
 	[[ $output != *SECRET* ]]
-	wait_log "/%2e%2e/outside/secret.txt 404 not served: a segment starts with '.'"
-	wait_log "/notes.txt%00 404 not served: bad %-escape in path"
-	wait_log "/escape.txt 404 no such file"
+	wait_log "/%2e%2e/outside/secret.txt 404 \"not served: a segment starts with '.'\""
+	wait_log "/notes.txt%00 404 \"not served: bad %-escape in path\""
+	wait_log "/escape.txt 404 \"no such file\""
 }
 
 @test "/.well-known/ is served (ACME challenge, security.txt); other dot names below it or elsewhere stay 404" {
@@ -434,7 +434,7 @@ make_digits() {
 	timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"
 		printf "GET /huge.bin HTTP/1.1\r\nHost: x\r\n\r\n" >&3
 		head -c 100000 <&3 >/dev/null' _ "$PORT"
-	wait_log "access #1 /huge.bin 200"
+	wait_log "access #1 [^ ]+ GET /huge.bin 200"
 	wait_for "the gateway to close the socket and the file" \
 		eval '[ "$(fd_count "$GW_PID")" -eq "$base" ]'
 	run get /small.txt
@@ -620,7 +620,7 @@ make_digits() {
 	run raw 'HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n'
 	expect_first "HTTP/1.1 200 OK"
 	[ -z "$(body)" ]
-	wait_log "access #[0-9]+ /healthz 200 health"
+	wait_log "access #[0-9]+ [^ ]+ GET /healthz 200 \"health\""
 
 	# A client that does not answer our Close keeps the drain going.
 	ws /echo text:hold recv sleep:4000 >"$BATS_TEST_TMPDIR/held.out" 2>&1 &
@@ -750,7 +750,7 @@ EOF_
 	expect_lines "text hi" "close 1000*" "eof"
 	run get /nope
 	expect_first "HTTP/1.1 404 Not Found"
-	wait_log "access #1 /echo 200 console"
+	wait_log "access #1 [^ ]+ GET /echo 200 \"console\""
 }
 
 @test "without --devconsole a plain GET to a resource is still a bad handshake" {
@@ -781,7 +781,7 @@ EOF_
 	run get /missing
 	expect_first "HTTP/1.1 404 Not Found"
 	expect_header X-Plain 2
-	wait_log "access #[0-9]+ /missing 404 no such file"
+	wait_log "access #[0-9]+ [^ ]+ GET /missing 404 \"no such file\""
 	run ws /echo text:hi recv close:1000 wait
 	expect_lines "text hi" "close 1000*" "eof"
 }
@@ -810,7 +810,7 @@ EOF_
 	GW_ULIMIT_N=$((base + 1)) start_gw --staticdir "$W" /echo=cat
 	run get /a.txt
 	expect_first "HTTP/1.1 503 Service Unavailable"
-	wait_log "/a.txt 503 cannot open file: out of descriptors or memory"
+	wait_log "/a.txt 503 \"cannot open file: out of descriptors or memory\""
 	run get /a.txt
 	expect_first "HTTP/1.1 503 Service Unavailable"
 	wait_for "the connections' descriptors to be closed" \

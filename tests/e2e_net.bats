@@ -71,7 +71,7 @@ EOF_
 	expect_env REMOTE_PORT 0
 	expect_env SERVER_PORT 0
 	expect_env HTTP_HOST localhost:80
-	wait_log 'access #2 unix /env '
+	wait_log 'access #2 unix GET /env '
 	stop_gw
 	[ "$GW_STATUS" = 0 ]
 	[ ! -e "$s" ]
@@ -249,7 +249,7 @@ EOF_
 	no_env HTTPS
 	expect_env HTTP_X_FORWARDED_FOR 203.0.113.7
 	expect_env HTTP_X_FORWARDED_PROTO https
-	wait_log 'access #1 127\.0\.0\.1:[0-9]+ /env '
+	wait_log 'access #1 127\.0\.0\.1:[0-9]+ GET /env '
 }
 
 @test "--trust-proxy: REMOTE_ADDR from the rightmost X-Forwarded-For, HTTPS from X-Forwarded-Proto, in the log too" {
@@ -262,7 +262,7 @@ EOF_
 	expect_env HTTPS on
 	expect_env REQUEST_SCHEME https
 	expect_env HTTP_X_FORWARDED_FOR '198.51.100.1, 203.0.113.7'
-	wait_log 'access #1 203\.0\.113\.7 /env '
+	wait_log 'access #1 127\.0\.0\.1:[0-9]+ GET /env 101 - fwd=203\.0\.113\.7 '
 	wait_log '#1 203\.0\.113\.7 connected to /env'
 
 	# IPv6, and of several lines the last one counts.
@@ -271,7 +271,7 @@ EOF_
 	expect_env REMOTE_ADDR 2001:db8::1
 	expect_env REQUEST_SCHEME http
 	no_env HTTPS
-	wait_log 'access #2 2001:db8::1 /env '
+	wait_log 'access #2 127\.0\.0\.1:[0-9]+ GET /env 101 - fwd=2001:db8::1 '
 
 	# No X-Forwarded-For: the peer's own address.
 	run ws /env wait

@@ -125,7 +125,7 @@ EOF_
 	expect_lines "status 503"
 	wait_gw_exit
 	[ "$GW_STATUS" = 0 ]
-	grep -q '503 shutting down' "$T/gw.log"
+	grep -q '503 "shutting down"' "$T/gw.log"
 }
 
 @test "an exec not done within --handshake-timeout: 503, a log line, the child killed and reaped" {

@@ -2,8 +2,8 @@
  * character, valid UTF-8 kept, invalid UTF-8 as U+FFFD per maximal subpart,
  * checked against utf8_scrub on every byte pair and random bytes), cuts
  * that never split an escape or a character, input read against a guard
- * page; then the lines log_stderr, log_session_end and log_msg write in
- * both formats, read back from a file put on stderr, including a line cut
+ * page; then the lines log_stderr, log_access and log_msg write in
+ * both formats (an access line with every field none but its status), read back from a file put on stderr, including a line cut
  * short that must stay one valid JSON object. */
 #include <fcntl.h>
 #include <stdint.h>
@@ -203,20 +203,44 @@ static void emit_stderr_huge(void)
 	log_stderr(8, huge, sizeof huge);
 }
 
+/* A session killed by a signal, then one that exited 0 on a Unix socket. */
 static void emit_session(void)
 {
-	struct log_session s = {
-		.id = 42, .addr = "::1", .port = 5555, .path = "/e\"x",
-		.pid = 99, .duration_ms = 12, .msgs_in = 1, .bytes_in = 2,
-		.msgs_out = 3, .bytes_out = 4, .close_code = 1011,
-		.exit_code = -1, .signal = "SIGKILL",
+	struct log_access a = {
+		.id = 42, .addr = "::1", .port = 5555, .method = "GET",
+		.path = "/e\"x", .status = 101, .reason = "killed by signal SIGKILL",
+		.bytes_sent = 300, .duration_ms = 12, .pid = 99, .session = true,
+		.msgs_in = 1, .bytes_in = 2, .msgs_out = 3, .bytes_out = 4,
+		.close_code = 1011, .exit_code = -1, .signal = "SIGKILL",
 	};
-	log_session_end(&s);
-	s.signal = NULL;
-	s.exit_code = 0;
-	s.port = -1;
-	s.addr = "/run/gw.sock";
-	log_session_end(&s);
+	log_access(&a);
+	a.signal = NULL;
+	a.exit_code = 0;
+	a.port = -1;
+	a.addr = "/run/gw.sock";
+	a.reason = NULL;
+	a.close_code = 0;
+	log_access(&a);
+}
+
+/* A 403 with a hostile Origin behind a trusted proxy, and a 408 before
+ * any request line: no method, path, child or session. */
+static void emit_refused(void)
+{
+	struct log_access a = {
+		.id = 7, .addr = "10.0.0.1", .port = 80,
+		.forwarded = "203.0.113.9", .method = "GET", .path = "/echo",
+		.status = 403, .reason = "origin not allowed",
+		.origin = "http://x\" fwd=\x01\xff", .bytes_sent = 120,
+		.duration_ms = 0, .exit_code = -1,
+	};
+	log_access(&a);
+	struct log_access t = {
+		.id = 8, .addr = "127.0.0.1", .port = 4000, .status = 408,
+		.reason = "request head not received in time",
+		.bytes_sent = 99, .duration_ms = 10000, .exit_code = -1,
+	};
+	log_access(&t);
 }
 
 static void emit_msg(void)
@@ -250,12 +274,37 @@ static void test_json_lines(void)
 		CHECK(json_line_ok(second, got_len - (size_t)(second - got)));
 	}
 	CHECK(has("\"level\":\"access\",\"id\":42,\"remote_addr\":\"::1\","
-		  "\"remote_port\":5555,\"path\":\"/e\\\"x\",\"pid\":99,"
-		  "\"duration_ms\":12,\"msgs_in\":1,\"bytes_in\":2,"
-		  "\"msgs_out\":3,\"bytes_out\":4,\"close_code\":1011,"
-		  "\"exit_code\":null,\"signal\":\"SIGKILL\"}\n"));
+		  "\"remote_port\":5555,\"forwarded_for\":null,"
+		  "\"method\":\"GET\",\"path\":\"/e\\\"x\",\"status\":101,"
+		  "\"reason\":\"killed by signal SIGKILL\",\"origin\":null,"
+		  "\"bytes_sent\":300,\"duration_ms\":12,\"pid\":99,"
+		  "\"msgs_in\":1,\"bytes_in\":2,\"msgs_out\":3,\"bytes_out\":4,"
+		  "\"close_code\":1011,\"exit_code\":null,"
+		  "\"signal\":\"SIGKILL\"}\n"));
 	CHECK(has("\"remote_addr\":\"/run/gw.sock\",\"remote_port\":null,"));
-	CHECK(has("\"exit_code\":0,\"signal\":null}\n"));
+	CHECK(has("\"reason\":null,"));
+	CHECK(has("\"close_code\":null,\"exit_code\":0,\"signal\":null}\n"));
+
+	capture(emit_refused);
+	second = memchr(got, '\n', got_len);
+	CHECK(second != NULL);
+	if (second) {
+		second++;
+		CHECK(json_line_ok(got, (size_t)(second - got)));
+		CHECK(json_line_ok(second, got_len - (size_t)(second - got)));
+	}
+	CHECK(has("\"id\":7,\"remote_addr\":\"10.0.0.1\",\"remote_port\":80,"
+		  "\"forwarded_for\":\"203.0.113.9\",\"method\":\"GET\","
+		  "\"path\":\"/echo\",\"status\":403,"
+		  "\"reason\":\"origin not allowed\","
+		  "\"origin\":\"http://x\\\" fwd=\\u0001\xef\xbf\xbd\","
+		  "\"bytes_sent\":120,\"duration_ms\":0,\"pid\":null,"
+		  "\"msgs_in\":null,\"bytes_in\":null,\"msgs_out\":null,"
+		  "\"bytes_out\":null,\"close_code\":null,\"exit_code\":null,"
+		  "\"signal\":null}\n"));
+	CHECK(has("\"id\":8,\"remote_addr\":\"127.0.0.1\",\"remote_port\":4000,"
+		  "\"forwarded_for\":null,\"method\":null,\"path\":null,"
+		  "\"status\":408,"));
 
 	capture(emit_msg);
 	CHECK(has("\"level\":\"info\",\"id\":5,"
@@ -273,10 +322,19 @@ static void test_text_lines(void)
 	log_threshold = LV_DEBUG;
 
 	capture(emit_session);
-	CHECK(has(" access #42 [::1]:5555 /e\"x pid=99 ms=12 in=1/2B "
-		  "out=3/4B close=1011 signal=SIGKILL\n"));
-	CHECK(has(" access #42 /run/gw.sock /e\"x pid=99 ms=12 in=1/2B "
-		  "out=3/4B close=1011 exit=0\n"));
+	CHECK(has(" access #42 [::1]:5555 GET /e\"x 101 "
+		  "\"killed by signal SIGKILL\" fwd=- origin=- sent=300B ms=12 "
+		  "pid=99 in=1/2B out=3/4B close=1011 signal=SIGKILL\n"));
+	CHECK(has(" access #42 /run/gw.sock GET /e\"x 101 - fwd=- origin=- "
+		  "sent=300B ms=12 pid=99 in=1/2B out=3/4B close=- exit=0\n"));
+
+	capture(emit_refused);
+	CHECK(has(" access #7 10.0.0.1:80 GET /echo 403 \"origin not allowed\" "
+		  "fwd=203.0.113.9 origin=\"http://x\\\" fwd=\\u0001\xef\xbf\xbd\" "
+		  "sent=120B ms=0 pid=- in=- out=- close=- exit=-\n"));
+	CHECK(has(" access #8 127.0.0.1:4000 - - 408 "
+		  "\"request head not received in time\" fwd=- origin=- "
+		  "sent=99B ms=10000 pid=- in=- out=- close=- exit=-\n"));
 
 	capture(emit_stderr_hostile);
 	CHECK(has(" info #7 stderr: say \"hi\"\\\x01\x1b[31m\xff\xc3\n"));

@@ -58,7 +58,7 @@ int main(void)
 	/* in key order */
 	CHECK(strstr(text, "{status=\"400\"}") < strstr(text, "{status=\"404\"}"));
 	CHECK(has_line("portal_gw_http_responses_total{status=\"200\"} 1"));
-	CHECK(has_line("portal_gw_session_closes_total{code=\"none\"} 1"));
+	CHECK(has_line("portal_gw_session_closes_total{code=\"-\"} 1"));
 	CHECK(has_line("portal_gw_session_closes_total{code=\"1000\"} 1"));
 	CHECK(has_line("portal_gw_session_closes_total{code=\"1011\"} 1"));
 	CHECK(has_line("portal_gw_child_exits_total{status=\"3\"} 1"));
