@@ -19,6 +19,7 @@ MAXFORKS = "`--maxforks` reached"
 HEADER = "`--header`, `--header-http`"
 NOTEXEC = "`--dir`: a file that is not executable"
 STATIC = "`--staticdir` files"
+SIGTERM = "SIGTERM to the server"
 
 
 def rest_equal(ws, gw, *skip):
@@ -122,6 +123,13 @@ def notexec(ws, gw):
     return ws == {"status": 101, "messages": [], "end": ["eof"]} and gw == {"status": 404}
 
 
+def sigterm(ws, gw):
+    """websocketd dies at once; portal-gw says goodbye and exits 0."""
+    return ws.get("client") == ["text Hello x!", "eof"] and \
+        gw.get("client", [None])[0] == "text Hello x!" and \
+        closes(gw.get("client")[1:], 1001) and gw.get("server exit status") == 0
+
+
 def static_refused(ws, gw):
     """websocketd serves it (a listing, a dotfile, a file outside the
     directory); portal-gw answers 404."""
@@ -144,6 +152,7 @@ IMPROVEMENTS = {
     "--header*: on a static /a.txt": (HEADER, header(["x-all: 1", "x-http: 3"])),
     "--header*: on a static /missing.txt": (HEADER, header(["x-all: 1", "x-http: 3"])),
     "--dir: /notexec.sh": (NOTEXEC, notexec),
+    "SIGTERM to the server with a session open": (SIGTERM, sigterm),
 }
 
 for _lang in ("bash", "perl", "python", "nodejs"):

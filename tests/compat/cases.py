@@ -9,8 +9,10 @@ one (for --redirport)."""
 
 import os
 import shutil
+import signal
 import socket
 import ssl
+import subprocess
 import tempfile
 import time
 import urllib.parse
@@ -375,6 +377,48 @@ msg_case("--binary=true (Go syntax)", [("binary", b"\x00\x01")], 1, script="echo
 msg_case("-binary (one dash)", [("binary", b"\x00\x01")], 1, script="echo.sh",
          flags=["-binary"])
 msg_case("--binary=false", [("text", "z")], 1, flags=["--binary=false"])
+
+
+@case("program form: a relative ./path")
+def _(c):
+    s = c.server(["--port={port}", "./bin/args.sh", "rel"])
+    if s.failed:
+        return fail(s)
+    return session(s, count=1)
+
+
+@case("-dir DIR (one dash, separate value)")
+def _(c):
+    s = c.server(["-dir", c.fx["dir"], "-port", "{port}"])
+    return {"talks": greet(s, path="/greeter.sh")}
+
+
+@case("--devconsole=true (Go syntax)")
+def _(c):
+    s = c.server(["--port={port}", "--devconsole=true", EX + "/bash/greeter.sh"])
+    if s.failed:
+        return fail(s)
+    r = wire.http("127.0.0.1", s.port, "/", headers=[("Accept", "text/html")])
+    return {"status": r.get("status"), "talks": greet(s)}
+
+
+@case("SIGTERM to the server with a session open")
+def _(c):
+    s = greeter(c)
+    if s.failed:
+        return fail(s)
+    w = wire.WS("127.0.0.1", s.port, "/", timeout=3)
+    w.open()
+    w.send_text("x")
+    first = w.events(count=1)
+    os.kill(s.proc.pid, signal.SIGTERM)
+    rest = w.events(timeout=3)
+    w.close_socket()
+    try:
+        st = s.proc.wait(3)
+    except subprocess.TimeoutExpired:
+        st = "still running"
+    return {"client": first + rest, "server exit status": st}
 
 
 @case("program arguments")
