@@ -5,6 +5,7 @@ and releasing it; a start that loses that race (address in use) is retried
 on another port. Every wait has a deadline.
 """
 
+import itertools
 import os
 import signal
 import socket
@@ -44,7 +45,7 @@ class Server:
     """One server process. After start(): .port, or .failed with the exit
     status and what it printed."""
 
-    seq = 0
+    seq = itertools.count(1)     # log file names; next() is atomic under the GIL
 
     def __init__(self, binary, args, cwd, env, logdir, tag):
         self.binary, self.args, self.cwd, self.env = binary, args, cwd, env
@@ -56,8 +57,7 @@ class Server:
 
     def start(self):
         for _ in range(5):
-            Server.seq += 1
-            self.out_path = os.path.join(self.logdir, "%s.%d.log" % (self.tag, Server.seq))
+            self.out_path = os.path.join(self.logdir, "%s.%d.log" % (self.tag, next(Server.seq)))
             ports = (free_port(), free_port())
             argv = [self.binary] + expand(self.args, ports)
             with open(self.out_path, "wb") as out:
@@ -107,12 +107,6 @@ class Server:
             except OSError:
                 pass
             self.proc.wait(2)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 def first_line(text):
