@@ -365,6 +365,9 @@ msg_case("message: binary in line mode", [("binary", b"bin"), ("text", "x")], 2,
 msg_case("message: 2 MiB text", [("text", "x" * (2 << 20))], 1, script="echo.sh",
          timeout=8.0)
 msg_case("message: 64 KiB text", [("text", "y" * 65536)], 1, script="echo.sh")
+msg_case("message: 1000 in a burst", [("text", "m%d" % i) for i in range(1000)], 1000,
+         script="echo.sh", timeout=8.0)
+msg_case("output: 5000 lines at once", [], 5000, script="many.sh", timeout=8.0)
 msg_case("output: CRLF line ends", [], 2, script="crlf.sh")
 msg_case("output: invalid UTF-8", [], 1, script="badutf8.sh")
 msg_case("output: stderr is not sent", [], 1, script="stderr.sh")

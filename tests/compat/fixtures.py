@@ -22,6 +22,7 @@ SCRIPTS = {
     "bin/longline.sh": "#!/bin/sh\nhead -c 200000 /dev/zero | tr '\\0' a\necho\n"
                        "exec cat >/dev/null\n",
     "bin/echo.sh": "#!/bin/sh\nexec cat\n",
+    "bin/many.sh": "#!/bin/sh\nseq 1 5000\nexec cat >/dev/null\n",
     "bin/args.sh": "#!/bin/sh\nfor a in \"$@\"; do echo \"arg:$a\"; done\nexec cat >/dev/null\n",
     # Which signals arrive, in order, after the client has gone; ignores
     # stdin's EOF. Ends on the third signal or after 4 s.

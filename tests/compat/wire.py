@@ -208,15 +208,15 @@ class WS:
             return "masked-frame", None, None
         return b0 & 0x0F, bool(b0 & 0x80), payload
 
-    def events(self, count=None, timeout=None, stop_on=()):
+    def events(self, count=None, timeout=None):
         """Messages as strings until the session ends, COUNT messages have
         arrived, or TIMEOUT passes: 'text X', 'binary X', 'pong X',
         'close CODE REASON' (then the client answers Close and waits for
-        EOF: 'eof'), 'eof' (TCP closed without a Close), 'reset',
-        'timeout'. A text message in STOP_ON also ends the read."""
+        EOF: 'eof'), 'eof' (TCP closed or reset without a Close),
+        'timeout'."""
         deadline = time.monotonic() + (timeout or self.timeout)
-        out, parts, kind = [], [], None
-        while count is None or sum(1 for e in out if e.split(" ")[0] in ("text", "binary")) < count:
+        out, parts, kind, n = [], [], None, 0
+        while count is None or n < count:
             op, fin, payload = self._frame(deadline)
             if isinstance(op, str):
                 out.append("eof" if op == "reset" else op)
@@ -250,8 +250,7 @@ class WS:
                 else:
                     msg = "binary " + show(data)
                 out.append(msg)
-                if msg[5:] in stop_on:
-                    return out
+                n += 1
         return out
 
 
