@@ -545,6 +545,17 @@ def _(c):
     w.open()
     out["handshake: POST with Upgrade"] = {"status": w.status or w.error}
     w.close_socket()
+    for label, old, new in (
+            ("Connection: keep-alive, Upgrade (Firefox)", b"Connection: Upgrade",
+             b"Connection: keep-alive, Upgrade"),
+            ("Upgrade: WebSocket (mixed case)", b"Upgrade: websocket", b"Upgrade: WebSocket"),
+            ("no Host header", b"Host: 127.0.0.1:%d\r\n" % s.port, b""),
+            ("HTTP/1.0", b"HTTP/1.1", b"HTTP/1.0")):
+        w = wire.WS("127.0.0.1", s.port, "/")
+        w.request = w.request.replace(old, new, 1)
+        w.open()
+        out["handshake: " + label] = {"status": w.status or w.error}
+        w.close_socket()
     r = wire.http("127.0.0.1", s.port, "/")
     out["plain GET to the program (no --devconsole)"] = reply(r, body=False)
     out["garbage request line"] = {"status": raw_answer(s, b"GARBAGE\r\n\r\n")}
