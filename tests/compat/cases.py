@@ -915,7 +915,7 @@ STATIC_PATHS = ["/", "/index.html", "/a.txt", "/style.css", "/app.js", "/app.mjs
 def static_group(c, args, label):
     s = c.server(args)
     if s.failed:
-        return {label: fail(s)}
+        return group_fail(s)
     out = {}
     for p in STATIC_PATHS:
         out["%s GET %s" % (label, p)] = fetch(s, p)

@@ -146,7 +146,12 @@ def classify(name, ws, gw, rows):
         if key not in rows:
             return "DIFF", ("DIFF %s: README.md's comparison table has no row %r for this "
                             "documented improvement" % (name, key))
-        if pred(comparable(ws), comparable(gw)):
+        try:
+            ok = isinstance(ws, dict) and isinstance(gw, dict) and \
+                pred(comparable(ws), comparable(gw))
+        except (KeyError, TypeError, AttributeError, IndexError):
+            ok = False
+        if ok:
             return "BETTER", "BETTER %s (README: %s)" % (name, rows[key])
     da, db = differing(ws, gw)
     return "DIFF", "DIFF %s: websocketd said %s, portal-gw said %s" % (name, brief(da), brief(db))
@@ -162,6 +167,8 @@ def main():
     ap.add_argument("--readme", default=os.path.join(REPO, "README.md"))
     ap.add_argument("only", nargs="*", help="run only cases whose name starts with one of these")
     a = ap.parse_args()
+    a.portal_gw = os.path.abspath(a.portal_gw)    # servers run in the fixture directory
+    a.websocketd = os.path.abspath(a.websocketd)
     for b in (a.portal_gw, a.websocketd):
         if not os.access(b, os.X_OK):
             print("compat: %s is not an executable file" % b, file=sys.stderr)
