@@ -317,7 +317,7 @@ def _(c):
         return fail(s)
     r = wire.http("127.0.0.1", s.port, "/dump-env.sh?x=1", headers=[("X-Custom", "v")])
     out = reply(r, body=False)
-    if "body" in r:
+    if 200 <= r.get("status", 0) < 300:
         out["body"] = sorted(r["body"].decode("utf-8", "replace").splitlines())
     return out
 
@@ -329,7 +329,7 @@ def _(c):
         return fail(s)
     r = wire.http("127.0.0.1", s.port, "/dump-env.sh/extra?x=1")
     out = reply(r, body=False)
-    if "body" in r:
+    if 200 <= r.get("status", 0) < 300:
         out["body"] = sorted(r["body"].decode("utf-8", "replace").splitlines())
     out["websocket still served"] = greet(s, path="/dump-env.sh")
     return out
@@ -983,8 +983,9 @@ def _(c):
     for p in ("/sub/env.sh?q=1", "/sub/env.sh/more?q=1"):
         r = wire.http(h, s.port, p)
         o = reply(r, body=False)
-        o["env"] = sorted(x for x in r.get("body", b"").decode("utf-8", "replace").splitlines()
-                          if not x.startswith(("PWD=", "SHLVL=", "_=")))
+        if 200 <= r.get("status", 0) < 300:
+            o["env"] = sorted(x for x in r["body"].decode("utf-8", "replace").splitlines()
+                              if not x.startswith(("PWD=", "SHLVL=", "_=")))
         out["--cgidir env of " + p] = o
     out["--cgidir websocket still served"] = greet(s, path="/status.sh")
     return out

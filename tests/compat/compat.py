@@ -98,10 +98,17 @@ def differing(a, b):
         for k in sorted(set(a) | set(b)):
             if k.startswith("_") and keys:
                 da[k], db[k] = a.get(k, ""), b.get(k, "")
-        if isinstance(a.get("env"), list) and isinstance(b.get("env"), list) and "env" in keys:
-            sa, sb = set(a["env"]), set(b["env"])
-            da["env"] = sorted(sa - sb) or "(same lines)"
-            db["env"] = sorted(sb - sa) or "(same lines)"
+        for k in keys:      # long lists (environments, messages): only what differs
+            la, lb = a.get(k), b.get(k)
+            if isinstance(la, list) and isinstance(lb, list) and max(len(la), len(lb)) > 4 \
+                    and all(isinstance(x, str) for x in la + lb):
+                only_a = [x for x in la if x not in lb]
+                only_b = [x for x in lb if x not in la]
+                if only_a or only_b:
+                    da[k] = only_a or "(nothing the other lacks)"
+                    db[k] = only_b or "(nothing the other lacks)"
+                else:
+                    da[k], db[k] = "(same lines, other order)", "(same lines, other order)"
         return da, db
     return a, b
 
