@@ -32,9 +32,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import better     # noqa: E402
-import cases      # noqa: E402
-import fixtures   # noqa: E402
+import better       # noqa: E402
+import cases_ws     # noqa: E402,F401  (registers its cases)
+import cases_http   # noqa: E402,F401  (registers its cases, after those)
+import ctx          # noqa: E402
+import fixtures     # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -123,17 +125,17 @@ def run_case(case, ctxs):
     """{name: (ws_obs, gw_obs)} for one case (a group yields several)."""
     results = {}
     for kind in ("websocketd", "portal-gw"):
-        ctx = ctxs[kind].fork(case.name)
+        c = ctxs[kind].fork(case.name)
         try:
-            out = case.fn(ctx)
+            out = case.fn(c)
         except Exception as e:          # a harness bug must show, not pass
             out = {"harness error": "%s: %s" % (e.__class__.__name__, e)}
         finally:
-            ctx.close()
+            c.close()
         if not case.group:
             out = {case.name: out}
         for name, obs in out.items():
-            results.setdefault(name, {})[kind] = normalise(obs, ctx.ports, ctx.fx["root"])
+            results.setdefault(name, {})[kind] = normalise(obs, c.ports, c.fx["root"])
     # A group whose server did not start on one side: each of the other
     # side's sub-cases gets that failure.
     star = results.pop("*", {})
@@ -191,12 +193,12 @@ def main():
         fx = fixtures.build(os.path.join(tmp, "fx"))
         logs = os.path.join(tmp, "logs")
         os.mkdir(logs)
-        ctxs = {"websocketd": cases.Ctx("websocketd", a.websocketd, fx, logs),
-                "portal-gw": cases.Ctx("portal-gw", a.portal_gw, fx, logs)}
+        ctxs = {"websocketd": ctx.Ctx("websocketd", a.websocketd, fx, logs),
+                "portal-gw": ctx.Ctx("portal-gw", a.portal_gw, fx, logs)}
         def wanted(name, group):
             return not a.only or any(name.startswith(p) or (group and p.startswith(name))
                                      for p in a.only)
-        todo = [c for c in cases.ALL if c.available(fx) and wanted(c.name, c.group)]
+        todo = [c for c in ctx.ALL if c.available(fx) and wanted(c.name, c.group)]
         counts = {"SAME": 0, "BETTER": 0, "DIFF": 0}
         with concurrent.futures.ThreadPoolExecutor(max(1, a.jobs)) as pool:
             futures = [pool.submit(run_case, c, ctxs) for c in todo]
