@@ -282,8 +282,9 @@ def signals_after_close(c, flags, closems):
         if "TERM" in got or "none" in got:
             break
         time.sleep(0.01)
+    late = first is not None and first >= closems / 1000
     return {"signals the child got, in order": got,
-            "first signal after the --closems grace": first is not None and first >= closems / 1000,
+            "first signal after the --closems grace": late,
             "_first signal after (ms)": None if first is None else int(first * 1000)}
 
 
