@@ -167,7 +167,13 @@ origin_case("--origin: list", ["--origin=a.com,example.com"], "http://example.co
 origin_case("--origin: other host", ["--origin=example.com"], "http://evil.com")
 origin_case("--origin: no Origin header", ["--origin=example.com"], None)
 origin_case("--origin: https origin", ["--origin=example.com"], "https://example.com")
+origin_case("--origin: Origin null (a file:// page)", ["--origin=example.com"], "null")
+origin_case("--origin with a scheme", ["--origin=https://example.com"], "https://example.com")
+origin_case("--origin with a scheme, other scheme", ["--origin=https://example.com"],
+            "http://example.com")
 origin_case("--sameorigin: same", ["--sameorigin"], "http://h.example:80", "h.example:80")
+origin_case("--sameorigin: same, default port", ["--sameorigin"], "http://h.example", "h.example")
+origin_case("--sameorigin: other port", ["--sameorigin"], "http://h.example:81", "h.example:80")
 origin_case("--sameorigin: other", ["--sameorigin"], "http://evil.com", None)
 origin_case("--sameorigin: no Origin", ["--sameorigin"], None)
 origin_case("--sameorigin=true (Go syntax)", ["--sameorigin=true"], "http://evil.com")

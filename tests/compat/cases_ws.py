@@ -326,6 +326,11 @@ def _(c):
     w.open()
     out["handshake: subprotocol offered"] = handshake_headers(w)
     w.close_socket()
+    w = wire.WS("127.0.0.1", s.port, "/", headers=[
+        ("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits")])
+    w.open()
+    out["handshake: permessage-deflate offered"] = handshake_headers(w)
+    w.close_socket()
     w = wire.WS("127.0.0.1", s.port, "/", version="8")
     w.open()
     out["handshake: Sec-WebSocket-Version 8"] = handshake_headers(w)

@@ -140,6 +140,7 @@ def handshake_headers(w):
         "accept ok": wire.header(h, "sec-websocket-accept") == wire.accept_for(wire.KEY),
         "protocol": wire.header(h, "sec-websocket-protocol"),
         "version": wire.header(h, "sec-websocket-version"),
+        "extensions": wire.header(h, "sec-websocket-extensions"),
     }
 
 
