@@ -12,10 +12,10 @@ COMPAT_CASES ?=
 
 ifeq ($(origin PORTAL_GW),undefined)
 compat: $(O)/portal-gw
-	/usr/bin/python3 tests/compat/compat.py --portal-gw $(abspath $(O)/portal-gw) -- $(COMPAT_CASES)
+	/usr/bin/python3 -B tests/compat/compat.py --portal-gw $(abspath $(O)/portal-gw) -- $(COMPAT_CASES)
 else
 compat:
-	/usr/bin/python3 tests/compat/compat.py --portal-gw $(PORTAL_GW) -- $(COMPAT_CASES)
+	/usr/bin/python3 -B tests/compat/compat.py --portal-gw $(PORTAL_GW) -- $(COMPAT_CASES)
 endif
 
 .PHONY: compat
