@@ -20,6 +20,7 @@ HEADER = "`--header`, `--header-http`"
 NOTEXEC = "`--dir`: a file that is not executable"
 STATIC = "`--staticdir` files"
 SIGTERM = "SIGTERM to the server"
+CGIDIR = "`--cgidir`"
 
 
 def rest_equal(ws, gw, *skip):
@@ -130,6 +131,10 @@ def sigterm(ws, gw):
         closes(gw.get("client")[1:], 1001) and gw.get("server exit status") == 0
 
 
+def status(ws_status, gw_status):
+    return lambda ws, gw: ws == {"status": ws_status} and gw.get("status") == gw_status
+
+
 def static_refused(ws, gw):
     """websocketd serves it (a listing, a dotfile, a file outside the
     directory); portal-gw answers 404."""
@@ -153,6 +158,8 @@ IMPROVEMENTS = {
     "--header*: on a static /missing.txt": (HEADER, header(["x-all: 1", "x-http: 3"])),
     "--dir: /notexec.sh": (NOTEXEC, notexec),
     "SIGTERM to the server with a session open": (SIGTERM, sigterm),
+    "--cgidir GET /noheader.sh": (CGIDIR, status(500, 502)),
+    "--cgidir GET /plain.txt": (CGIDIR, status(500, 403)),
 }
 
 for _lang in ("bash", "perl", "python", "nodejs"):
