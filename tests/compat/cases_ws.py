@@ -9,7 +9,7 @@ import time
 
 import wire
 from ctx import (EX, case, cli_obs, env_of, fail, greet, greeter, group_fail,
-                 handshake_headers, prog, reply, session)
+                 handshake_headers, plain_get, prog, reply, session)
 
 
 # -- the Debian package's examples -------------------------------------
@@ -354,8 +354,7 @@ def _(c):
         w.open()
         out["handshake: " + label] = {"status": w.status or w.error}
         w.close_socket()
-    r = wire.http("127.0.0.1", s.port, "/")
-    out["plain GET to the program (no --devconsole)"] = reply(r, body=False)
+    out["plain GET to the program (no --devconsole)"] = plain_get(s, "/")
     out["garbage request line"] = {"status": raw_answer(s, b"GARBAGE\r\n\r\n")}
     w = wire.WS("127.0.0.1", s.port, "/", headers=[("Cookie", "c=" + "k" * 20000)])
     w.open()
@@ -423,8 +422,7 @@ def _(c):
         out["--dir: " + p] = {"runs a program outside DIR": w.status == 101,
                               "_status": w.status or w.error}
         w.close_socket()
-    r = wire.http("127.0.0.1", s.port, "/greeter.sh")
-    out["--dir: plain GET /greeter.sh"] = reply(r, body=False)
+    out["--dir: plain GET /greeter.sh"] = plain_get(s, "/greeter.sh")
     return out
 
 

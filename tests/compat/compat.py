@@ -6,14 +6,14 @@ command line and the same child programs, drives both with the same
 client, and compares what a user observes. It prints one line:
 
     SAME name
-    BETTER name (README: <the row of README's comparison table>)
+    BETTER name (README: <the rows of README's comparison table for it>)
     DIFF name: websocketd said X, portal-gw said Y
 
 then `compat: N same, M better, K diff`, and exits 1 on any DIFF.
 
 A difference is BETTER only when the case is in IMPROVEMENTS (better.py),
 the observed pair is exactly the documented one, and README.md's "How
-portal-gw differs from websocketd" table has the row it names.
+portal-gw differs from websocketd" table has the rows it names.
 
 usage: compat.py [--portal-gw PATH] [--websocketd PATH] [--jobs N]
                  [--verbose] [NAME-PREFIX ...]
@@ -152,17 +152,18 @@ def classify(name, ws, gw, rows):
         return "SAME", "SAME %s" % name
     rule = better.IMPROVEMENTS.get(name)
     if rule:
-        key, pred = rule
-        if key not in rows:
-            return "DIFF", ("DIFF %s: README.md's comparison table has no row %r for this "
-                            "documented improvement" % (name, key))
+        keys, pred = rule
+        for key in keys:
+            if key not in rows:
+                return "DIFF", ("DIFF %s: README.md's comparison table has no row %r for this "
+                                "documented improvement" % (name, key))
         try:
             ok = isinstance(ws, dict) and isinstance(gw, dict) and \
                 pred(comparable(ws), comparable(gw))
         except (KeyError, TypeError, AttributeError, IndexError):
             ok = False
         if ok:
-            return "BETTER", "BETTER %s (README: %s)" % (name, rows[key])
+            return "BETTER", "BETTER %s (README: %s)" % (name, " ".join(rows[k] for k in keys))
     da, db = differing(ws, gw)
     return "DIFF", "DIFF %s: websocketd said %s, portal-gw said %s" % (name, brief(da), brief(db))
 
@@ -184,7 +185,7 @@ def main():
             print("compat: %s is not an executable file" % b, file=sys.stderr)
             return 2
     rows = readme_rows(a.readme)
-    bad = sorted({k for k, _ in better.IMPROVEMENTS.values()} - set(rows))
+    bad = sorted({k for keys, _ in better.IMPROVEMENTS.values() for k in keys} - set(rows))
     for k in bad:
         print("compat: README.md's comparison table has no row %r (named in better.py)" % k,
               file=sys.stderr)

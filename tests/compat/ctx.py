@@ -169,6 +169,16 @@ def reply(r, keep=("content-type", "accept-ranges", "content-range"), body=True)
     return out
 
 
+def plain_get(s, path):
+    """A plain GET (no upgrade) to a WebSocket path: the answer, and the
+    Upgrade header that would tell the client what it needs."""
+    r = wire.http("127.0.0.1", s.port, path)
+    out = reply(r, keep=("content-type",), body=False)
+    if "error" not in r:
+        out["upgrade"] = wire.header(r["headers"], "upgrade")
+    return out
+
+
 def fetch(s, path, **kw):
     """GET PATH, following redirects on the same server as a browser does:
     the final answer, with the redirects taken as a note."""
