@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "net.h"
+
 #define LOOKUP_MAX 64 /* lookups at once; past it, none is started */
 #define LOOKUP_STACK (256 * 1024) /* getnameinfo may load NSS modules */
 
@@ -133,7 +135,13 @@ struct lookup *lookup_start(struct loop *l, const struct sockaddr_storage *addr,
 		goto fail;
 	atomic_init(&j->refs, 2);
 	atomic_init(&j->found, false);
-	j->addr = *addr;
+	/* An IPv4 client of an IPv6 listener (::ffff:127.0.0.1) is looked
+	 * up as the IPv4 address it is, which /etc/hosts and PTR records
+	 * name (::ffff:... they do not). */
+	char text[NET_ADDR_TEXT];
+	net_addr_host(addr, text, sizeof text);
+	if (net_addr_parse(text, strlen(text), &j->addr) != 0)
+		j->addr = *addr;
 	j->wfd = p[1];
 	if (!spawn_thread(j)) {
 		loop_del(l, p[0]);

@@ -28,6 +28,20 @@ lookup_gw() {
 	expect_env REMOTE_ADDR 127.0.0.1
 }
 
+@test "--reverselookup on the default listener: an IPv4 client of [::] is named like one of 127.0.0.1" {
+	local name line
+	name=$(getent hosts 127.0.0.1 | awk '{ print $2; exit }')
+	[ -n "$name" ] || skip "127.0.0.1 has no name here"
+	# No --address: the IPv6 wildcard, where the peer is ::ffff:127.0.0.1.
+	gw_launch 'listening on \[::\]:[0-9]+' "$PORTAL_GW" --port 0 --reverselookup /env=env
+	line=$(grep -m1 -o 'listening on \[::\]:[0-9][0-9]*' "$BATS_TEST_TMPDIR/gw.log")
+	PORT=${line##*:}
+	run ws /env wait
+	expect_status 0
+	expect_env REMOTE_HOST "$name"
+	expect_env REMOTE_ADDR 127.0.0.1
+}
+
 @test "--reverselookup=false and no flag: REMOTE_HOST is the address; a bad value is a usage error" {
 	start_gw --reverselookup=false /env=env
 	run ws /env wait
