@@ -208,6 +208,19 @@ static int set_add(struct options *o, const struct opts_flag *f, const char *v)
 	return OPTS_OK;
 }
 
+/* A header line. One without ':' is ignored with a warning, as websocketd
+ * ignores it, so that a command line that starts websocketd starts this
+ * too; a bad name or a CR or LF is refused (it would forge a header). */
+static int set_header(struct options *o, const struct opts_flag *f,
+		      const char *v)
+{
+	if (!strchr(v, ':')) {
+		log_msg(LV_ERROR, "--%s '%s' has no ':', ignored", f->name, v);
+		return OPTS_OK;
+	}
+	return set_add(o, f, v);
+}
+
 /* The realpath of a directory that exists: a start-up failure (exit 1)
  * otherwise, as the resources' programs are. */
 static int set_dir(struct options *o, const struct opts_flag *f, const char *v)
@@ -423,11 +436,11 @@ const struct opts_flag opts_flags[] = {
 	 FIELD(sameorigin)},
 	{"header", OPTS_ADD, "'N: V'",
 	 "add a header to every response (repeatable)", .valid = header_ok,
-	 FIELD(headers)},
+	 .set = set_header, FIELD(headers)},
 	{"header-ws", OPTS_ADD, "'N: V'", "... to 101 responses only",
-	 .valid = header_ok, FIELD(headers_ws)},
+	 .valid = header_ok, .set = set_header, FIELD(headers_ws)},
 	{"header-http", OPTS_ADD, "'N: V'", "... to other HTTP responses only",
-	 .valid = header_ok, FIELD(headers_http)},
+	 .valid = header_ok, .set = set_header, FIELD(headers_http)},
 	{"unix", OPTS_ADD, "PATH",
 	 "listen on a Unix socket (repeatable; then TCP only\nwith --port or "
 	 "--address)", .valid = nonempty, FIELD(unix_paths)},

@@ -396,13 +396,16 @@ EOF_
 	expect_header Cache-Control no-store
 }
 
-@test "--header*: a value that is not 'Name: value' is a usage error" {
+@test "--header*: a value without ':' is ignored with a warning, as websocketd; a bad name is a usage error" {
 	local f
 	for f in --header --header-ws --header-http; do
-		run_gw_fails "$f" 'no colon' /echo=cat
-		expect_status 2
-		expect_line_re "invalid value 'no colon' for $f"
 		run_gw_fails "$f" 'Bad Name: v' /echo=cat
 		expect_status 2
+		expect_line_re "invalid value 'Bad Name: v' for $f"
 	done
+	start_gw --header 'no colon' --header-http 'X-Kept: 1' /echo=cat
+	wait_log "error --header 'no colon' has no ':', ignored"
+	run ws /echo text:hi recv close:1000 wait
+	expect_status 0
+	expect_lines "text hi" "close 1000" "eof"
 }
