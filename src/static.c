@@ -153,7 +153,20 @@ const char *static_type(const char *name, size_t len)
 				return types[i].type;
 		}
 	}
-	return "application/octet-stream";
+	return NULL;
+}
+
+const char *static_sniff(const uint8_t *p, size_t n)
+{
+	/* Go's http.DetectContentType's test for text: none of the control
+	 * bytes that text files do not hold (tab, LF, FF, CR, ESC may). */
+	for (size_t i = 0; i < n; i++) {
+		uint8_t b = p[i];
+		if (b < 0x20 && b != '\t' && b != '\n' && b != '\f' &&
+		    b != '\r' && b != 0x1b)
+			return "application/octet-stream";
+	}
+	return "text/plain; charset=utf-8";
 }
 
 /* Reads fd into buf[0..cap) until its end, an error or cap; returns the
@@ -466,6 +479,13 @@ int static_open(const char *root, const char *rel, struct static_file *f)
 		 * may have none (e.g. a content-hashed build file). */
 		const char *name = strrchr(full, '/') + 1;
 		f->type = static_type(name, strlen(name));
+		if (!f->type) {
+			/* A name that says nothing: its first bytes say
+			 * text or not, as websocketd's file server does. */
+			uint8_t head[STATIC_SNIFF_LEN];
+			ssize_t r = pread(f->fd, head, sizeof head, 0);
+			f->type = static_sniff(head, r > 0 ? (size_t)r : 0);
+		}
 	}
 	return status;
 }

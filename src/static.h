@@ -38,9 +38,17 @@ int static_path(const char *path, size_t len, char *out, size_t cap);
 
 /* Content-Type for a file name, by its extension (case-insensitive): the
  * table static_types_load read, or where it has none a built-in one of the
- * common web types; text types with "; charset=utf-8";
- * "application/octet-stream" for anything else. */
+ * common web types; text types with "; charset=utf-8"; NULL when neither
+ * names one (then static_sniff decides). */
 const char *static_type(const char *name, size_t len);
+
+/* Content-Type from a file's first bytes p[0..n) (STATIC_SNIFF_LEN at
+ * most are looked at): "text/plain; charset=utf-8" when they hold no
+ * control byte but tab, LF, FF, CR and ESC (an empty file too), else
+ * "application/octet-stream", as websocketd (Go's http.DetectContentType)
+ * tells text from the rest. Pure. */
+#define STATIC_SNIFF_LEN 512
+const char *static_sniff(const uint8_t *p, size_t n);
 
 /* Reads the mime.types file path (STATIC_TYPES_FILE) for static_type.
  * Call once, before serving: it blocks on the disk. Returns the number of

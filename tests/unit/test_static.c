@@ -49,7 +49,8 @@ static int date(const char *s, int64_t *t)
 
 static const char *type(const char *name)
 {
-	return static_type(name, strlen(name));
+	const char *t = static_type(name, strlen(name));
+	return t ? t : "(none)";
 }
 
 /* Runs cmd through sh, for building the scratch tree. */
@@ -193,8 +194,8 @@ static void types_file(void)
 	CHECK_INT(static_types_load(p), 2);
 	CHECK(strcmp(type("a.ico"), "image/vnd.microsoft.icon") == 0);
 	CHECK(strcmp(type("a.FOO"), "text/x-custom; charset=utf-8") == 0);
-	CHECK(strcmp(type("a.str"), "application/octet-stream") == 0);
-	CHECK(strcmp(type("a.straddle"), "application/octet-stream") == 0);
+	CHECK(strcmp(type("a.str"), "(none)") == 0);
+	CHECK(strcmp(type("a.straddle"), "(none)") == 0);
 	CHECK(strcmp(type("a.html"), "text/html; charset=utf-8") == 0);
 	CHECK(strcmp(type("a.woff2"), "font/woff2") == 0);
 
@@ -281,7 +282,7 @@ int main(void)
 	CHECK(strcmp(type("f.woff2"), "font/woff2") == 0);
 	CHECK(strcmp(type("f.xml"), "application/xml") == 0);
 	CHECK(strcmp(type("f.pdf"), "application/pdf") == 0);
-	CHECK(strcmp(type("Makefile"), "application/octet-stream") == 0);
+	CHECK(strcmp(type("Makefile"), "(none)") == 0);
 	CHECK(strcmp(type("a.tar.gz"), "application/gzip") == 0);
 	CHECK(strcmp(type("a.tar"), "application/x-tar") == 0);
 	CHECK(strcmp(type("a.zip"), "application/zip") == 0);
@@ -300,9 +301,19 @@ int main(void)
 	CHECK(strcmp(type("README.md"), "text/markdown; charset=utf-8") == 0);
 	CHECK(strcmp(type("a.markdown"), "text/markdown; charset=utf-8") == 0);
 	CHECK(strcmp(type("site.webmanifest"), "application/manifest+json") == 0);
-	CHECK(strcmp(type("html"), "application/octet-stream") == 0);
-	CHECK(strcmp(type("dir.html/x"), "application/octet-stream") == 0);
-	CHECK(strcmp(type("x."), "application/octet-stream") == 0);
+	CHECK(strcmp(type("html"), "(none)") == 0);
+	CHECK(strcmp(type("dir.html/x"), "(none)") == 0);
+	CHECK(strcmp(type("x."), "(none)") == 0);
+
+	/* A name that names no type: the first bytes tell text from binary */
+	const char *text = "text/plain; charset=utf-8";
+	const char *bin = "application/octet-stream";
+	CHECK(strcmp(static_sniff((const uint8_t *)"", 0), text) == 0);
+	CHECK(strcmp(static_sniff((const uint8_t *)"a\tb\r\n\f\x1b[0m", 10), text) == 0);
+	CHECK(strcmp(static_sniff((const uint8_t *)"h\xc3\xa9", 3), text) == 0);
+	CHECK(strcmp(static_sniff((const uint8_t *)"a\0b", 3), bin) == 0);
+	CHECK(strcmp(static_sniff((const uint8_t *)"\x7f" "ELF\x02", 5), bin) == 0);
+	CHECK(strcmp(static_sniff((const uint8_t *)"ok\x1f", 3), bin) == 0);
 
 	/* HTTP dates: the three forms of RFC 9110 5.6.7 name one instant */
 	int64_t t = -1;
