@@ -81,8 +81,7 @@ static void fail(struct client *c, int status, const char *why,
 				 extra, head_only ? "" : body);
 		buf_commit(&c->out, (size_t)k);
 	}
-	log_msg(LV_ACCESS, "#%llu %s %d %s", (unsigned long long)c->id,
-		c->path, status, why);
+	client_answered(c, status, why);
 	metrics_plain(&srv->metrics, status);
 	buf_free(&c->in);
 	if (c->cgi)
@@ -431,8 +430,7 @@ static void send_head(struct client *c, const struct cgi_head *h)
 			      extra);
 	buf_commit(&c->out, k);
 	q->head_sent = true;
-	log_msg(LV_ACCESS, "#%llu %s %d CGI, child %ld",
-		(unsigned long long)c->id, c->path, h->status, (long)c->pid);
+	client_answered(c, h->status, "CGI");
 	metrics_plain(&c->srv->metrics, h->status);
 	if (h->ignored)
 		log_id(c, LV_INFO, "script's head had lines that are not "

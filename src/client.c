@@ -45,6 +45,7 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg);
 static void on_child_timer(struct loop *l, struct loop_timer *t);
 static void sock_close(struct client *c);
 static void maybe_done(struct client *c);
+static void access_line(struct client *c);
 
 /* --- socket output --------------------------------------------------- */
 
@@ -72,10 +73,20 @@ void flush_out(struct client *c)
 			break;
 	}
 	if (c->ss == SS_ANSWERING && c->out.len == 0 && c->body_fd < 0) {
-		/* Keep-alive: the answer is out; the next request has as
-		 * long as a first one. */
+		/* Keep-alive: the answer is out, and so is its access line;
+		 * the next request starts afresh and has as long as a first
+		 * one. */
+		access_line(c);
 		c->ss = SS_HANDSHAKE;
 		client_set_path(c, NULL, 0);
+		c->method[0] = '\0';
+		c->http_status = 0;
+		free(c->reason);
+		c->reason = NULL;
+		free(c->origin);
+		c->origin = NULL;
+		c->started = loop_now(c->srv->loop);
+		c->sent_base = c->written;
 		loop_timer_start(c->srv->loop, &c->sock_timer,
 				 c->srv->opts->handshake_ms, on_sock_timer);
 	}
@@ -811,7 +822,8 @@ void client_reaped(struct client *c, int status)
 }
 
 /* The access line: one per request, answered or not, once the connection
- * has ended, so that it counts what was actually sent. */
+ * has ended (or a kept-alive answer has gone out), so that it counts what
+ * was actually sent. */
 static void access_line(struct client *c)
 {
 	char addr[NET_ADDR_TEXT], sig[32];
@@ -832,7 +844,7 @@ static void access_line(struct client *c)
 				  ? c->reason
 				  : "connection ended before an answer",
 		.origin = c->origin,
-		.bytes_sent = c->written,
+		.bytes_sent = c->written - c->sent_base,
 		.duration_ms = loop_now(c->srv->loop) - c->started,
 		.pid = child ? (long)c->pid : 0,
 		.session = c->upgraded,

@@ -199,11 +199,12 @@ void env_build(struct env *e, const struct env_request *rq)
 	add_uint(e, "REMOTE_PORT", (unsigned long)rq->remote_port);
 	/* Nothing of the HTTP layer fills these for a WebSocket, but a
 	 * script may read them unchecked (set -u, os.environ[...]). A CGI
-	 * request (--cgidir) has its CONTENT_* added before. */
+	 * request (--cgidir) has its CONTENT_* only when it has a body. */
 	static const char *const empty[] = { "AUTH_TYPE", "CONTENT_LENGTH",
 		"CONTENT_TYPE", "REMOTE_IDENT", "REMOTE_USER" };
 	for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++) {
-		if (!env_has(e, empty[i]))
+		if (!env_has(e, empty[i]) &&
+		    !(rq->plain_http && strncmp(empty[i], "CONTENT_", 8) == 0))
 			env_add(e, empty[i], "", 0);
 	}
 	add_str(e, "UNIQUE_ID", rq->unique_id);

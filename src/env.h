@@ -40,6 +40,9 @@ struct env_request {
 	const char *software;  /* SERVER_SOFTWARE (NUL-terminated) */
 	const char *method;    /* REQUEST_METHOD; NULL: GET */
 	size_t method_len;
+	bool plain_http;       /* a plain HTTP request (--cgidir): CONTENT_*
+				  only as the caller added them, as RFC 3875
+				  and Go's net/http/cgi have it */
 	const char *server_name; /* the Host header's host part */
 	size_t server_name_len;
 	const char *server_port; /* the Host header's port; NULL: none */

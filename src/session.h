@@ -138,6 +138,7 @@ struct client {
 
 	/* For the access line, logged once when the connection has ended. */
 	uint16_t http_status; /* the status sent (101: a session); 0: none yet */
+	uint64_t sent_base;  /* written when this request began (keep-alive) */
 	char method[14];     /* cut; "" until a request head has been parsed */
 	/* malloc'd when answered or closed, so an open session holds none */
 	char *reason;        /* the answer's reason, a session's Close's */

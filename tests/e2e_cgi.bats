@@ -64,7 +64,7 @@ EOF
 		"REQUEST_URI=/hello.sh?a=1&b=2" SERVER_PROTOCOL=HTTP/1.1 \
 		SERVER_NAME=127.0.0.1 HTTP_X_TEST=yes CONTENT_LENGTH=unset \
 		"SCRIPT_FILENAME=$(realpath "$CGI")/hello.sh"
-	wait_log "access #[0-9]+ /hello.sh 201 CGI, child [0-9]+"
+	wait_log "access #[0-9]+ [^ ]+ GET /hello.sh 201 \"CGI\" .* pid=[0-9]+ "
 }
 
 @test "Location without Status is a 302; a sub-directory's script; Content-Length passed and kept to; --header-http added" {

@@ -181,10 +181,10 @@ all_statuses() {
 echo hi
 EOF_
 )
-	# Deaf to stdin's end and SIGTERM: the drain lasts until SIGKILL.
+	# Deaf to stdin's end, SIGINT and SIGTERM: the drain lasts until SIGKILL.
 	hold=$(mkscript hold.sh <<'EOF_'
 #!/bin/sh
-trap '' TERM
+trap '' INT TERM
 echo up
 exec sleep 30
 EOF_
