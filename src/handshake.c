@@ -214,7 +214,7 @@ static const struct status statuses[] = {
 	{404, "Not Found", "no resource at this path"},
 	{405, "Method Not Allowed", "a WebSocket handshake must use GET"},
 	{408, "Request Timeout", "request head not received in time"},
-	{426, "Upgrade Required", "only WebSocket version 13 is supported"},
+	{426, "Upgrade Required", "a WebSocket resource: connect with WebSocket version 13"},
 	{431, "Request Header Fields Too Large", "request head too large"},
 	{500, "Internal Server Error", "cannot start program"},
 	{503, "Service Unavailable", "server busy, try again later"},
@@ -267,8 +267,8 @@ size_t hs_response_error(char *out, size_t cap, int status, const char *extra)
 	put_str(&o, "\r\nConnection: close\r\n");
 	if (status == 405)
 		put_str(&o, "Allow: GET\r\n");
-	if (status == 426)
-		put_str(&o, "Sec-WebSocket-Version: 13\r\n");
+	if (status == 426) /* RFC 9110 15.5.22: Upgrade is a must */
+		put_str(&o, "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n");
 	if (extra)
 		put_str(&o, extra);
 	put_str(&o, "\r\n");

@@ -59,8 +59,8 @@ size_t hs_response_101(char *out, size_t cap, const char *key, size_t key_len,
 
 /* Writes a complete error response for status (400, 403, 404, 405, 408,
  * 426, 431, 500, 503) with a short text/plain body naming the problem and
- * "Connection: close"; 405 adds "Allow: GET", 426 adds
- * "Sec-WebSocket-Version: 13". extra as above. Returns the length, or 0 if
+ * "Connection: close"; 405 adds "Allow: GET", 426 adds "Upgrade: websocket"
+ * and "Sec-WebSocket-Version: 13". extra as above. Returns the length, or 0 if
  * cap is too small. */
 size_t hs_response_error(char *out, size_t cap, int status, const char *extra);
 

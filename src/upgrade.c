@@ -161,6 +161,7 @@ void build_env(struct client *c, const struct http_request *req,
 		.software = "portal-gw/" PORTAL_VERSION,
 		.method = req->method,
 		.method_len = req->method_len,
+		.plain_http = c->cgi != NULL,
 		.server_name = hs->host,
 		.server_name_len = hlen,
 		.server_port = port ? hs->host + hlen + 1 : NULL,
@@ -468,12 +469,17 @@ void upgrade_request(struct client *c)
 		return;
 	}
 	note_request(c, &req);
-	if (!http_header_find(&req, "upgrade") &&
-	    plain_request(c, &req, (size_t)n))
+	bool upgrade = http_header_find(&req, "upgrade") != NULL;
+	if (!upgrade && plain_request(c, &req, (size_t)n))
 		return;
 	struct hs_info hs;
 	int status = hs_check(&req, &hs);
-	if (status) {
+	/* A GET with nothing of a handshake (a browser's address bar,
+	 * curl) is answered 426 on a resource's path, else 404 below; a
+	 * handshake with parts missing stays a 400. */
+	bool plain_get = status == 400 && !upgrade && hs.path &&
+			 !http_header_find(&req, "sec-websocket-key");
+	if (status && !plain_get) {
 		http_error(c, status, "handshake refused");
 		return;
 	}
@@ -484,9 +490,15 @@ void upgrade_request(struct client *c)
 		return;
 	}
 	long dlen = env_decode_path(hs.path, hs.path_len, decoded);
+	struct route r;
 	if (dlen < 0)
 		http_error(c, 400, "bad percent-encoding in the path");
-	else
+	else if (!plain_get)
 		answer(c, &req, (size_t)n, &hs, decoded, (size_t)dlen);
+	else if (route_find(o, decoded, (size_t)dlen, &r) == 0)
+		/* What a browser or curl user should be told. */
+		http_error(c, 426, "a WebSocket resource: upgrade needed");
+	else
+		http_error(c, 404, "no resource at this path");
 	free(decoded);
 }

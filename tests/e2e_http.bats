@@ -84,7 +84,8 @@ make_www() {
 	printf '{"a":1}\n' >"$W/data.json"
 	printf '\x89PNG\r\n\x1a\n' >"$W/pic.png"
 	printf 'plain\n' >"$W/notes.txt"
-	printf 'raw\n' >"$W/blob"
+	printf 'raw\0\1\n' >"$W/blob"
+	printf 'plain words\n' >"$W/README"
 	printf '<p>sub</p>\n' >"$W/sub/index.html"
 	printf 'x\n' >"$W/noindex/x.txt"
 	printf 'SECRET\n' >"$W/.env"
@@ -98,7 +99,7 @@ make_www() {
 	echo "$W"
 }
 
-@test "static files: Content-Type, Content-Length, Last-Modified and the bytes; query ignored" {
+@test "static files: Content-Type (a name without a known type: text or not, by its first bytes), Content-Length, Last-Modified and the bytes; query ignored" {
 	local W
 	W=$(make_www)
 	touch -d '2024-03-01 12:00:00 UTC' "$W/style.css"
@@ -106,7 +107,7 @@ make_www() {
 	local f want
 	for f in index.html:text/html style.css:text/css app.js:text/javascript \
 		data.json:application/json pic.png:image/png notes.txt:text/plain \
-		blob:application/octet-stream; do
+		blob:application/octet-stream README:text/plain; do
 		want=${f#*:}
 		f=${f%%:*}
 		curl -sS --path-as-is --max-time 5 -D "$BATS_TEST_TMPDIR/h" \
@@ -232,7 +233,7 @@ make_digits() {
 	run raw 'GET /d.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=12-14\r\nConnection: close\r\n\r\n'
 	expect_first "HTTP/1.1 206 Partial Content"
 	[ "$(body)" = 234 ]
-	wait_log "access #[0-9]+ /d.bin 206 file, bytes 0-9 of 1000"
+	wait_log "access #[0-9]+ [^ ]+ GET /d.bin 206 \"file, bytes 0-9 of 1000\""
 }
 
 @test "Range: past the end is 416 with bytes */LEN; malformed, several ranges or another unit get the whole file" {
@@ -255,7 +256,7 @@ make_digits() {
 		expect_first "HTTP/1.1 200 OK"
 		expect_header Content-Length 1000
 	done
-	wait_log "access #[0-9]+ /d.bin 416 range not satisfiable"
+	wait_log "access #[0-9]+ [^ ]+ GET /d.bin 416 \"range not satisfiable\""
 }
 
 @test "If-Range: the file's Last-Modified honours Range, any other date or a tag gets the whole file" {
@@ -453,8 +454,8 @@ make_digits() {
 	[[ $output == *"Re-using existing connection"* ]]
 	cmp "$W/notes.txt" "$BATS_TEST_TMPDIR/a"
 	cmp "$W/style.css" "$BATS_TEST_TMPDIR/b"
-	wait_log "access #1 /notes.txt 200"
-	wait_log "access #1 /style.css 200"
+	wait_log "access #1 [^ ]+ [A-Z]+ /notes.txt 200 "
+	wait_log "access #1 [^ ]+ [A-Z]+ /style.css 200 "
 }
 
 @test "keep-alive: pipelined requests are answered in order on one connection; Connection: close ends it" {
@@ -475,7 +476,7 @@ make_digits() {
 	[[ $output == *$'\nplain\n--\n'* ]]
 	[[ $output == *$'\npla\n--\n'* ]]
 	[[ $output == *$'\n<p>sub</p>\n--\neof' ]]
-	wait_log "access #1 /sub/ 200"
+	wait_log "access #1 [^ ]+ [A-Z]+ /sub/ 200 "
 	! grep -q 'access #2' "$BATS_TEST_TMPDIR/gw.log"
 }
 
@@ -541,7 +542,7 @@ make_digits() {
 		print "frame: ", substr($buf, 2, 2), "\n";
 	' "$PORT"
 	expect_lines "file ok" "HTTP/1.1 101 Switching Protocols" "frame: hi"
-	wait_log "access #1 /notes.txt 200"
+	wait_log "access #1 [^ ]+ [A-Z]+ /notes.txt 200 "
 	wait_log "#1 .* connected to /echo"
 }
 
@@ -551,7 +552,7 @@ make_digits() {
 	start_gw --staticdir "$W" /echo=cat
 	TALK_WAIT=8 talk 'GET /notes.txt HTTP/1.1\r\nHost: x\r\n\r\n' >"$BATS_TEST_TMPDIR/out" &
 	local pid=$!
-	wait_log "access #1 /notes.txt 200"
+	wait_log "access #1 [^ ]+ [A-Z]+ /notes.txt 200 "
 	kill -TERM "$GW_PID"
 	wait_gw_exit
 	wait "$pid"
@@ -573,7 +574,7 @@ make_digits() {
 	[[ $output == *"Re-using existing connection"* ]]
 	cmp "$W/big.bin" "$BATS_TEST_TMPDIR/a"
 	cmp "$W/small.txt" "$BATS_TEST_TMPDIR/b"
-	wait_log "access #1 /small.txt 200"
+	wait_log "access #1 [^ ]+ [A-Z]+ /small.txt 200 "
 }
 
 @test "keep-alive: SIGTERM during a kept answer lets it finish, then closes" {
@@ -753,10 +754,16 @@ EOF_
 	wait_log "access #1 [^ ]+ GET /echo 200 \"console\""
 }
 
-@test "without --devconsole a plain GET to a resource is still a bad handshake" {
+@test "without --devconsole a plain GET to a resource is 426 Upgrade Required, to another path 404" {
 	start_gw /echo=cat
 	run get /echo
-	expect_first "HTTP/1.1 400 Bad Request"
+	expect_first "HTTP/1.1 426 Upgrade Required"
+	expect_header Upgrade websocket
+	expect_header Sec-WebSocket-Version 13
+	[[ $(body) == *"WebSocket"* ]]
+	wait_log 'access #1 [^ ]+ GET /echo 426 "a WebSocket resource: upgrade needed"'
+	run get /nope
+	expect_first "HTTP/1.1 404 Not Found"
 }
 
 @test "precedence: health, metrics, then a file, then the console, then 404" {
