@@ -881,7 +881,8 @@ static void maybe_done(struct client *c)
 		access_line(c);
 	if (c->upgraded) {
 		metrics_session_end(&srv->metrics, c->close_code,
-				    c->cs == CS_REAPED ? &c->status : NULL, &c->n);
+				    c->cs == CS_REAPED ? &c->status : NULL, &c->n,
+				    loop_now(srv->loop) - c->opened);
 	}
 	if (c->body_fd >= 0)
 		close(c->body_fd);

@@ -11,6 +11,10 @@
 #include "child.h"
 #include "logsink.h"
 
+#ifndef PORTAL_VERSION
+#define PORTAL_VERSION "dev"
+#endif
+
 static void count(struct metrics_count *t, unsigned key)
 {
 	size_t i;
@@ -36,9 +40,38 @@ void metrics_plain(struct metrics *m, int status)
 	count(m->plain, (unsigned)status);
 }
 
-void metrics_session_end(struct metrics *m, unsigned close_code,
-			 const int *wait_status, const struct msg_counts *n)
+/* Upper bounds of the buckets, microseconds, ascending; 0 ends a list
+ * (the +Inf bucket follows). The handshake is a spawn and an exec:
+ * about a millisecond, more when the host is loaded or the program's
+ * binary is slow to load; sessions last from a message to hours. */
+static const uint64_t handshake_le[METRICS_BUCKETS] = {
+	250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000,
+	500000, 1000000, 2500000, 10000000, 0};
+static const uint64_t session_le[METRICS_BUCKETS] = {
+	100000, 1000000, 10000000, 60000000, 300000000, 900000000,
+	1800000000, 3600000000, 7200000000, 21600000000, 86400000000, 0};
+
+static void observe(struct metrics_hist *h, const uint64_t *le, uint64_t us)
 {
+	size_t i = 0;
+	while (le[i] && us > le[i])
+		i++;
+	h->bucket[i]++;
+	h->n++;
+	h->sum_us += us;
+}
+
+void metrics_session_open(struct metrics *m, uint64_t us)
+{
+	m->sessions_total++;
+	observe(&m->handshake, handshake_le, us);
+}
+
+void metrics_session_end(struct metrics *m, unsigned close_code,
+			 const int *wait_status, const struct msg_counts *n,
+			 uint64_t ms)
+{
+	observe(&m->session, session_le, ms * 1000);
 	count(m->closes, close_code);
 	if (wait_status) {
 		int st = *wait_status;
@@ -89,6 +122,37 @@ static void single(struct out *o, const char *name, const char *type,
 	put(o, "portal_gw_%s %llu\n", name, (unsigned long long)v);
 }
 
+/* us as seconds, without trailing zeros: "0.00025", "1", "0". */
+static const char *seconds(uint64_t us, char s[32])
+{
+	int k = snprintf(s, 32, "%llu.%06llu", (unsigned long long)(us / 1000000),
+			 (unsigned long long)(us % 1000000));
+	while (k > 0 && s[k - 1] == '0')
+		s[--k] = '\0';
+	if (k > 0 && s[k - 1] == '.')
+		s[--k] = '\0';
+	return s;
+}
+
+/* A histogram: cumulative buckets up to +Inf, then _sum and _count. */
+static void histogram(struct out *o, const char *name, const char *help,
+		      const struct metrics_hist *h, const uint64_t *le)
+{
+	head(o, name, "histogram", help);
+	unsigned long long below = 0;
+	char sum[32];
+	for (size_t i = 0; le[i]; i++) {
+		char s[32];
+		below += h->bucket[i];
+		put(o, "portal_gw_%s_bucket{le=\"%s\"} %llu\n", name,
+		    seconds(le[i], s), below);
+	}
+	put(o, "portal_gw_%s_bucket{le=\"+Inf\"} %llu\n", name,
+	    (unsigned long long)h->n);
+	put(o, "portal_gw_%s_sum %s\n", name, seconds(h->sum_us, sum));
+	put(o, "portal_gw_%s_count %llu\n", name, (unsigned long long)h->n);
+}
+
 /* One sample per used key of t, in key order; key 0 is written as
  * zero_name when that is not NULL. */
 static void samples(struct out *o, const char *name, const char *label,
@@ -122,6 +186,9 @@ size_t metrics_render(const struct metrics *m, const struct metrics_live *live,
 	struct msg_counts all = m->ended;
 	msg_counts_add(&all, &live->n);
 
+	head(&o, "build_info", "gauge",
+	     "The gateway's version, as --version prints it; always 1.");
+	put(&o, "portal_gw_build_info{version=\"%s\"} 1\n", PORTAL_VERSION);
 	single(&o, "sessions_open", "gauge",
 	       "WebSocket sessions now open.",
 	       live->sessions_open);
@@ -134,15 +201,22 @@ size_t metrics_render(const struct metrics *m, const struct metrics_live *live,
 	single(&o, "messages_received_total", "counter",
 	       "Messages received from clients and passed to children.",
 	       all.msgs_in);
-	single(&o, "received_bytes_total", "counter",
+	single(&o, "bytes_received_total", "counter",
 	       "Payload bytes of the messages received from clients.",
 	       all.bytes_in);
 	single(&o, "messages_sent_total", "counter",
 	       "Messages sent to clients from children's output.",
 	       all.msgs_out);
-	single(&o, "sent_bytes_total", "counter",
+	single(&o, "bytes_sent_total", "counter",
 	       "Payload bytes of the messages sent to clients.",
 	       all.bytes_out);
+	histogram(&o, "handshake_seconds",
+		  "Time from a WebSocket request's head to its 101 answer: the "
+		  "program's start, as the client waits for it.",
+		  &m->handshake, handshake_le);
+	histogram(&o, "session_duration_seconds",
+		  "How long WebSocket sessions were open, from the 101 to their "
+		  "end.", &m->session, session_le);
 	head(&o, "handshake_failures_total", "counter",
 	     "Requests refused with an HTTP error, by status.");
 	samples(&o, "handshake_failures_total", "status", m->http_errors, NULL);
@@ -181,8 +255,5 @@ size_t metrics_render(const struct metrics *m, const struct metrics_live *live,
 	single(&o, "start_time_seconds", "gauge",
 	       "Start time of the gateway since the Unix epoch.",
 	       live->start_s);
-	single(&o, "uptime_seconds", "gauge",
-	       "Seconds since the gateway started.",
-	       live->now_s > live->start_s ? live->now_s - live->start_s : 0);
 	return o.overflow ? 0 : o.len;
 }

@@ -31,8 +31,19 @@ struct metrics_count {
 	uint64_t n; /* 0: slot unused */
 };
 
+/* A histogram of durations; its bucket bounds are metrics.c's. */
+#define METRICS_BUCKETS 16
+struct metrics_hist {
+	uint64_t bucket[METRICS_BUCKETS]; /* observations per bucket, not
+					     cumulative; after the last
+					     bound: over the top */
+	uint64_t n, sum_us;
+};
+
 struct metrics {
 	uint64_t sessions_total;   /* 101 answers sent */
+	struct metrics_hist handshake; /* request head -> 101 sent */
+	struct metrics_hist session;   /* 101 sent -> session ended */
 	struct msg_counts ended;   /* sums over sessions that have ended */
 	struct metrics_count http_errors[METRICS_KEYS]; /* refused upgrades */
 	struct metrics_count plain[METRICS_KEYS]; /* plain answers by status */
@@ -45,7 +56,7 @@ struct metrics_live {
 	uint64_t sessions_open;
 	uint64_t children;       /* running: started, not yet reaped */
 	struct msg_counts n;     /* sums over the open sessions */
-	uint64_t start_s, now_s; /* wall clock, seconds */
+	uint64_t start_s;        /* wall clock, seconds */
 };
 
 /* Largest text metrics_render can write. */
@@ -57,10 +68,16 @@ void metrics_http_error(struct metrics *m, int status);
 /* A plain HTTP request (health, metrics, file, console) was answered. */
 void metrics_plain(struct metrics *m, int status);
 
+/* A 101 was sent, us microseconds after the request head was read: the
+ * time the client waited for the program's start. */
+void metrics_session_open(struct metrics *m, uint64_t us);
+
 /* A session ended: the close code we sent (0: none), the child's wait
- * status if it was reaped (NULL if not), and what the session carried. */
+ * status if it was reaped (NULL if not), what the session carried, and how
+ * long it was open (ms since its 101). */
 void metrics_session_end(struct metrics *m, unsigned close_code,
-			 const int *wait_status, const struct msg_counts *n);
+			 const int *wait_status, const struct msg_counts *n,
+			 uint64_t ms);
 
 /* Writes the Prometheus text exposition (format 0.0.4) of m and live to
  * out[0..cap). Returns the length, or 0 if cap is too small

@@ -140,8 +140,6 @@ static void answer_metrics(struct client *c, bool head_only)
 	}
 	live.children = srv->nchildren;
 	live.start_s = srv->started_s;
-	time_t now = time(NULL);
-	live.now_s = now > 0 ? (uint64_t)now : 0;
 	size_t n = metrics_render(&srv->metrics, &live, text, sizeof text);
 	struct answer a = {200, "text/plain; version=0.0.4; charset=utf-8", n,
 			   NULL, true, text, -1, "metrics"};

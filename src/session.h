@@ -76,6 +76,9 @@ struct client {
 	struct client *prev, *next;
 	uint64_t id;
 	uint64_t started;
+	uint64_t head_us; /* when the upgrade's head was read (CLOCK_MONOTONIC
+			     µs), for the handshake histogram */
+	uint64_t opened;  /* when the 101 was sent (loop ms) */
 
 	int fd;
 	enum sock_state ss;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -301,6 +302,15 @@ void upgrade_abandon(struct client *c)
 	c->ss = SS_HANDSHAKE; /* the request is unanswered again */
 }
 
+/* Microseconds on the monotonic clock: the handshake histogram wants
+ * finer steps than the loop's milliseconds. */
+static uint64_t clock_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 /* The exec's outcome: the queued 101 goes out and the session opens, or
  * the request gets its 500/503 and the failed child is left to be reaped. */
 static void on_child_exec(struct loop *l, int fd, unsigned ev, void *arg)
@@ -331,7 +341,9 @@ static void on_child_exec(struct loop *l, int fd, unsigned ev, void *arg)
 	c->ss = SS_OPEN;
 	c->upgraded = true;
 	client_answered(c, 101, NULL);
-	c->srv->metrics.sessions_total++;
+	uint64_t waited = clock_us() - c->head_us;
+	metrics_session_open(&c->srv->metrics, waited);
+	c->opened = loop_now(l);
 	c->last_read = loop_now(l);
 	loop_timer_stop(l, &c->sock_timer);
 	if (o->ping_ms)
@@ -469,6 +481,8 @@ void upgrade_request(struct client *c)
 		return;
 	}
 	note_request(c, &req);
+	if (!c->peer_known) /* else answered again after the lookup */
+		c->head_us = clock_us();
 	bool upgrade = http_header_find(&req, "upgrade") != NULL;
 	if (!upgrade && plain_request(c, &req, (size_t)n))
 		return;
