@@ -161,6 +161,20 @@ static void add_headers(struct env *e, const struct http_header *h, size_t n)
 	}
 }
 
+/* A TCP port number: 1 to 5 digits, at most 65535. */
+static bool is_port(const char *p, size_t len)
+{
+	unsigned long v = 0;
+	if (!p || len == 0 || len > 5)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		v = v * 10 + (unsigned long)(p[i] - '0');
+	}
+	return v <= 65535;
+}
+
 void env_build(struct env *e, const struct env_request *rq)
 {
 	add_str(e, "PATH", rq->path);
@@ -174,7 +188,9 @@ void env_build(struct env *e, const struct env_request *rq)
 	env_add(e, "SERVER_NAME", rq->server_name, rq->server_name_len);
 	/* The port the client asked for: behind a proxy or a port
 	 * mapping, not the one we listen on. */
-	if (rq->unix_socket)
+	if (rq->forwarded && is_port(rq->fwd_port, rq->fwd_port_len))
+		env_add(e, "SERVER_PORT", rq->fwd_port, rq->fwd_port_len);
+	else if (rq->unix_socket && !rq->forwarded)
 		add_str(e, "SERVER_PORT", "0");
 	else if (rq->server_port)
 		env_add(e, "SERVER_PORT", rq->server_port, rq->server_port_len);

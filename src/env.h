@@ -43,11 +43,17 @@ struct env_request {
 	bool plain_http;       /* a plain HTTP request (--cgidir): CONTENT_*
 				  only as the caller added them, as RFC 3875
 				  and Go's net/http/cgi have it */
-	const char *server_name; /* the Host header's host part */
+	const char *server_name; /* the Host header's host part (with
+				    forwarded: X-Forwarded-Host's, if sent) */
 	size_t server_name_len;
-	const char *server_port; /* the Host header's port; NULL: none */
+	const char *server_port; /* ... its port; NULL: none */
 	size_t server_port_len;
 	bool unix_socket;      /* the request came over a Unix socket */
+	bool forwarded;        /* --trust-proxy: the proxy names the port,
+				  also over a Unix socket */
+	const char *fwd_port;  /* with forwarded: X-Forwarded-Port's last
+				  element, or NULL */
+	size_t fwd_port_len;
 	const char *target;    /* REQUEST_URI: the request-target as sent */
 	size_t target_len;
 	const char *decoded;   /* the path, percent-decoded (env_decode_path) */
@@ -76,7 +82,9 @@ struct env_request {
  * a child that runs programs needs it), the
  * CGI/1.1 variables (RFC 3875 4.1; SERVER_NAME and SERVER_PORT as the
  * client addressed the server, from Host, as websocketd: the port of the
- * scheme when Host has none, 0 over a Unix socket; AUTH_TYPE, CONTENT_LENGTH,
+ * scheme when Host has none, 0 over a Unix socket; when forwarded, the
+ * port is fwd_port if that is a port number, else server_port, else the
+ * scheme's, over a Unix socket too; AUTH_TYPE, CONTENT_LENGTH,
  * CONTENT_TYPE, REMOTE_IDENT and REMOTE_USER are set empty, as websocketd
  * does, for scripts that read them unchecked), HTTP_* for each request
  * header (repeats joined; "Proxy" left out: httpoxy, CVE-2016-5385), then

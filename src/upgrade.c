@@ -155,19 +155,36 @@ void build_env(struct client *c, const struct http_request *req,
 	for (size_t i = 0; i < o->passenv.n; i++)
 		values[i] = getenv(o->passenv.item[i]);
 	const char *path = getenv("PATH");
-	size_t hlen = route_host_name_len(hs->host, hs->host_len);
-	bool port = hlen < hs->host_len && hs->host[hlen] == ':';
+	/* --trust-proxy: the host the client addressed, as the proxy says
+	 * (X-Forwarded-Host, else Host: what nginx's Host $http_host sends),
+	 * and X-Forwarded-Port over the port of either. */
+	const char *host = hs->host, *fport = NULL;
+	size_t host_len = hs->host_len, len, fport_len = 0;
+	const char *v = o->trust_proxy
+				? last_element(req, "X-Forwarded-Host", &len)
+				: NULL;
+	if (v && len > 0) {
+		host = v;
+		host_len = len;
+	}
+	if (o->trust_proxy)
+		fport = last_element(req, "X-Forwarded-Port", &fport_len);
+	size_t hlen = route_host_name_len(host, host_len);
+	bool port = hlen < host_len && host[hlen] == ':';
 	struct env_request rq = {
 		.path = path ? path : "/usr/local/bin:/usr/bin:/bin",
 		.software = "portal-gw/" PORTAL_VERSION,
 		.method = req->method,
 		.method_len = req->method_len,
 		.plain_http = c->cgi != NULL,
-		.server_name = hs->host,
+		.server_name = host,
 		.server_name_len = hlen,
-		.server_port = port ? hs->host + hlen + 1 : NULL,
-		.server_port_len = port ? hs->host_len - hlen - 1 : 0,
+		.server_port = port ? host + hlen + 1 : NULL,
+		.server_port_len = port ? host_len - hlen - 1 : 0,
 		.unix_socket = c->local_port == 0,
+		.forwarded = o->trust_proxy,
+		.fwd_port = fport,
+		.fwd_port_len = fport_len,
 		.target = req->target,
 		.target_len = req->target_len,
 		.decoded = decoded,

@@ -304,6 +304,56 @@ EOF_
 	expect_env HTTPS on
 }
 
+@test "--trust-proxy: SERVER_NAME and SERVER_PORT from X-Forwarded-Host/-Port/-Proto, else Host" {
+	start_gw --trust-proxy /env=env
+	# nginx's Host $http_host: the host as the client wrote it, the
+	# port of the scheme when it wrote none.
+	run ws -H 'Host: example.com' -H 'X-Forwarded-Proto: https' /env wait
+	expect_status 0
+	expect_env SERVER_NAME example.com
+	expect_env SERVER_PORT 443
+	run ws -H 'Host: example.com:8443' -H 'X-Forwarded-Proto: https' /env wait
+	expect_env SERVER_PORT 8443
+
+	# X-Forwarded-Host over Host, its own port or the scheme's (not
+	# Host's: that one named the upstream), the last element.
+	run ws -H 'Host: 127.0.0.1:8080' -H 'X-Forwarded-Host: evil.example, gw.example' \
+		-H 'X-Forwarded-Proto: https' /env wait
+	expect_env SERVER_NAME gw.example
+	expect_env SERVER_PORT 443
+	run ws -H 'Host: 127.0.0.1:8080' -H 'X-Forwarded-Host: [2001:db8::5]:9000' /env wait
+	expect_env SERVER_NAME '[2001:db8::5]'
+	expect_env SERVER_PORT 9000
+
+	# X-Forwarded-Port over any port of a host; one that is no port
+	# number is ignored.
+	run ws -H 'Host: 127.0.0.1:8080' -H 'X-Forwarded-Host: gw.example:1' \
+		-H 'X-Forwarded-Port: 8443' -H 'X-Forwarded-Proto: https' /env wait
+	expect_env SERVER_NAME gw.example
+	expect_env SERVER_PORT 8443
+	run ws -H 'X-Forwarded-Host: gw.example' -H 'X-Forwarded-Port: 99999' /env wait
+	expect_env SERVER_PORT 80
+}
+
+@test "without --trust-proxy, X-Forwarded-Host and -Port leave SERVER_NAME and SERVER_PORT to Host" {
+	start_gw /env=env
+	run ws -H 'X-Forwarded-Host: gw.example:1' -H 'X-Forwarded-Port: 8443' /env wait
+	expect_status 0
+	expect_env SERVER_NAME 127.0.0.1
+	expect_env SERVER_PORT "$PORT"
+}
+
+@test "--trust-proxy over --unix: SERVER_PORT is the forwarded one, not 0" {
+	local s="$BATS_TEST_TMPDIR/gw.sock"
+	gw_launch 'listening on unix:' "$PORTAL_GW" --trust-proxy --unix "$s" /env=env
+	run wsu "$s" -H 'Host: example.com' -H 'X-Forwarded-Proto: https' /env wait
+	expect_status 0
+	expect_env SERVER_NAME example.com
+	expect_env SERVER_PORT 443
+	run wsu "$s" -H 'Host: example.com' -H 'X-Forwarded-Port: 8080' /env wait
+	expect_env SERVER_PORT 8080
+}
+
 # --- --protocol ---------------------------------------------------------
 
 @test "--protocol: the first client-offered one in the list is answered and given to the child" {

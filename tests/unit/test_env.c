@@ -191,6 +191,38 @@ static void test_build(void)
 	env_build(&e, &rq);
 	v = env_finish(&e);
 	CHECK(eq(v, "SERVER_PORT", "0"));
+
+	/* --trust-proxy: X-Forwarded-Port first, then the forwarded host's
+	 * port, then the scheme's, over a Unix socket too. */
+	rq.forwarded = true;
+	env_init(&e, buf, sizeof buf, vars, 64);
+	env_build(&e, &rq);
+	v = env_finish(&e);
+	CHECK(eq(v, "SERVER_PORT", "8080"));
+	rq.fwd_port = "8443";
+	rq.fwd_port_len = 4;
+	env_init(&e, buf, sizeof buf, vars, 64);
+	env_build(&e, &rq);
+	v = env_finish(&e);
+	CHECK(eq(v, "SERVER_PORT", "8443"));
+	rq.server_port = NULL;
+	rq.server_port_len = 0;
+	rq.tls = 1;
+	const char *bad[] = {"", "x1", "65536", "123456", "-1", "80 "};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		rq.fwd_port = bad[i];
+		rq.fwd_port_len = strlen(bad[i]);
+		env_init(&e, buf, sizeof buf, vars, 64);
+		env_build(&e, &rq);
+		v = env_finish(&e);
+		CHECK(eq(v, "SERVER_PORT", "443"));
+	}
+	rq.fwd_port = "65535";
+	rq.fwd_port_len = 5;
+	env_init(&e, buf, sizeof buf, vars, 64);
+	env_build(&e, &rq);
+	v = env_finish(&e);
+	CHECK(eq(v, "SERVER_PORT", "65535"));
 }
 
 static void test_names_and_decoding(void)
