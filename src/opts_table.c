@@ -445,8 +445,9 @@ const struct opts_flag opts_flags[] = {
 	 "listen on a Unix socket (repeatable; then TCP only\nwith --port or "
 	 "--address)", .valid = nonempty, FIELD(unix_paths)},
 	{"trust-proxy", OPTS_BOOL, NULL,
-	 "take REMOTE_ADDR and HTTPS from X-Forwarded-For and\n"
-	 "X-Forwarded-Proto (only behind a proxy you run)", FIELD(trust_proxy)},
+	 "take REMOTE_ADDR, HTTPS, SERVER_NAME, SERVER_PORT from\n"
+	 "X-Forwarded-For, -Proto, -Host and -Port (only behind a\n"
+	 "proxy you run)", FIELD(trust_proxy)},
 	{"protocol", OPTS_LIST, "LIST",
 	 "subprotocols to accept (comma list); the client's\nfirst offered "
 	 "one in LIST is chosen", .valid = token_ok, FIELD(protocols)},
