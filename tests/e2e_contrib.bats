@@ -132,3 +132,55 @@ ROOT=$BATS_TEST_DIRNAME/..
 	run bash -c "mandoc -Tlint -W style '$ROOT/man/portal-gw.1' 2>&1 | grep -v 'mandoc.db'"
 	[ -z "$output" ] || { printf '  |%s\n' "${lines[@]}" >&2; false; }
 }
+
+# within_10pct QUOTED MEASURED: the README's figure is within 10 % of the
+# build's (compilers and libcs differ a little; a feature's growth shows).
+within_10pct() {
+	local d=$(($1 - $2))
+	((d < 0)) && d=$((-d))
+	((d * 10 <= $2)) || {
+		echo "README says $1 KiB, make sizes measured $2 KiB" >&2
+		return 1
+	}
+}
+
+@test "README: the binary sizes it quotes are what make sizes measures" {
+	# `make sizes` in build/, the default build, whatever the calling make
+	# was given (a sanitizer build's size says nothing).
+	run env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u OPT -u CC -u CFLAGS \
+		-u LDFLAGS -u O -u LOOP \
+		make -s -C "$ROOT" O="$ROOT/build" sizes 3>&-
+	expect_status 0
+	local text stripped static
+	text=$(tr '\n' ' ' <"$ROOT/README.md")
+	[[ $text =~ The\ binary\ is\ ([0-9]+)\ KiB\ stripped,.*\(([0-9]+)\ KiB\ static\ with\ musl ]]
+	stripped=${BASH_REMATCH[1]} static=${BASH_REMATCH[2]}
+	[[ $output =~ stripped:\ ([0-9]+)\ KiB ]]
+	within_10pct "$stripped" "${BASH_REMATCH[1]}"
+	# No other figure for the binary anywhere in the README.
+	local others
+	others=$(grep -nE '[0-9]+ KiB (static )?binary|binary[^|]*[0-9]+ KiB' \
+		"$ROOT/README.md" | grep -v "The binary is $stripped KiB stripped" || true)
+	[ -z "$others" ] || { echo "another size: $others" >&2; false; }
+	if [[ $output == *"static: not built"* ]]; then
+		skip "no musl-gcc: the static size is not checked"
+	fi
+	[[ $output =~ static:\ ([0-9]+)\ KiB ]]
+	within_10pct "$static" "${BASH_REMATCH[1]}"
+}
+
+@test "README and man page: one figure for the memory of an idle session" {
+	local figs
+	figs=$({
+		tr '\n' ' ' <"$ROOT/README.md" |
+			grep -oE '[0-9.]+ KiB per idle session'
+		tr '\n' ' ' <"$ROOT/man/portal-gw.1" |
+			grep -oE 'Idle sessions cost .Nm itself about [0-9.]+ KiB' |
+			grep -oE '[0-9.]+ KiB$' | sed 's/$/ per idle session/'
+	} | sort -u)
+	[ "$(printf '%s\n' "$figs" | wc -l)" = 1 ] || {
+		echo "idle session figures disagree: $figs" >&2
+		return 1
+	}
+	[ -n "$figs" ]
+}
