@@ -16,6 +16,10 @@
  * keep it free of double quotes, backslashes and "??" (trigraphs). */
 #include "devconsole.h"
 
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
 const char devconsole_page[] =
     "<!DOCTYPE html>\n"
     "<html lang='en'>\n"
@@ -196,3 +200,131 @@ const char devconsole_page[] =
     "</body>\n"
     "</html>\n";
 const size_t devconsole_page_len = sizeof devconsole_page - 1;
+
+/* dst[0..cap) gets src, cut to fit, always NUL-terminated. */
+static void copy_cut(char *dst, size_t cap, const char *src)
+{
+	size_t n = src ? strlen(src) : 0;
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+}
+
+void devconsole_refused(struct devconsole_refusals *t, const char *addr,
+			const char *path, int status, const char *reason,
+			uint64_t now_ms)
+{
+	struct devconsole_refusal *r = &t->r[t->next];
+	t->next = (t->next + 1) % DEVCONSOLE_REFUSALS;
+	copy_cut(r->addr, sizeof r->addr, addr);
+	copy_cut(r->path, sizeof r->path, path);
+	copy_cut(r->reason, sizeof r->reason, reason);
+	r->status = status;
+	r->at_ms = now_ms;
+}
+
+const struct devconsole_refusal *
+devconsole_find(const struct devconsole_refusals *t, const char *addr,
+		const char *path, uint64_t now_ms)
+{
+	/* From the newest back. */
+	for (size_t i = 1; i <= DEVCONSOLE_REFUSALS; i++) {
+		const struct devconsole_refusal *r =
+			&t->r[(t->next + DEVCONSOLE_REFUSALS - i) %
+			      DEVCONSOLE_REFUSALS];
+		if (r->status && now_ms - r->at_ms <= DEVCONSOLE_KEEP_MS &&
+		    strcmp(r->addr, addr) == 0 && strcmp(r->path, path) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+size_t devconsole_json(const struct devconsole_refusal *r,
+		       char out[DEVCONSOLE_JSON_MAX])
+{
+	static const char hex[] = "0123456789abcdef";
+	int k = snprintf(out, DEVCONSOLE_JSON_MAX, "{\"status\":%d,\"reason\":\"",
+			 r ? r->status : 0);
+	size_t o = k > 0 ? (size_t)k : 0;
+	for (const char *p = r ? r->reason : ""; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch == '"' || ch == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)ch;
+		} else if (ch < 0x20 || ch == 0x7f) {
+			memcpy(out + o, "\\u00", 4);
+			out[o + 4] = hex[ch >> 4];
+			out[o + 5] = hex[ch & 15];
+			o += 6;
+		} else {
+			out[o++] = (char)ch; /* UTF-8 passes as it is */
+		}
+	}
+	memcpy(out + o, "\"}\n", 4); /* with the NUL */
+	return o + 3;
+}
+
+/* Appends s[0..n) to out[*o..cap) if it fits; false if not. */
+static bool put(char *out, size_t cap, size_t *o, const char *s, size_t n)
+{
+	if (cap - *o < n)
+		return false;
+	memcpy(out + *o, s, n);
+	*o += n;
+	return true;
+}
+
+/* One <li>: the path HTML-escaped, as a percent-encoded link. */
+static bool put_item(char *out, size_t cap, size_t *o, const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t at = *o;
+	bool ok = put(out, cap, o, "<li><a href='", 13);
+	for (const unsigned char *p = (const unsigned char *)path; ok && *p; p++) {
+		char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+		bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			     (*p >= '0' && *p <= '9') || strchr("/-._~", *p);
+		ok = plain ? put(out, cap, o, (const char *)p, 1)
+			   : put(out, cap, o, e, 3);
+	}
+	ok = ok && put(out, cap, o, "'>", 2);
+	for (const char *p = path; ok && *p; p++) {
+		const char *e = *p == '&' ? "&amp;" : *p == '<' ? "&lt;"
+			      : *p == '>' ? "&gt;" : *p == '\'' ? "&#39;"
+			      : *p == '"' ? "&quot;" : NULL;
+		ok = e ? put(out, cap, o, e, strlen(e)) : put(out, cap, o, p, 1);
+	}
+	ok = ok && put(out, cap, o, "</a>\n", 5);
+	if (!ok)
+		*o = at;
+	return ok;
+}
+
+size_t devconsole_index(const char *const *paths, size_t n, char *out,
+			size_t cap)
+{
+	static const char head[] =
+		"<!DOCTYPE html>\n<html lang='en'>\n<head>\n"
+		"<meta charset='utf-8'>\n<title>portal-gw resources</title>\n"
+		"<link rel='icon' href='data:,'>\n</head>\n<body>\n"
+		"<h1>portal-gw resources</h1>\n<p>Each opens its dev console."
+		"</p>\n<ul id='resources'>\n";
+	static const char tail[] = "</ul>\n</body>\n</html>\n";
+	char more[64];
+	size_t o = 0, left = 0;
+	/* Room for the tail and the note is kept back. */
+	size_t room = cap > sizeof tail + sizeof more ? cap - sizeof tail -
+							sizeof more : 0;
+	if (!put(out, room, &o, head, sizeof head - 1))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		left += !put_item(out, room, &o, paths[i]);
+	if (left) {
+		int k = snprintf(more, sizeof more, "<li>(%zu more not shown)\n",
+				 left);
+		put(out, cap, &o, more, (size_t)k);
+	}
+	put(out, cap, &o, tail, sizeof tail - 1);
+	return o;
+}
