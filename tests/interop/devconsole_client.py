@@ -474,6 +474,16 @@ class Gateway:
             time.sleep(cc.POLL)
         raise Failure("the %s gateway did not log its port within 5s" % name)
 
+    async def clean_exit(self):
+        """A check: it exited 0 (stop() was called) and logged no
+        sanitizer report."""
+        if self.proc.returncode != 0:
+            raise Failure("exit status %s" % self.proc.returncode)
+        with open(self.log, errors="replace") as f:
+            if re.search(r"Sanitizer|runtime error:", f.read()):
+                raise Failure("sanitizer report in its log")
+        return "exit 0, log clean"
+
     def stop(self):
         """SIGTERM; returns its exit status (SIGKILL after 5 s: "killed")."""
         if self.proc.poll() is not None:
@@ -507,6 +517,7 @@ async def explain_checks(ck, cdp, gw, tmp, report):
         await index_checks(ck, cdp, local)
     finally:
         g.stop()
+    await ck.run("the explain gateway exits 0, no sanitizer report", g.clean_exit())
 
 
 async def drive(devtools_url, base, tmp, report):
