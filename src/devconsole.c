@@ -306,8 +306,8 @@ size_t devconsole_json(const struct devconsole_refusal *r,
 		       char out[DEVCONSOLE_JSON_MAX])
 {
 	static const char hex[] = "0123456789abcdef";
-	int k = snprintf(out, DEVCONSOLE_JSON_MAX, "{\"status\":%d,\"reason\":\"",
-			 r ? r->status : 0);
+	int k = snprintf(out, DEVCONSOLE_JSON_MAX,
+			 "{\"status\":%d,\"reason\":\"", r ? r->status : 0);
 	size_t o = k > 0 ? (size_t)k : 0;
 	for (const char *p = r ? r->reason : ""; *p; p++) {
 		unsigned char ch = (unsigned char)*p;
@@ -343,9 +343,11 @@ static bool put_item(char *out, size_t cap, size_t *o, const char *path)
 	static const char hex[] = "0123456789ABCDEF";
 	size_t at = *o;
 	bool ok = put(out, cap, o, "<li><a href='", 13);
-	for (const unsigned char *p = (const unsigned char *)path; ok && *p; p++) {
+	const unsigned char *u = (const unsigned char *)path;
+	for (const unsigned char *p = u; ok && *p; p++) {
 		char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-		bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		bool plain = (*p >= 'a' && *p <= 'z') ||
+			     (*p >= 'A' && *p <= 'Z') ||
 			     (*p >= '0' && *p <= '9') || strchr("/-._~", *p);
 		ok = plain ? put(out, cap, o, (const char *)p, 1)
 			   : put(out, cap, o, e, 3);
@@ -355,7 +357,8 @@ static bool put_item(char *out, size_t cap, size_t *o, const char *path)
 		const char *e = *p == '&' ? "&amp;" : *p == '<' ? "&lt;"
 			      : *p == '>' ? "&gt;" : *p == '\'' ? "&#39;"
 			      : *p == '"' ? "&quot;" : NULL;
-		ok = e ? put(out, cap, o, e, strlen(e)) : put(out, cap, o, p, 1);
+		ok = e ? put(out, cap, o, e, strlen(e))
+		       : put(out, cap, o, p, 1);
 	}
 	ok = ok && put(out, cap, o, "</a>\n", 5);
 	if (!ok)
@@ -386,8 +389,8 @@ size_t devconsole_index(const char *const *paths, size_t n, char *out,
 	for (size_t i = 0; i < n; i++)
 		left += !put_item(out, room, &o, paths[i]);
 	if (left) {
-		int k = snprintf(more, sizeof more, "<li>(%zu more not shown)\n",
-				 left);
+		int k = snprintf(more, sizeof more,
+				 "<li>(%zu more not shown)\n", left);
 		put(out, cap, &o, more, (size_t)k);
 	}
 	put(out, cap, &o, tail, sizeof tail - 1);

@@ -62,7 +62,8 @@ size_t devconsole_json(const struct devconsole_refusal *r,
 /* GET / under --devconsole (when / is no resource): a page listing
  * paths[0..n) as links to their consoles. Writes at most cap bytes with
  * a NUL (a path that does not fit is left out, and the count of those
- * said); returns the length without the NUL. Names are HTML-escaped, links percent-encoded.
+ * said); returns the length without the NUL. Names are HTML-escaped,
+ * links percent-encoded.
  * Pure. */
 #define DEVCONSOLE_INDEX_MAX 65536
 size_t devconsole_index(const char *const *paths, size_t n, char *out,

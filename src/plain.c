@@ -399,7 +399,8 @@ bool plain_request(struct client *c, const struct http_request *req,
 		answer_metrics(c, head);
 		return true;
 	}
-	const struct http_header *ask = http_header_find(req, DEVCONSOLE_HEADER);
+	const struct http_header *ask =
+		http_header_find(req, DEVCONSOLE_HEADER);
 	if (o->devconsole && (get || head) && ask && ask->value_len == 3 &&
 	    strncasecmp(ask->value, "why", 3) == 0) {
 		answer_why(c, head);
