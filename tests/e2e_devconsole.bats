@@ -164,3 +164,21 @@ SH
 	run get /
 	[[ $output == *"dev console"* ]]
 }
+
+@test "console subprotocol with --framed and --binary: text tagged o, binary as it is" {
+	local t
+	t=$(mkscript f <<'SH'
+#!/bin/sh
+echo "T hello"
+read -r x
+echo "B aGk="
+SH
+)
+	start_gw --devconsole --framed "/f=$t"
+	run ws -H "$CONSOLE" /f recv text:go recv wait
+	expect_lines "text ohello" "binary 6869" "close 1000*" "eof"
+	stop_gw
+	start_gw --devconsole --binary '/b=sh -c "printf hi"'
+	run ws -H "$CONSOLE" /b recv wait
+	expect_lines "binary 6869" "close 1000*" "eof"
+}
