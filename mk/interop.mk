@@ -4,11 +4,12 @@
 # Node's built-in WebSocket where Node has one), headless Chromium driven
 # through the DevTools protocol, which also uses the --devconsole page as a
 # user would, and headless Firefox ESR driven through the Marionette
-# protocol; and Debian's nginx in front, terminating TLS, with the recipe
+# protocol (the --devconsole page too: devconsole-firefox); and Debian's
+# nginx in front, terminating TLS, with the recipe
 # examples/nginx/portal-gw.conf. Not part of `make test`; .ci/interop.sh
 # installs the packages and runs it. INTEROP_CLIENTS="python node-ws
-# node-builtin chromium firefox devconsole nginx" picks clients. See
-# tests/interop/run.sh.
+# node-builtin chromium firefox devconsole devconsole-firefox nginx" picks
+# clients. See tests/interop/run.sh.
 
 INTEROP_CLIENTS ?=
 

@@ -15,8 +15,6 @@
 
 /* --- child output -> text messages ------------------------------------ */
 
-/* Sends p[0..n) as one frame of the current stdout message; invalid UTF-8
- * becomes U+FFFD so that no invalid text frame is ever sent. */
 /* Sends p[0..n) as one frame of the current stdout message, of type op
  * (WS_TEXT or WS_BINARY) when it starts one; text that is not valid UTF-8
  * becomes U+FFFD, so that no invalid text frame is ever sent. */
@@ -33,6 +31,11 @@ static void send_data(struct client *c, unsigned op, const uint8_t *p, size_t n,
 				"sent as U+FFFD", (unsigned long long)c->id);
 			c->warned_utf8 = true;
 		}
+	}
+	if (c->console && op == WS_TEXT && !c->frag_open) {
+		/* The console's tag goes first, as a fragment of its own. */
+		queue_frame(c, WS_TEXT, false, (const uint8_t *)"o", 1);
+		c->frag_open = true;
 	}
 	queue_frame(c, c->frag_open ? WS_CONT : op, fin, p, n);
 	c->frag_open = !fin;
@@ -203,13 +206,18 @@ void on_child_out(struct loop *l, int fd, unsigned ev, void *arg)
 
 /* One line of the child's stderr, per --stderr. It is sent as a text
  * message only between messages of stdout: inside a long stdout line that
- * is going out in fragments, it is logged instead. */
+ * is going out in fragments, it is logged instead. The console gets every
+ * line, tagged 'e', and the log what --stderr says. */
 static void stderr_line(struct client *c, const uint8_t *p, size_t n)
 {
 	enum stderr_mode m = c->srv->opts->err_mode;
 	bool sent = false;
-	if ((m == STDERR_SEND || m == STDERR_BOTH) && can_send(c) &&
-	    !c->frag_open) {
+	if ((m == STDERR_SEND || m == STDERR_BOTH || c->console) &&
+	    can_send(c) && !c->frag_open) {
+		if (c->console) {
+			queue_frame(c, WS_TEXT, false, (const uint8_t *)"e", 1);
+			c->frag_open = true;
+		}
 		send_text(c, p, n, true);
 		sent = true;
 	}

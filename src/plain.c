@@ -15,11 +15,15 @@
  * at a time as the socket drains. */
 #include "plain.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +32,7 @@
 #include "devconsole.h"
 #include "handshake.h"
 #include "log.h"
+#include "net.h"
 #include "range.h"
 #include "route.h"
 #include "server.h"
@@ -271,6 +276,70 @@ static bool try_static(struct client *c, const struct http_request *req,
 	return true;
 }
 
+/* The console page and the index need nothing but themselves and a
+ * WebSocket to their own origin; the policy keeps them so even if a
+ * child's output ever got interpreted as markup. */
+static const char console_csp[] =
+	"Content-Security-Policy: default-src 'none'; "
+	"script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+	"img-src data:; connect-src 'self'\r\n"
+	"X-Content-Type-Options: nosniff\r\n";
+
+#define INDEX_DIR_MAX 200 /* --dir entries listed by the index */
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* --devconsole, GET / when / is no resource: the resources, and the
+ * executables at the top of --dir (at most INDEX_DIR_MAX of them, sorted),
+ * as links to their consoles. */
+static void answer_index(struct client *c, bool head_only)
+{
+	static char page[DEVCONSOLE_INDEX_MAX];
+	static char names[INDEX_DIR_MAX][NAME_MAX + 2];
+	const struct options *o = c->srv->opts;
+	const char *paths[OPTS_MAX_LIST + INDEX_DIR_MAX];
+	size_t n = 0, nd = 0;
+	for (size_t i = 0; i < o->nresources && n < OPTS_MAX_LIST; i++)
+		paths[n++] = o->resources[i].path;
+	DIR *d = o->dir ? opendir(o->dir) : NULL;
+	for (struct dirent *e; d && nd < INDEX_DIR_MAX && (e = readdir(d));) {
+		struct stat st;
+		if (e->d_name[0] == '.' ||
+		    fstatat(dirfd(d), e->d_name, &st, 0) < 0 ||
+		    !S_ISREG(st.st_mode) ||
+		    faccessat(dirfd(d), e->d_name, X_OK, 0) < 0)
+			continue;
+		snprintf(names[nd], sizeof names[nd], "/%s", e->d_name);
+		paths[n + nd] = names[nd];
+		nd++;
+	}
+	if (d)
+		closedir(d);
+	qsort(paths + n, nd, sizeof paths[0], cmp_names);
+	struct answer a = {200, "text/html; charset=utf-8", 0, console_csp,
+			   true, page, -1, "console: index"};
+	a.length = devconsole_index(paths, n + nd, page, sizeof page);
+	answer(c, head_only, &a);
+}
+
+/* --devconsole, a GET with "X-Portal-Console: why": why this client's
+ * last handshake to this path was refused, as JSON (devconsole.h). */
+static void answer_why(struct client *c, bool head_only)
+{
+	static char json[DEVCONSOLE_JSON_MAX];
+	char addr[NET_ADDR_TEXT];
+	net_addr_host(c->fwd ? &c->fwd->peer : &c->peer, addr, sizeof addr);
+	const struct devconsole_refusal *r = devconsole_find(
+		&c->srv->refused, addr, c->path, loop_now(c->srv->loop));
+	struct answer a = {200, "application/json", 0, console_csp, true, json,
+			   -1, "console: why"};
+	a.length = devconsole_json(r, json);
+	answer(c, head_only, &a);
+}
+
 static bool method_is(const struct http_request *req, const char *m)
 {
 	return req->method_len == strlen(m) &&
@@ -328,6 +397,13 @@ bool plain_request(struct client *c, const struct http_request *req,
 		answer_metrics(c, head);
 		return true;
 	}
+	const struct http_header *ask =
+		http_header_find(req, DEVCONSOLE_HEADER);
+	if (o->devconsole && (get || head) && ask && ask->value_len == 3 &&
+	    strncasecmp(ask->value, "why", 3) == 0) {
+		answer_why(c, head);
+		return true;
+	}
 	if (o->cgidir && cgireq_request(c, req, head_len))
 		return true;
 	const char *why = "no resource at this path";
@@ -338,18 +414,14 @@ bool plain_request(struct client *c, const struct http_request *req,
 	struct route r;
 	if ((get || head) && o->devconsole &&
 	    route_find(o, path, len, &r) == 0) {
-		/* The page needs nothing but itself and a WebSocket to its
-		 * own origin; the policy keeps it so even if a child's
-		 * output ever got interpreted as markup. */
-		static const char csp[] =
-			"Content-Security-Policy: default-src 'none'; "
-			"script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-			"img-src data:; connect-src 'self'\r\n"
-			"X-Content-Type-Options: nosniff\r\n";
 		struct answer a = {200, "text/html; charset=utf-8",
-				   devconsole_page_len, csp, true,
+				   devconsole_page_len, console_csp, true,
 				   devconsole_page, -1, "console"};
 		answer(c, head, &a);
+		return true;
+	}
+	if ((get || head) && o->devconsole && len == 1) {
+		answer_index(c, head);
 		return true;
 	}
 	if (o->staticdir || o->devconsole || o->cgidir) {

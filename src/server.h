@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devconsole.h"
 #include "loop.h"
 #include "metrics.h"
 #include "net.h"
@@ -44,6 +45,7 @@ struct server {
 	char *extra_ws;       /* header lines added to 101 responses */
 	char *extra_http;     /* and to every other response */
 	struct metrics metrics;
+	struct devconsole_refusals refused; /* --devconsole: to explain */
 };
 
 /* Runs the gateway until it has drained after SIGTERM/SIGINT. Returns the

@@ -146,6 +146,8 @@ struct client {
 	/* malloc'd when answered or closed, so an open session holds none */
 	char *reason;        /* the answer's reason, a session's Close's */
 	char *origin;        /* a 403's refused Origin (malloc'd), or NULL */
+	bool ws_request;     /* the request being answered has an Upgrade */
+	bool console;        /* the console's subprotocol: output tagged */
 	struct forwarded *fwd; /* malloc'd, or NULL */
 };
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "devconsole.h"
 #include "env.h"
 #include "handshake.h"
 #include "http.h"
@@ -28,6 +29,17 @@
 
 #define MAX_HEADERS HTTP_MAX_HEADERS
 
+/* --devconsole: notes a refused handshake for the page to ask about,
+ * under the socket's peer address (not X-Forwarded-For's: the page's
+ * question comes over a socket of its own). */
+static void console_refused(struct client *c, int status, const char *why)
+{
+	char addr[NET_ADDR_TEXT];
+	net_addr_host(c->fwd ? &c->fwd->peer : &c->peer, addr, sizeof addr);
+	devconsole_refused(&c->srv->refused, addr, c->path, status, why,
+			   loop_now(c->srv->loop));
+}
+
 void http_error_extra(struct client *c, int status, const char *why,
 			     const char *more)
 {
@@ -38,6 +50,8 @@ void http_error_extra(struct client *c, int status, const char *why,
 				     k > 0 && (size_t)k < sizeof extra ? extra : NULL);
 	client_answered(c, status, why);
 	metrics_http_error(&c->srv->metrics, status);
+	if (c->srv->opts->devconsole && c->ws_request)
+		console_refused(c, status, why);
 	buf_free(&c->in);
 	buf_append(&c->out, resp, n);
 	c->ss = SS_CLOSING;
@@ -227,11 +241,18 @@ static void drop_child_pipes(struct client *c)
 }
 
 /* Answers a request whose program could not be started (err: from fork or
- * from the exec) with 503 when it may work later, else 500. */
-static void refuse_start(struct client *c, int err)
+ * from the exec) with 503 when it may work later, else 500. The console
+ * is told the cause as well. */
+static void refuse_start(struct client *c, int err, const char *cause)
 {
 	bool busy = err == EAGAIN || err == EMFILE || err == ENFILE ||
 		    err == ENOMEM;
+	if (c->srv->opts->devconsole) {
+		char why[PROGRAM_WHY_MAX + 32];
+		snprintf(why, sizeof why, "cannot start program: %s", cause);
+		console_refused(c, busy ? 503 : 500, why);
+		c->ws_request = false; /* noted already */
+	}
 	if (busy)
 		http_error_extra(c, 503, "cannot start program",
 				 "Retry-After: 1\r\n");
@@ -350,7 +371,7 @@ static void on_child_exec(struct loop *l, int fd, unsigned ev, void *arg)
 			c->cs = CS_KILL_SENT; /* it exits 127 by itself */
 		drop_child_pipes(c);
 		client_suspect(c);
-		refuse_start(c, err);
+		refuse_start(c, err, why);
 		return;
 	}
 	forget_exec(c);
@@ -451,19 +472,23 @@ static void answer(struct client *c, const struct http_request *req, size_t n,
 		return;
 	int proto = hs_select_protocol(req, o->protocols.item, o->protocols.n);
 	const char *protocol = proto >= 0 ? o->protocols.item[proto] : NULL;
+	/* The console's is answered, the child sees --protocol's choice. */
+	static const char *const console[] = {DEVCONSOLE_PROTOCOL};
+	c->console = o->devconsole && hs_select_protocol(req, console, 1) == 0;
 	int err = start_child(c, req, hs, decoded, dlen, &r, protocol);
 	if (err) {
 		log_msg(LV_ERROR, "#%llu cannot start %s: %s",
 			(unsigned long long)c->id, r.program, strerror(err));
-		refuse_start(c, err);
+		refuse_start(c, err, strerror(err));
 		return;
 	}
 
 	/* Queued now, sent by on_child_exec once the exec has worked. */
 	char resp[4096], extra[4096];
+	const char *answered = c->console ? DEVCONSOLE_PROTOCOL : protocol;
 	snprintf(extra, sizeof extra, "%s%s%s%s",
-		 protocol ? "Sec-WebSocket-Protocol: " : "",
-		 protocol ? protocol : "", protocol ? "\r\n" : "",
+		 answered ? "Sec-WebSocket-Protocol: " : "",
+		 answered ? answered : "", answered ? "\r\n" : "",
 		 c->srv->extra_ws ? c->srv->extra_ws : "");
 	size_t len = hs_response_101(resp, sizeof resp, hs->key, hs->key_len,
 				     extra);
@@ -501,6 +526,7 @@ void upgrade_request(struct client *c)
 	if (!c->peer_known) /* else answered again after the lookup */
 		c->head_us = clock_us();
 	bool upgrade = http_header_find(&req, "upgrade") != NULL;
+	c->ws_request = upgrade;
 	if (!upgrade && plain_request(c, &req, (size_t)n))
 		return;
 	struct hs_info hs;

@@ -57,7 +57,19 @@ SNAPSHOT = """JSON.stringify((() => {
       dir: e.dataset.dir,
       time: (e.querySelector('time') || {}).textContent,
       text: (e.querySelector('.text') || {}).textContent,
+      empty: e.hasAttribute('data-empty'),
+      // What the reader sees of an empty one (CSS generated content).
+      shown: getComputedStyle(e.querySelector('.text'), '::after').content,
+      // The label starts after the time ends, on the same row.
+      overlap: (() => {
+        const t = e.querySelector('time').getBoundingClientRect();
+        const d = e.querySelector('.dir').getBoundingClientRect();
+        return d.left < t.right - 0.5;
+      })(),
     })),
+    ended: $('ended') ? $('ended').textContent : null,
+    duration: $('duration') ? $('duration').textContent : null,
+    refused: $('refused') ? $('refused').textContent : null,
     closeCode: $('close-code').textContent,
     closeReason: $('close-reason').textContent,
     wasClean: $('was-clean').textContent,
@@ -268,7 +280,8 @@ async def binary_checks(ck, page):
         for m in sent:
             await page.type(m)
             await page.enter()
-        want = sum(len(m) for m in sent)
+        # --binary writes a text message with a "\n", as websocketd.
+        want = sum(len(m) + 1 for m in sent)
         got = lambda s: sum(int(BINARY.match(t).group(1)) for t in texts(s, "in") if BINARY.match(t))
         s = await page.until("%d bytes back" % want, lambda s: got(s) >= want)
         for t in texts(s, "in"):
@@ -279,7 +292,7 @@ async def binary_checks(ck, page):
             if len(hexes) != min(n, 32) or bool(more) != (n > 32):
                 raise Failure("preview of %d bytes: %r" % (n, t))
         first = texts(s, "in")[0]
-        if first != "[binary 2 bytes] 68 69":
+        if first != "[binary 3 bytes] 68 69 0a":
             raise Failure("first message shown as %r" % first)
         return "%s; %d bytes in all" % (first, got(s))
 
@@ -315,15 +328,136 @@ async def gone_checks(ck, page, gw):
     await ck.run("Reconnect with the gateway gone: 1006 and an error shown", unreachable())
 
 
-class Gateway:
-    """A second portal-gw (--binary --devconsole --sameorigin /echo=cat) on a
-    free port."""
+NOISY = """#!/bin/sh
+echo starting >&2
+while read -r x; do
+  if [ "$x" = quit ]; then echo bye >&2; exit 4; fi
+  echo "$x"
+  echo "err: $x" >&2
+done
+"""
 
-    def __init__(self, gw, tmp):
-        self.log = os.path.join(tmp, "binary.gw.log")
+
+async def stderr_checks(ck, page):
+    """/noisy of the explain gateway: a child that echoes each line to
+    stdout and to stderr, and exits 4 on "quit"."""
+
+    async def shown():
+        s = await page.until("the stderr line", lambda s: "starting" in texts(s, "stderr"))
+        await page.type("one")
+        await page.enter()
+        s = await page.until("one's echo and stderr", lambda s: "one" in texts(s, "in") and "err: one" in texts(s, "stderr"))
+        if "err: one" in texts(s, "in") or "one" in texts(s, "stderr"):
+            raise Failure("stdout and stderr mixed up: in %s, stderr %s" % (texts(s, "in"), texts(s, "stderr")))
+        if any(e["overlap"] for e in s["entries"]):
+            raise Failure("a direction label overlaps its timestamp")
+        return "stderr entries %s, in %s; no label overlaps its time" % (texts(s, "stderr"), texts(s, "in"))
+
+    async def empty():
+        await page.js("document.getElementById('send').click()")  # the box is empty
+        s = await page.until("an empty echo", lambda s: [e for e in entries(s, "in") if e["text"] == ""])
+        e = [e for e in entries(s, "in") if e["text"] == ""][0]
+        if not e["empty"] or "empty message" not in (e["shown"] or ""):
+            raise Failure("the empty message shows %r (data-empty %s)" % (e["shown"], e["empty"]))
+        return "in entry with text '' shows %s" % e["shown"]
+
+    async def recall():
+        key = lambda k, code: {"key": k, "code": k, "windowsVirtualKeyCode": code, "nativeVirtualKeyCode": code}
+        got = []
+        await page.js("document.getElementById('input').focus()")
+        for k, code in (("ArrowUp", 38), ("ArrowUp", 38), ("ArrowDown", 40), ("ArrowDown", 40)):
+            for t in ("rawKeyDown", "keyUp"):
+                await page.cdp.call("Input.dispatchKeyEvent", dict(key(k, code), type=t), session=page.sid)
+            got.append(await page.js("document.getElementById('input').value"))
+        if got != ["", "one", "", ""]:
+            raise Failure("Up, Up, Down, Down gave %s, not ['', 'one', '', '']" % got)
+        return "Up, Up, Down, Down: %s" % got
+
+    async def ends():
+        await page.type("quit")
+        await page.enter()
+        s = await page.until("the close", lambda s: s["state"] == "closed" and s["closeCode"] != "-")
+        if "bye" not in texts(s, "stderr"):
+            raise Failure("the last stderr line is not shown: %s" % texts(s, "stderr"))
+        if (s["closeCode"], s["ended"]) != ("1011", "exit status 4"):
+            raise Failure("close code %s, ended %r" % (s["closeCode"], s["ended"]))
+        if not re.match(r"^\d+\.\d{3} s$", s["duration"] or ""):
+            raise Failure("duration %r" % s["duration"])
+        info = [t for t in texts(s, "info") if t.startswith("session ended after ")]
+        if not info or not info[-1].endswith(": exit status 4"):
+            raise Failure("no 'session ended after' entry: %s" % texts(s, "info"))
+        return "ended %r after %s; %r" % (s["ended"], s["duration"], info[-1])
+
+    await ck.run("stderr lines shown live, marked stderr, apart from stdout", shown())
+    await ck.run("an empty message is shown as one", empty())
+    await ck.run("Up and Down recall earlier inputs", recall())
+    await ck.run("the child's exit status and the session's duration shown", ends())
+
+
+async def refused_checks(ck, cdp, http_local, http_ip):
+    """Handshakes the explain gateway refuses, each explained on the page."""
+
+    async def explained(url, want):
+        tab, sid = await cc.open_page(cdp, url)
+        try:
+            page = Page(cdp, sid)
+            s = await page.until("the explanation", lambda s: s["refused"] not in (None, "-"))
+            if (s["closeCode"], s["state"]) != ("1006", "closed"):
+                raise Failure("close code %s, state %s" % (s["closeCode"], s["state"]))
+            if not re.search(want, s["refused"]):
+                raise Failure("explained as %r, not /%s/" % (s["refused"], want))
+            errs = texts(s, "error")
+            if not any(t.startswith("handshake refused: HTTP ") for t in errs):
+                raise Failure("no 'handshake refused' error entry: %s" % errs)
+            return s["refused"]
+        finally:
+            await cdp.call("Target.closeTarget", {"targetId": tab})
+
+    await ck.run(
+        "a 403 (--origin) is explained with its status and reason",
+        explained(http_ip + "/echo", r"^HTTP 403: origin not allowed$"),
+    )
+    await ck.run(
+        "a CRLF script's 500 is explained with the exec's cause",
+        explained(http_local + "/crlf", r"^HTTP 500: cannot start program: .*CRLF line endings\?\)$"),
+    )
+
+
+async def index_checks(ck, cdp, http_local):
+    async def lists():
+        tab, sid = await cc.open_page(cdp, http_local + "/")
+        try:
+            page = Page(cdp, sid)
+            end = time.monotonic() + WAIT
+            links = None
+            while time.monotonic() < end:
+                links = await page.js(
+                    "JSON.stringify(Array.from(document.querySelectorAll('#resources a'),"
+                    " (a) => [a.textContent, new URL(a.href).pathname]))"
+                )
+                if links and json.loads(links):
+                    break
+                await asyncio.sleep(cc.POLL)
+            got = json.loads(links or "[]")
+            want = [["/echo", "/echo"], ["/crlf", "/crlf"], ["/noisy", "/noisy"]]
+            if got != want:
+                raise Failure("links %s, not %s" % (got, want))
+            return "links %s" % [g[0] for g in got]
+        finally:
+            await cdp.call("Target.closeTarget", {"targetId": tab})
+
+    await ck.run("GET / lists the resources and --dir's executables with links", lists())
+
+
+class Gateway:
+    """Another portal-gw on a free port: by default --binary --devconsole
+    --sameorigin /echo=cat."""
+
+    def __init__(self, gw, tmp, name="binary", args=("--binary", "--devconsole", "--sameorigin", "/echo=cat")):
+        self.log = os.path.join(tmp, name + ".gw.log")
         with open(self.log, "wb") as f:
             self.proc = subprocess.Popen(
-                [gw, "--address", "127.0.0.1", "--port", "0", "--binary", "--devconsole", "--sameorigin", "/echo=cat"],
+                [gw, "--address", "127.0.0.1", "--port", "0", *args],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=f,
@@ -336,9 +470,19 @@ class Gateway:
                 self.port = int(m.group(1))
                 return
             if self.proc.poll() is not None:
-                raise Failure("the --binary gateway exited with status %d" % self.proc.returncode)
+                raise Failure("the %s gateway exited with status %d" % (name, self.proc.returncode))
             time.sleep(cc.POLL)
-        raise Failure("the --binary gateway did not log its port within 5s")
+        raise Failure("the %s gateway did not log its port within 5s" % name)
+
+    async def clean_exit(self):
+        """A check: it exited 0 (stop() was called) and logged no
+        sanitizer report."""
+        if self.proc.returncode != 0:
+            raise Failure("exit status %s" % self.proc.returncode)
+        with open(self.log, errors="replace") as f:
+            if re.search(r"Sanitizer|runtime error:", f.read()):
+                raise Failure("sanitizer report in its log")
+        return "exit 0, log clean"
 
     def stop(self):
         """SIGTERM; returns its exit status (SIGKILL after 5 s: "killed")."""
@@ -351,6 +495,29 @@ class Gateway:
             self.proc.kill()
             self.proc.wait()
             return "killed"
+
+
+async def explain_checks(ck, cdp, gw, tmp, report):
+    """A gateway with --origin localhost (so the page loaded from 127.0.0.1
+    is refused 403) and a --dir of a CRLF script and a noisy one."""
+    d = os.path.join(tmp, "dir")
+    os.mkdir(d)
+    for name, text in (("crlf", "#!/bin/sh\r\necho hi\r\n"), ("noisy", NOISY)):
+        with open(os.path.join(d, name), "w", newline="") as f:
+            f.write(text)
+        os.chmod(os.path.join(d, name), 0o755)
+    g = Gateway(gw, tmp, "explain", ("--devconsole", "--origin", "localhost", "--dir", d, "/echo=cat"))
+    report["gateway"] = g
+    try:
+        local = "http://localhost:%d" % g.port
+        tab, sid = await cc.open_page(cdp, local + "/noisy")
+        await stderr_checks(ck, Page(cdp, sid))
+        await cdp.call("Target.closeTarget", {"targetId": tab})
+        await refused_checks(ck, cdp, local, "http://127.0.0.1:%d" % g.port)
+        await index_checks(ck, cdp, local)
+    finally:
+        g.stop()
+    await ck.run("the explain gateway exits 0, no sanitizer report", g.clean_exit())
 
 
 async def drive(devtools_url, base, tmp, report):
@@ -384,6 +551,7 @@ async def drive(devtools_url, base, tmp, report):
                 finally:
                     if g is not None and g.proc.poll() is None:
                         g.stop()
+                await explain_checks(ck, cdp, gw, tmp, report)
             return ck.results
         finally:
             report["results"] = ck.results

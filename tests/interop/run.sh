@@ -9,7 +9,8 @@
 # chromium (headless, driven through the DevTools protocol), firefox
 # (Debian's firefox-esr, headless, driven through the Marionette protocol;
 # FIREFOX names another), devconsole (the --devconsole page, used through
-# headless Chromium as a user would) and nginx (Debian's nginx terminating
+# headless Chromium as a user would), devconsole-firefox (the same page in
+# headless Firefox through Marionette) and nginx (Debian's nginx terminating
 # TLS in front of the gateway, driven by python3-websockets over wss://;
 # nginx.sh, which starts its own gateway). Default: all.
 # INTEROP_CLIENTS may also name them.
@@ -36,7 +37,7 @@ GW=$(cd "$(dirname "$GW")" && pwd)/$(basename "$GW")
 shift
 clients=("$@")
 if [ ${#clients[@]} -eq 0 ]; then
-	read -r -a clients <<<"${INTEROP_CLIENTS:-python node-ws node-builtin chromium firefox devconsole nginx}"
+	read -r -a clients <<<"${INTEROP_CLIENTS:-python node-ws node-builtin chromium firefox devconsole devconsole-firefox nginx}"
 fi
 
 PY=/usr/bin/python3       # Debian's: it sees python3-websockets
@@ -207,6 +208,15 @@ run_client() {
 		cmd=(env PORTAL_GW="$GW" "$PY" "$here/devconsole_client.py")
 		gw_flags=(--devconsole)
 		;;
+	devconsole-firefox)
+		if [ -z "${FIREFOX:-}" ] && ! command -v firefox-esr >/dev/null && ! command -v firefox >/dev/null; then
+			fail_line devconsole-firefox "client available (no firefox-esr or firefox; .ci/interop.sh installs firefox-esr)"
+			summary+=("devconsole-firefox: missing")
+			return
+		fi
+		cmd=(env PORTAL_GW="$GW" "$PY" "$here/devconsole_firefox.py")
+		gw_flags=(--devconsole)
+		;;
 	nginx)
 		# Starts and checks its own gateway and nginx (and prints
 		# their logs when something failed).
@@ -215,7 +225,7 @@ run_client() {
 		: >"$tmp/$name.gw.log"
 		;;
 	*)
-		fail_line "$name" "unknown client (python, node-ws, node-builtin, chromium, firefox, devconsole, nginx)"
+		fail_line "$name" "unknown client (python, node-ws, node-builtin, chromium, firefox, devconsole, devconsole-firefox, nginx)"
 		return
 		;;
 	esac
