@@ -214,18 +214,7 @@ static int spawn(struct client *c, const struct http_request *req,
 	int err = child_spawn(file, argv, env_finish(&e), &ch);
 	if (err)
 		return err;
-	c->pid = ch.pid;
-	c->cin = ch.in;
-	c->cout = ch.out;
-	c->cerr = ch.err;
-	c->exec_fd = ch.exec_fd;
-	c->spawn_mem = ch.mem;
-	c->cs = CS_RUNNING;
-	c->srv->nchildren++;
-	if (pidmap_put(&c->srv->children, c->pid, c) < 0) {
-		log_id(c, LV_ERROR, "out of memory");
-		child_kill_group(c->pid, SIGKILL);
-	}
+	client_adopt_child(c, &ch);
 	struct loop *l = c->srv->loop;
 	if (loop_add(l, c->cin, 0, on_child_in, c) < 0 ||
 	    loop_add(l, c->cout, LOOP_READ, on_cgi_out, c) < 0 ||

@@ -805,6 +805,23 @@ void client_reap_suspects(struct server *srv)
 	}
 }
 
+void client_adopt_child(struct client *c, const struct child *ch)
+{
+	c->pid = ch->pid;
+	c->cin = ch->in;
+	c->cout = ch->out;
+	c->cerr = ch->err;
+	c->exec_fd = ch->exec_fd;
+	c->spawn_mem = ch->mem;
+	c->cs = CS_RUNNING;
+	c->srv->nchildren++;
+	if (pidmap_put(&c->srv->children, c->pid, c) < 0) {
+		/* It can never be told apart from an orphan when reaped. */
+		log_msg(LV_ERROR, "#%llu out of memory", (unsigned long long)c->id);
+		child_kill_group(c->pid, SIGKILL);
+	}
+}
+
 void client_reaped(struct client *c, int status)
 {
 	suspect_del(c);

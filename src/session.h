@@ -16,6 +16,7 @@
 #include "ws.h"
 
 struct cgireq;
+struct child;
 struct env;
 struct hs_info;
 struct http_request;
@@ -200,6 +201,9 @@ void client_set_path(struct client *c, const char *p, size_t len);
  * line. */
 void client_answered(struct client *c, int status, const char *why);
 void close_child_in(struct client *c);
+/* Takes over the child child_spawn started for c: its pid, pipes (not yet
+ * on the loop) and memory; counted, and known by pid for reaping. */
+void client_adopt_child(struct client *c, const struct child *ch);
 /* Writes what is queued for the child's stdin, as far as the pipe takes. */
 void flush_child(struct client *c);
 /* Ends the child: stdin EOF now (after what is queued), then SIGINT,

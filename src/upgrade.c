@@ -286,19 +286,7 @@ static int start_child(struct client *c, const struct http_request *req,
 		return err;
 	}
 	c->program = program;
-	c->pid = ch.pid;
-	c->cin = ch.in;
-	c->cout = ch.out;
-	c->cerr = ch.err;
-	c->exec_fd = ch.exec_fd;
-	c->spawn_mem = ch.mem;
-	c->cs = CS_RUNNING;
-	c->srv->nchildren++;
-	if (pidmap_put(&c->srv->children, c->pid, c) < 0) {
-		/* It can never be told apart from an orphan when reaped. */
-		log_msg(LV_ERROR, "#%llu out of memory", (unsigned long long)c->id);
-		child_kill_group(c->pid, SIGKILL);
-	}
+	client_adopt_child(c, &ch);
 	/* The pipes are polled only once the session is open: output the
 	 * child writes before the 101 has left waits in its pipe. */
 	struct loop *l = c->srv->loop;
