@@ -889,9 +889,12 @@ static void maybe_done(struct client *c)
 	struct server *srv = c->srv;
 	close_child_in(c);
 	drain_stderr(c);
-	/* Whatever the child left running in its group goes with it. */
-	if (c->cs == CS_REAPED && child_kill_group(c->pid, 0) == 0)
-		child_kill_group(c->pid, SIGTERM);
+	/* Whatever the child left running in its group goes with it, also
+	 * what ignores SIGTERM (and SIGINT, as a shell's background jobs
+	 * do, which outlive a leader that SIGINT ended). */
+	if (c->cs == CS_REAPED)
+		server_end_group(srv, c->pid,
+				 KILL_GRACE_MS + srv->opts->closems);
 	loop_timer_stop(srv->loop, &c->child_timer);
 	loop_timer_stop(srv->loop, &c->sock_timer);
 	if (c->http_status || c->method[0])

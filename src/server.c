@@ -14,6 +14,7 @@
 #endif
 
 #include "buf.h"
+#include "child.h"
 #include "client.h"
 #include "log.h"
 #include "logsink.h"
@@ -314,6 +315,39 @@ static int flush_ms(const struct server *srv)
 	return end > now ? (int)(end - now) : 0;
 }
 
+static void on_stray_timer(struct loop *l, struct loop_timer *t)
+{
+	struct server *srv = LOOP_TIMER_OWNER(t, struct server, stray_timer);
+	uint64_t now = loop_now(l);
+	size_t done = 0;
+	while (done < srv->nstrays && srv->strays[done].due <= now) {
+		pid_t g = srv->strays[done++].pgid;
+		if (child_kill_group(g, SIGKILL) == 0)
+			log_msg(LV_INFO, "process group %ld outlived its session "
+				"and SIGTERM; SIGKILL", (long)g);
+	}
+	srv->nstrays -= done;
+	memmove(srv->strays, srv->strays + done,
+		srv->nstrays * sizeof srv->strays[0]);
+	if (srv->nstrays)
+		loop_timer_start(l, t, srv->strays[0].due - now, on_stray_timer);
+}
+
+void server_end_group(struct server *srv, pid_t pgid, unsigned ms)
+{
+	if (child_kill_group(pgid, SIGTERM) < 0)
+		return; /* nothing left of it */
+	if (srv->nstrays == SERVER_MAX_STRAYS) {
+		child_kill_group(pgid, SIGKILL);
+		return;
+	}
+	uint64_t due = loop_now(srv->loop) + ms;
+	srv->strays[srv->nstrays].pgid = pgid;
+	srv->strays[srv->nstrays].due = due;
+	if (srv->nstrays++ == 0)
+		loop_timer_start(srv->loop, &srv->stray_timer, ms, on_stray_timer);
+}
+
 int server_run(const struct options *o)
 {
 	struct server srv;
@@ -369,6 +403,8 @@ out:
 	 * their children's groups once we exit. */
 	abort_all(&srv);
 	bury(&srv);
+	for (size_t i = 0; i < srv.nstrays; i++)
+		child_kill_group(srv.strays[i].pgid, SIGKILL);
 	stop_listening(&srv);
 	logsink_stop(flush_ms(&srv));
 	loop_free(srv.loop);

@@ -15,6 +15,8 @@
 
 struct client;
 
+#define SERVER_MAX_STRAYS 256
+
 /* --address, --unix, and as many sockets from a service manager. */
 #define SERVER_MAX_LISTEN (OPTS_MAX_ADDRESSES + 2 * OPTS_MAX_LIST)
 
@@ -46,7 +48,19 @@ struct server {
 	char *extra_http;     /* and to every other response */
 	struct metrics metrics;
 	struct devconsole_refusals refused; /* --devconsole: to explain */
+	/* Process groups whose leader was reaped with members left (a
+	 * background job that ignores SIGINT and SIGTERM): SIGKILL when due,
+	 * in the order put (all due after the same delay). */
+	struct { pid_t pgid; uint64_t due; } strays[SERVER_MAX_STRAYS];
+	size_t nstrays;
+	struct loop_timer stray_timer;
 };
+
+/* A session is over and its child, the leader of process group pgid, was
+ * reaped: what is left of the group gets SIGTERM now and SIGKILL after ms
+ * unless it is empty by then (and SIGKILL at once when too many groups
+ * wait). Nothing when the group is empty. */
+void server_end_group(struct server *srv, pid_t pgid, unsigned ms);
 
 /* Runs the gateway until it has drained after SIGTERM/SIGINT. Returns the
  * process exit status. */

@@ -85,3 +85,27 @@ EOF_
 	[ "$order" = "SIGINT,SIGTERM,SIGTERM; SIGKILL," ]
 	[ -z "$(children "$GW_PID" Z)" ]
 }
+
+@test "a background job that ignores SIGINT and SIGTERM outlives its leader, and the group is still SIGKILLed" {
+	local T=$BATS_TEST_TMPDIR s job
+	# A shell's background job ignores SIGINT, and here SIGTERM too, so
+	# the leader dies of SIGINT and leaves it behind in the group.
+	s=$(mkscript stray.sh <<EOF_
+#!/bin/sh
+trap '' TERM
+sleep 30 &
+echo \$! >"$T/job.pid"
+echo up
+wait
+EOF_
+)
+	start_gw "/s=$s"
+	run ws -t 10000 /s recv close:1000 wait
+	expect_status 0
+	expect_lines "text up" "close 1000*" "eof"
+	wait_log 'access #[0-9]+ .* GET /s 101 .* signal=SIGINT$'
+	job=$(cat "$T/job.pid")
+	wait_for "the background job $job to be gone" bash -c "! kill -0 $job"
+	wait_log "process group [0-9]+ outlived its session and SIGTERM; SIGKILL"
+	[ -z "$(children "$GW_PID" Z)" ]
+}

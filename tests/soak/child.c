@@ -10,11 +10,12 @@
  * RX counts complete lines read from stdin (commands excluded), TX complete
  * lines written to stdout, PARTIAL the bytes after the last newline at end
  * of input (portal-gw must never deliver part of a message, so always 0),
- * ERRLINES lines written to stderr, TERM 1 if SIGTERM came before the end.
+ * ERRLINES lines written to stderr, TERM 1 if SIGINT or SIGTERM came before
+ * the end.
  *
  * Modes:
  *   echo      writes every line back; the line "!exit N" makes it exit N;
- *             exits 0 at end of input. SIGTERM does not cut it short: it
+ *             exits 0 at end of input. SIGINT or SIGTERM does not cut it short: it
  *             still reads what is left and records its counts (the soak
  *             checks delivery, not how fast a loaded machine schedules).
  *   crash     echo, but after echoing n lines it kills itself with SIGSEGV
@@ -149,7 +150,10 @@ static int echo(unsigned long crash_after, int crashing, unsigned long errs)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: read sees EINTR */
+	/* no SA_RESTART: read sees EINTR. SIGINT, the escalation's first
+	 * signal, as SIGTERM: a program that finishes its input on either. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	for (;;) {
 		ssize_t n = read(0, in + have, sizeof in - have);
 		if (n < 0 && errno == EINTR)
