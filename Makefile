@@ -57,8 +57,10 @@ unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do $$t; done
 
 BATS = $(shell sh tests/find-bats.sh)
+# No test may hang the suite: bats fails one that runs longer than this.
+BATS_TEST_TIMEOUT ?= 300
 e2e: $(O)/portal-gw $(TOOLS)
-	PORTAL_GW=$(abspath $(O)/portal-gw) WSCLIENT=$(abspath $(O)/wsclient) \
+	BATS_TEST_TIMEOUT=$(BATS_TEST_TIMEOUT) PORTAL_GW=$(abspath $(O)/portal-gw) WSCLIENT=$(abspath $(O)/wsclient) \
 	  $(BATS) $(BATS_FLAGS) tests/
 
 # fuzz-replay (mk/fuzz.mk): the fuzz corpora and kept crashers, without libFuzzer.

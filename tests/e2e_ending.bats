@@ -5,12 +5,6 @@
 
 load helpers
 
-# A grandchild killed with its group is reparented to the gateway, which
-# reaps such orphans in a sweep at most 100 ms later: wait for it.
-no_zombie() {
-	wait_for "the gateway to reap every child" no_zombie
-}
-
 @test "a Python child that cleans up on SIGINT (KeyboardInterrupt, finally) gets to run it" {
 	command -v python3 >/dev/null || skip "no python3"
 	local T=$BATS_TEST_TMPDIR s
@@ -37,7 +31,7 @@ EOF_
 	[ -f "$T/cleaned" ]
 	grep -Eq "child [0-9]+ still running; SIGINT" "$BATS_TEST_TMPDIR/gw.log"
 	! grep -q "SIGTERM" "$BATS_TEST_TMPDIR/gw.log"
-	wait_for "the gateway to reap every child" no_zombie
+	wait_no_zombie
 }
 
 @test "a sh child with trap ... INT runs its trap, and no SIGTERM follows" {
@@ -89,7 +83,7 @@ EOF_
 	local order
 	order=$(grep -Eo "SIGINT|SIGTERM; SIGKILL|SIGTERM$" "$BATS_TEST_TMPDIR/gw.log" | tr '\n' ,)
 	[ "$order" = "SIGINT,SIGTERM,SIGTERM; SIGKILL," ]
-	wait_for "the gateway to reap every child" no_zombie
+	wait_no_zombie
 }
 
 @test "a background job that ignores SIGINT and SIGTERM outlives its leader, and the group is still SIGKILLed" {
@@ -113,5 +107,5 @@ EOF_
 	job=$(cat "$T/job.pid")
 	wait_for "the background job $job to be gone" bash -c "! kill -0 $job"
 	wait_log "process group [0-9]+ outlived its session and SIGTERM; SIGKILL"
-	wait_for "the gateway to reap every child" no_zombie
+	wait_no_zombie
 }

@@ -95,5 +95,5 @@ lookup_gw() {
 	# Only the second session started a child.
 	[ "$(grep -c 'connected to /env' "$BATS_TEST_TMPDIR/gw.log")" -eq 1 ]
 	grep -q "#2 .* connected to /env" "$BATS_TEST_TMPDIR/gw.log"
-	[ -z "$(children "$GW_PID" Z)" ]
+	wait_no_zombie
 }

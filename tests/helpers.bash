@@ -81,6 +81,16 @@ wait_for() {
 	done
 }
 
+# wait_no_zombie: waits for the gateway to have no zombie child. A grandchild
+# killed with its group is reparented to the gateway, which reaps such orphans
+# in a sweep at most 100 ms later; a child is reaped on its SIGCHLD.
+no_zombie() {
+	[ -z "$(children "$GW_PID" Z)" ]
+}
+wait_no_zombie() {
+	wait_for "the gateway to reap every child" no_zombie
+}
+
 # wait_log REGEX: waits for a line of gw.log matching the extended REGEX.
 wait_log() {
 	wait_for "a gw.log line matching /$1/" grep -Eq -- "$1" "$BATS_TEST_TMPDIR/gw.log"
