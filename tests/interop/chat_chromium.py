@@ -26,7 +26,7 @@ from its DOM (Runtime.evaluate):
          its first line). B's tab closes: A shows "<B> left", once, and A's
          room goes on (A's goodbye still comes back).
 
-Every wait has a deadline (WAIT, CHAT_WAIT in the environment; each
+Every wait has a deadline (WAIT, INTEROP_CHAT_WAIT in the environment; each
 DevTools command CALL_DEADLINE) and a failure says what each tab showed.
 Prints one PASS/FAIL line per check and "chat: N passed, N failed"; exits
 1 if one failed. The Chromium plumbing is chromium_client.py's and
@@ -48,7 +48,7 @@ import chromium_client as cc
 from browser import POLL, Failure, describe
 
 TAG = "chat"
-WAIT = float(os.environ.get("CHAT_WAIT", "10"))  # for one thing a tab should show
+WAIT = float(os.environ.get("INTEROP_CHAT_WAIT", "10"))  # for one thing a tab should show
 N = 5  # lines each tab sends
 
 # What a tab shows, as one JSON value (null before the page is there).
