@@ -11,8 +11,14 @@
 # (lines x clients), the lag from the line's timestamp to its arrival
 # (p50/p99), the server's CPU per delivery (/proc/PID/stat, all threads,
 # not the producer) and its RSS per idle subscriber; every client must get
-# every line in order (gaps are printed). At SLOW_C clients it runs again
-# with one client that never reads: the others' rate with it vs without.
+# every line in order (gaps are printed). At FANOUT_SLOW clients it runs
+# again with one client that never reads, alternating with runs without,
+# FANOUT_SLOW_ROUNDS times: the others' rate with it vs without. At
+# FANOUT_LAG_C clients, one more run per server at FANOUT_LAG_RATE lines/s,
+# a rate both keep up with: the lag of a server that is not saturated (in
+# the runs as fast as it can, the lag is queueing: the lines buffered in
+# the pipe and the server, divided by the rate, growing over the run).
+# A figure from several runs is their mean.
 #
 # Knobs (environment):
 #   DUR=2 WARM=0.5             seconds counted, warm-up (as in run.sh)
@@ -21,6 +27,8 @@
 #   FANOUT_RATE=0              lines/s from the producer (0: as fast as it can)
 #   FANOUT_SIZE=64             bytes per line (without its newline)
 #   FANOUT_SLOW=1000           clients in the slow-subscriber runs ("" skips)
+#   FANOUT_SLOW_ROUNDS=3       runs with and without the slow client, each
+#   FANOUT_LAG_C=1000 FANOUT_LAG_RATE=50  the run at a fixed rate ("" skips)
 #   FANOUT_GW_ARGS=""          more portal-gw flags (e.g. --maxqueue 4M)
 #   FANOUT_SERVERS="node portal-gw"  servers to run
 # Raw results: $O/bench/fanout/results.txt, the table in table.md, server
@@ -38,6 +46,9 @@ HOLD=${FANOUT_HOLD:-1}
 RATE=${FANOUT_RATE:-0}
 SIZE=${FANOUT_SIZE:-64}
 SLOW_C=${FANOUT_SLOW-1000}
+SLOW_ROUNDS=${FANOUT_SLOW_ROUNDS:-3}
+LAG_C=${FANOUT_LAG_C-1000}
+LAG_RATE=${FANOUT_LAG_RATE:-50}
 GW_ARGS=${FANOUT_GW_ARGS:-}
 SERVERS=${FANOUT_SERVERS:-node portal-gw}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -89,10 +100,10 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null
 NOFILE=$(ulimit -n)
 
 RUNS=0
-# start_server IMPL RUNDIR: sets SPID and SPORT, or returns 1.
+# start_server IMPL RUNDIR RATE: sets SPID and SPORT, or returns 1.
 start_server() {
 	local log=$OUT/current.log _
-	local prod=("$WB" produce --go "$2/go" -s "$SIZE" -r "$RATE"
+	local prod=("$WB" produce --go "$2/go" -s "$SIZE" -r "$3"
 		-d "$(awk -v w="$WARM" -v d="$DUR" 'BEGIN { print w + d + 10 }')")
 	: >"$log"
 	SPORT=""
@@ -128,9 +139,10 @@ stop_server() {
 	cat "$OUT/current.log" >>"$OUT/$1.log"
 }
 
-# measure IMPL CLIENTS SLOW: one run on a fresh server, one result line.
+# measure IMPL CLIENTS SLOW RATE: one run on a fresh server, one result
+# line "IMPL CLIENTS SLOW RATE key=value...".
 measure() {
-	local impl=$1 c=$2 slow=$3 line run need
+	local impl=$1 c=$2 slow=$3 rate=$4 line run need
 	need=$((c + 64))
 	if [ "$need" -gt "$NOFILE" ]; then
 		line="error=\"$c clients need ulimit -n >= $need (hard limit $NOFILE)\""
@@ -138,7 +150,7 @@ measure() {
 		RUNS=$((RUNS + 1))
 		run=$OUT/run.$RUNS
 		mkdir -p "$run"
-		if start_server "$impl" "$run"; then
+		if start_server "$impl" "$run" "$rate"; then
 			line=$(timeout $((60 + ${DUR%.*} + c / 100)) "$WB" fanout \
 				-c "$c" --slow "$slow" -s "$SIZE" --path /f --port "$SPORT" \
 				-p "$SPID" --go "$run/go" --hold "$HOLD" -d "$DUR" -w "$WARM" \
@@ -150,39 +162,52 @@ measure() {
 		fi
 		rm -rf "$run"
 	fi
-	echo "$impl $c $slow $line" >>"$RES"
-	printf '  %-9s %5s clients, %s slow: %s\n' "$impl" "$c" "$slow" "$line"
+	echo "$impl $c $slow $rate $line" >>"$RES"
+	printf '  %-9s %5s clients, %s slow, rate %s: %s\n' "$impl" "$c" "$slow" "$rate" "$line"
 }
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "fanout: levels $LEVELS, $DUR s each after $WARM s warm-up; results in $RES; load average $LOAD0"
 for c in $LEVELS; do
 	for impl in $IMPLS; do
-		measure "$impl" "$c" 0
+		measure "$impl" "$c" 0 "$RATE"
 	done
 done
 if [ -n "$SLOW_C" ]; then
 	for impl in $IMPLS; do
-		case " $LEVELS " in *" $SLOW_C "*) ;; *) measure "$impl" "$SLOW_C" 0 ;; esac
-		measure "$impl" "$SLOW_C" 1
+		for r in $(seq "$SLOW_ROUNDS"); do
+			# The level's own run is the first one without.
+			if [ "$r" -gt 1 ] || [[ " $LEVELS " != *" $SLOW_C "* ]]; then
+				measure "$impl" "$SLOW_C" 0 "$RATE"
+			fi
+			measure "$impl" "$SLOW_C" 1 "$RATE"
+		done
+	done
+fi
+if [ -n "$LAG_C" ]; then
+	for impl in $IMPLS; do
+		measure "$impl" "$LAG_C" 0 "$LAG_RATE"
 	done
 fi
 
 # ---- the table ----------------------------------------------------------
 
-# get IMPL CLIENTS SLOW KEY: the value, or "error"/"stall"/"-".
+# get IMPL CLIENTS SLOW KEY [RATE]: the mean over the runs that neither
+# failed nor stalled, or "error"/"stall"/"-".
 get() {
-	local l
-	l=$(grep "^$1 $2 $3 " "$RES" | tail -1)
-	if [ -z "$l" ]; then echo "-"; return; fi
-	case $l in
-	*error=*) echo "error"; return ;;
-	*stall=1*) echo "stall"; return ;;
+	local sel m
+	sel=$(grep "^$1 $2 $3 ${5:-$RATE} " "$RES")
+	if [ -z "$sel" ]; then echo "-"; return; fi
+	m=$(echo "$sel" | grep -v 'error=' | grep -v 'stall=1' | grep -o " $4=[0-9.]*" |
+		cut -d= -f2 | awk '{ s += $1 } END { if (NR) printf "%.2f", s / NR }')
+	if [ -n "$m" ]; then echo "$m"; return; fi
+	case $sel in
+	*error=*) echo "error" ;;
+	*stall=1*) echo "stall" ;;
+	*) echo "-" ;;
 	esac
-	v=$(echo "$l" | grep -o " $4=[0-9.]*" | cut -d= -f2)
-	echo "${v:--}"
 }
-why() { grep "^$1 $2 $3 " "$RES" | tail -1 | grep -o '\(error\|why\)="[^"]*"' | head -1; }
+why() { grep "^$1 $2 $3 ${4:-$RATE} " "$RES" | grep -o '\(error\|why\)="[^"]*"' | head -1; }
 isnum() { [[ $1 =~ ^-?[0-9.]+$ ]]; }
 ratio() {
 	if isnum "$1" && isnum "$2" && awk -v b="$2" 'BEGIN { exit !(b > 0) }'; then
@@ -210,14 +235,22 @@ for c in $LEVELS; do
 			NOTES2+=("$impl, $c clients: $(why "$impl" "$c" 0)")
 			continue
 		fi
-		gaps=$(get "$impl" "$c" 0 missing)+$(get "$impl" "$c" 0 reordered)
-		gc=$(get "$impl" "$c" 0 gap_clients)
-		err=$(get "$impl" "$c" 0 errors)
+		# Gaps and failures: summed over the runs, not averaged.
+		gaps=$(grep "^$impl $c 0 $RATE " "$RES" | grep -o ' \(missing\|reordered\)=[0-9]*' |
+			cut -d= -f2 | awk '{ s += $1 } END { print s + 0 }')
+		gc=$(grep "^$impl $c 0 $RATE " "$RES" | grep -o ' gap_clients=[0-9]*' |
+			cut -d= -f2 | awk '{ s += $1 } END { print s + 0 }')
+		err=$(grep "^$impl $c 0 $RATE " "$RES" | grep -o ' errors=[0-9]*' |
+			cut -d= -f2 | awk '{ s += $1 } END { print s + 0 }')
 		ok="0"
-		[ "$gaps" != 0+0 ] && ok="$gaps lines ($gc clients)"
+		[ "$gaps" != 0 ] && ok="$gaps lines ($gc clients)"
 		if [ "$err" != 0 ]; then
 			ok="$ok; $err clients failed"
 			NOTES2+=("$impl, $c clients: $(why "$impl" "$c" 0)")
+		fi
+		cli=$(get "$impl" "$c" 0 cli_cpu_pct)
+		if isnum "$cli" && [ "${cli%.*}" -ge 90 ]; then
+			NOTES2+=("$impl, $c clients: the load client used ${cli%.*}% of a CPU: it may be the limit, not the server")
 		fi
 		ROWS+=("$impl|$c|$(fmt "$r")|$(ms "$(get "$impl" "$c" 0 lag_p50_us)")|$(ms "$(get "$impl" "$c" 0 lag_p99_us)")|$(fmt "$(get "$impl" "$c" 0 srv_cpu_us_per_op)")|$(fmt "$(get "$impl" "$c" 0 kib_per_sub)")|$ok")
 	done
@@ -242,6 +275,16 @@ if [[ " $IMPLS " == *" portal-gw "* ]]; then
 		TGT+=("p99 lag at 1000 clients, portal-gw / Node|$r|< 1x|$(verdict "$r" "<" 1)")
 	fi
 fi
+if [ -n "$LAG_C" ]; then
+	for impl in $IMPLS; do
+		TGT+=("$impl: lag p50 / p99 at $LAG_C clients, $LAG_RATE lines/s (ms)|$(ms "$(get "$impl" "$LAG_C" 0 lag_p50_us "$LAG_RATE")") / $(ms "$(get "$impl" "$LAG_C" 0 lag_p99_us "$LAG_RATE")")||-")
+	done
+	if [[ " $IMPLS " == *" node "* && " $IMPLS " == *" portal-gw "* ]]; then
+		r=$(ratio "$(get portal-gw "$LAG_C" 0 lag_p99_us "$LAG_RATE")" "$(get node "$LAG_C" 0 lag_p99_us "$LAG_RATE")")
+		TGT+=("p99 lag at $LAG_C clients, $LAG_RATE lines/s, portal-gw / Node|$r|< 1x|$(verdict "$r" "<" 1)")
+	fi
+fi
+big=""
 for impl in $IMPLS; do
 	big=""
 	for c in $LEVELS; do isnum "$(get "$impl" "$c" 0 kib_per_sub)" && big=$c; done
@@ -256,7 +299,7 @@ for impl in $IMPLS; do
 		if isnum "$a" && isnum "$b"; then
 			d=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.1f", (a - b) / a * 100 }')
 		fi
-		TGT+=("$impl: rate per reader, 1 of $SLOW_C not reading vs none (lines/s)|$(fmt "$b") vs $(fmt "$a"): ${d}% drop|< 5%|$(verdict "$d" "<" 5)")
+		TGT+=("$impl: rate per reader, 1 of $SLOW_C not reading vs none (lines/s, $SLOW_ROUNDS runs each)|$(fmt "$b") vs $(fmt "$a"): ${d}% drop|< 5%|$(verdict "$d" "<" 5)")
 		isnum "$b" || NOTES2+=("$impl, $SLOW_C clients, 1 slow: $(why "$impl" "$SLOW_C" 1)")
 	fi
 done
@@ -284,10 +327,16 @@ echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f
 rate="$RATE lines/s"
 [ "$RATE" = 0 ] && rate="as fast as it can"
 echo "fan-out: $SIZE-byte lines, producer: $rate;" \
-	"1 run per figure, $DUR s after $WARM s warm-up; node $(node --version 2>/dev/null || echo -)," \
+	"$DUR s counted after $WARM s warm-up, 1 run per figure (at $SLOW_C clients: the mean of $SLOW_ROUNDS); node $(node --version 2>/dev/null || echo -)," \
 	"ws $(sed -n 's/^ *"version": "\(.*\)".*/\1/p' "$NODE_DIR/node_modules/ws/package.json" 2>/dev/null)"
 for n in "${NOTES[@]}"; do echo "$n"; done
+for impl in $IMPLS; do
+	p=$(get "$impl" "$big" 0 prod_rss_kib)
+	echo "$impl: the producer's own RSS (not in the figures below): $(fmt "$p") KiB at $big clients"
+done
 echo "load average before: $LOAD0, after: $(cut -d' ' -f1-3 /proc/loadavg); $(($(date +%s) - T0)) s"
+awk -v l="${LOAD0%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }' &&
+	echo "WARNING: the machine was busy before the run started; absolute figures are low and noisy, CPU per delivery less so"
 echo
 {
 	echo "server|clients|delivered msg/s|p50 lag (ms)|p99 lag (ms)|server CPU per delivery (us)|KiB per idle subscriber|lines missing/out of order"

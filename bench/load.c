@@ -104,6 +104,7 @@ static long long read_sysc(int pid)
 
 static void server_sample(int i)
 {
+	res->cli_cpu[i] = read_cpu(getpid());
 	if (o->pid <= 0)
 		return;
 	res->cpu[i] = read_cpu(o->pid);

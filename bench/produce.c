@@ -81,11 +81,6 @@ int produce_run(const struct opts *o)
 	uint64_t seq = 0, t0, t_end, due;
 	struct timespec nap = {0, 100000};
 
-	if (o->size < FAN_MIN_SIZE || o->size > FAN_MAX_SIZE) {
-		fprintf(stderr, "produce: -s must be %d to %d\n", FAN_MIN_SIZE,
-			FAN_MAX_SIZE);
-		return 2;
-	}
 	for (size_t i = 0; i < per; i++) {
 		unsigned char *p = buf + i * line;
 

@@ -263,6 +263,8 @@ static void report(const struct opts *o, struct result *r)
 				   r->held);
 		if (r->prod_rss_kib >= 0)
 			printf(" prod_rss_kib=%ld", r->prod_rss_kib);
+		printf(" cli_cpu_pct=%.0f",
+		       (r->cli_cpu[1] - r->cli_cpu[0]) / secs * 100);
 		break;
 	case M_SPAWN:
 		printf(" parallel=%d procs=%d prog=%s spawns_per_s=%.0f",

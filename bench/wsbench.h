@@ -77,11 +77,13 @@ struct result {
 	bool have_srv;
 	/* fanout: lines missing and out of order (summed over clients), how
 	 * many clients saw either, clients reading, lag p50/p99/p99.9 (us),
-	 * the producer's RSS (the server's children). */
+	 * the producer's RSS (the server's children), and the load client's
+	 * own CPU, to tell when it is the limit. */
 	uint64_t missing, reordered;
 	int gap_clients, readers;
 	double lag_us[3];
 	long prod_rss_kib;
+	double cli_cpu[2]; /* this process's CPU seconds at the window's ends */
 	char why[160]; /* first error, for the report */
 };
 
