@@ -330,10 +330,12 @@ echo "fan-out: $SIZE-byte lines, producer: $rate;" \
 	"$DUR s counted after $WARM s warm-up, 1 run per figure (at $SLOW_C clients: the mean of $SLOW_ROUNDS); node $(node --version 2>/dev/null || echo -)," \
 	"ws $(sed -n 's/^ *"version": "\(.*\)".*/\1/p' "$NODE_DIR/node_modules/ws/package.json" 2>/dev/null)"
 for n in "${NOTES[@]}"; do echo "$n"; done
-for impl in $IMPLS; do
-	p=$(get "$impl" "$big" 0 prod_rss_kib)
-	echo "$impl: the producer's own RSS (not in the figures below): $(fmt "$p") KiB at $big clients"
-done
+if [ -n "$big" ]; then
+	for impl in $IMPLS; do
+		p=$(get "$impl" "$big" 0 prod_rss_kib)
+		echo "$impl: the producer's own RSS (not in the figures below): $(fmt "$p") KiB at $big clients"
+	done
+fi
 echo "load average before: $LOAD0, after: $(cut -d' ' -f1-3 /proc/loadavg); $(($(date +%s) - T0)) s"
 awk -v l="${LOAD0%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }' &&
 	echo "WARNING: the machine was busy before the run started; absolute figures are low and noisy, CPU per delivery less so"

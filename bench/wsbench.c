@@ -320,5 +320,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	report(&o, &r);
+	free(r.lat);
 	return 0;
 }
