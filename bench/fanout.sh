@@ -83,12 +83,26 @@ node_ready() {
 if want node; then
 	if why=$(node_ready); then IMPLS="node"; else NOTES+=("node: $why"); fi
 fi
+# gw_ready: portal-gw takes --broadcast and starts with it (a build may
+# know the flag and still refuse to serve it); else says why.
+gw_ready() {
+	local log=$OUT/probe.log pid _ ok=1
+	"$GW" --help 2>&1 | grep -q -- --broadcast ||
+		{ echo "--broadcast not available in this build"; return 1; }
+	"$GW" --address 127.0.0.1 --port 0 --broadcast /f=cat 2>"$log" &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q 'listening on' "$log" && { ok=0; break; }
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	[ "$ok" = 0 ] || echo "--broadcast did not start: $(tail -1 "$log")"
+	return $ok
+}
 if want portal-gw; then
-	if "$GW" --help 2>&1 | grep -q -- --broadcast; then
-		IMPLS="$IMPLS portal-gw"
-	else
-		NOTES+=("portal-gw: --broadcast not available in this build")
-	fi
+	if why=$(gw_ready); then IMPLS="$IMPLS portal-gw"; else NOTES+=("portal-gw: $why"); fi
 fi
 for n in "${NOTES[@]}"; do echo "fanout: $n"; done
 # Says why and succeeds, so that `make bench` goes on without Node.
