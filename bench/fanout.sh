@@ -18,7 +18,9 @@
 # a rate both keep up with: the lag of a server that is not saturated (in
 # the runs as fast as it can, the lag is queueing: the lines buffered in
 # the pipe and the server, divided by the rate, growing over the run).
-# A figure from several runs is their mean.
+# A figure from several runs is their mean. Last, the load client's floor:
+# FANOUT_FLOOR_C clients of an ordinary portal-gw route, one producer each
+# (no broadcast), to show how many deliveries/s the client can take.
 #
 # Knobs (environment):
 #   DUR=2 WARM=0.5             seconds counted, warm-up (as in run.sh)
@@ -29,6 +31,7 @@
 #   FANOUT_SLOW=1000           clients in the slow-subscriber runs ("" skips)
 #   FANOUT_SLOW_ROUNDS=3       runs with and without the slow client, each
 #   FANOUT_LAG_C=1000 FANOUT_LAG_RATE=50  the run at a fixed rate ("" skips)
+#   FANOUT_FLOOR_C=100         clients in the load client's floor ("" skips)
 #   FANOUT_GW_ARGS=""          more portal-gw flags (e.g. --maxqueue 4M)
 #   FANOUT_SERVERS="node portal-gw"  servers to run
 # Raw results: $O/bench/fanout/results.txt, the table in table.md, server
@@ -49,6 +52,7 @@ SLOW_C=${FANOUT_SLOW-1000}
 SLOW_ROUNDS=${FANOUT_SLOW_ROUNDS:-3}
 LAG_C=${FANOUT_LAG_C-1000}
 LAG_RATE=${FANOUT_LAG_RATE:-50}
+FLOOR_C=${FANOUT_FLOOR_C-100}
 GW_ARGS=${FANOUT_GW_ARGS:-}
 SERVERS=${FANOUT_SERVERS:-node portal-gw}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -126,6 +130,7 @@ start_server() {
 	node) node "$NODE_DIR/server.js" 0 "${prod[@]}" 2>"$log" & ;;
 	portal-gw) "$GW" --address 127.0.0.1 --port 0 $GW_ARGS \
 		--broadcast "/f=${prod[*]}" 2>"$log" & ;;
+	floor) "$GW" --address 127.0.0.1 --port 0 "/f=${prod[*]}" 2>"$log" & ;;
 	esac
 	SPID=$!
 	for _ in $(seq 200); do
@@ -203,6 +208,7 @@ if [ -n "$LAG_C" ]; then
 		measure "$impl" "$LAG_C" 0 "$LAG_RATE"
 	done
 fi
+[ -n "$FLOOR_C" ] && measure floor "$FLOOR_C" 0 "$RATE"
 
 # ---- the table ----------------------------------------------------------
 
@@ -317,6 +323,10 @@ for impl in $IMPLS; do
 		isnum "$b" || NOTES2+=("$impl, $SLOW_C clients, 1 slow: $(why "$impl" "$SLOW_C" 1)")
 	fi
 done
+
+if [ -n "$FLOOR_C" ]; then
+	TGT+=("load client floor: $FLOOR_C clients, one producer each, no broadcast (msg/s)|$(fmt "$(get floor "$FLOOR_C" 0 msgs_per_s)") at $(fmt "$(get floor "$FLOOR_C" 0 cli_cpu_pct)")% of a CPU||-")
+fi
 
 table() {
 	awk -F'|' '
