@@ -74,13 +74,13 @@ want() { case " $SERVERS " in *" $1 "*) return 0 ;; esac; return 1; }
 IMPLS=""
 NOTES=()
 node_ready() {
-	local want have
+	local pin have
 	command -v node >/dev/null || { echo "no node (Debian: apt-get install nodejs npm)"; return 1; }
-	want=$(sed -n 's/^ *"ws": "\(.*\)".*/\1/p' "$NODE_DIR/package.json")
+	pin=$(sed -n 's/^ *"ws": "\(.*\)".*/\1/p' "$NODE_DIR/package.json")
 	have=$(sed -n 's/^ *"version": "\(.*\)".*/\1/p' "$NODE_DIR/node_modules/ws/package.json" 2>/dev/null)
-	[ -n "$have" ] && [ "$have" = "$want" ] && return 0
-	command -v npm >/dev/null || { echo "no npm to install ws $want"; return 1; }
-	echo "fanout: npm ci in bench/node-fanout (ws $want)" >&2
+	[ -n "$have" ] && [ "$have" = "$pin" ] && return 0
+	command -v npm >/dev/null || { echo "no npm to install ws $pin"; return 1; }
+	echo "fanout: npm ci in bench/node-fanout (ws $pin)" >&2
 	(cd "$NODE_DIR" && timeout 300 npm ci --no-audit --no-fund --loglevel=error) >&2 ||
 		{ echo "npm ci failed in bench/node-fanout"; return 1; }
 }
