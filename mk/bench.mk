@@ -4,12 +4,6 @@
 # Knobs (environment): ROUNDS=3 DUR=2 IDLE_N=10000 and the rest at the top
 # of bench/run.sh. Raw results and server logs go to $(O)/bench/.
 #
-# make bench-fanout (also run by make bench, after the rest): a broadcast
-# route fed by `wsbench produce` to 10..5000 clients, portal-gw against a
-# Node.js `ws` server (bench/node-fanout, npm ci'd there; needs node and
-# npm). Knobs FANOUT_* at the top of bench/fanout.sh; results in
-# $(O)/bench/fanout/.
-#
 # $(O)/wsbench is the load client (always -O2, whatever OPT says); when
 # musl-gcc is found, a static musl portal-gw is built too, for its size.
 
@@ -37,9 +31,16 @@ bench: $(O)/portal-gw $(O)/wsbench
 	bash bench/run.sh $(O)
 	bash bench/fanout.sh $(O)
 
+.PHONY: bench
+
+# make bench-fanout (also run by make bench, after the rest): a broadcast
+# route fed by `wsbench produce` to 10..5000 clients, portal-gw against a
+# Node.js `ws` server (bench/node-fanout, npm ci'd there; needs node and
+# npm). Knobs FANOUT_* at the top of bench/fanout.sh; results in
+# $(O)/bench/fanout/.
 bench-fanout: $(O)/portal-gw $(O)/wsbench
 	bash bench/fanout.sh $(O)
 
-.PHONY: bench bench-fanout
+.PHONY: bench-fanout
 
 -include $(wildcard $(O)/bench/*.d)
