@@ -29,7 +29,18 @@ bench: $(O)/portal-gw $(O)/wsbench
 	  $(MAKE) --no-print-directory $(O)/bench/portal-gw.musl; \
 	else echo "bench: $(MUSL_CC) not found; no static musl size"; fi
 	bash bench/run.sh $(O)
+	bash bench/fanout.sh $(O)
 
 .PHONY: bench
+
+# make bench-fanout (also run by make bench, after the rest): a broadcast
+# route fed by `wsbench produce` to 10..5000 clients, portal-gw against a
+# Node.js `ws` server (bench/node-fanout, npm ci'd there; needs node and
+# npm). Knobs FANOUT_* at the top of bench/fanout.sh; results in
+# $(O)/bench/fanout/.
+bench-fanout: $(O)/portal-gw $(O)/wsbench
+	bash bench/fanout.sh $(O)
+
+.PHONY: bench-fanout
 
 -include $(wildcard $(O)/bench/*.d)
