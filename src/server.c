@@ -35,10 +35,13 @@ static void set_accepting(struct server *srv, bool on)
 
 /* New connections are taken while serving, and while draining too when
  * --health is on: a probe must be able to see the 503 that takes this
- * instance out of its load balancer; upgrades then get 503 as well. */
+ * instance out of its load balancer; upgrades then get 503 as well. Not
+ * with --reuseport: the listener is closed at once so that the kernel
+ * sends new connections to the other processes on the port instead. */
 static bool accepting(const struct server *srv)
 {
-	return !srv->draining || srv->opts->health_path;
+	return !srv->draining ||
+	       (srv->opts->health_path && !srv->opts->reuseport);
 }
 
 static void on_accept_timer(struct loop *l, struct loop_timer *t)
@@ -227,6 +230,17 @@ static int add_listener(struct server *srv, int fd, const char *what)
 	return 0;
 }
 
+/* Why a TCP port is taken: SO_REUSEPORT binds only beside sockets that
+ * have it too, of the same user. */
+static const char *in_use_hint(const struct options *o)
+{
+	return o->reuseport ? " (by a process without --reuseport, or of "
+			      "another user)"
+			    : " (another process listens on it; --reuseport "
+			      "shares a port between portal-gw processes that "
+			      "all have it)";
+}
+
 /* Sockets from a service manager first (LISTEN_FDS), then --unix, then TCP:
  * on --port/--address, or by default when there is neither of the others.
  * Any failure is fatal: nothing starts half-configured. */
@@ -290,10 +304,12 @@ static int open_listeners(struct server *srv)
 	size_t n = !tcp ? 0 : o->naddresses ? o->naddresses : 1;
 	for (size_t i = 0; i < n; i++) {
 		const char *host = o->naddresses ? o->addresses[i] : NULL;
-		int fd = net_listen(host, o->port, &a, err, sizeof err);
+		int fd = net_listen(host, o->port, o->reuseport, &a, err,
+				    sizeof err);
 		if (fd < 0) {
-			log_msg(LV_FATAL, "cannot listen on %s port %d: %s",
-				host ? host : "every interface", o->port, err);
+			log_msg(LV_FATAL, "cannot listen on %s port %d: %s%s",
+				host ? host : "every interface", o->port, err,
+				errno != EADDRINUSE ? "" : in_use_hint(o));
 			return -1;
 		}
 		srv->lport[srv->nlisten] = net_addr_port(&a);
