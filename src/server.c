@@ -24,6 +24,8 @@
 #define ACCEPT_BATCH 64       /* connections taken per wake-up */
 #define ACCEPT_PAUSE_MS 100   /* after EMFILE/ENFILE, instead of spinning */
 #define REAP_SWEEP_MS 100     /* between two waitpid(-1) sweeps */
+#define HANDOVER_TICK_MS 10   /* --reuseport SIGTERM: how often, and ... */
+#define HANDOVER_MAX_MS 1000  /* ... how long, handshakes may finish */
 
 static void set_accepting(struct server *srv, bool on)
 {
@@ -157,6 +159,44 @@ static void on_drain_timer(struct loop *l, struct loop_timer *t)
 	abort_all(srv);
 }
 
+/* Close 1001 to every session, the end to every child: the loop ends when
+ * the last session has. */
+static void drain(struct server *srv)
+{
+	struct client *c, *next;
+	srv->draining = true;
+	if (!accepting(srv))
+		stop_listening(srv);
+	for (c = srv->clients; c; c = next) {
+		next = client_next(c);
+		client_go_away(c);
+	}
+}
+
+static bool any_upgrading(const struct server *srv)
+{
+	for (const struct client *c = srv->clients; c; c = client_next(c)) {
+		if (client_upgrading(c))
+			return true;
+	}
+	return false;
+}
+
+/* The drain waits, HANDOVER_MAX_MS at most, for the connections this
+ * instance accepted before the signal to get their answer (a 101: then
+ * they get 1001 like every session), since with the listener closed a
+ * client that comes again goes to another instance: none is refused. */
+static void on_handover_timer(struct loop *l, struct loop_timer *t)
+{
+	struct server *srv = LOOP_TIMER_OWNER(t, struct server, handover_timer);
+	if (any_upgrading(srv) && loop_now(l) < srv->handover_end) {
+		loop_timer_start(l, t, HANDOVER_TICK_MS, on_handover_timer);
+		return;
+	}
+	srv->handing_over = false;
+	drain(srv);
+}
+
 static void on_signal(struct loop *l, int fd, unsigned ev, void *arg)
 {
 	(void)ev;
@@ -166,24 +206,27 @@ static void on_signal(struct loop *l, int fd, unsigned ev, void *arg)
 		reap(srv);
 	if (!(set & ((1ul << SIGTERM) | (1ul << SIGINT) | (1ul << SIGHUP))))
 		return;
-	struct client *c, *next;
-	if (srv->draining) {
+	if (srv->draining || srv->handing_over) {
 		log_msg(LV_INFO, "second signal: ending every session now");
+		loop_timer_stop(l, &srv->handover_timer);
+		srv->handing_over = false;
+		srv->draining = true;
 		abort_all(srv);
 		return;
 	}
 	log_msg(LV_INFO, "shutting down: %zu session(s) to close",
 		srv->nclients);
-	srv->draining = true;
-	if (!accepting(srv))
-		stop_listening(srv);
 	if (srv->opts->drain_ms)
 		loop_timer_start(l, &srv->drain_timer, srv->opts->drain_ms,
 				 on_drain_timer);
-	for (c = srv->clients; c; c = next) {
-		next = client_next(c);
-		client_go_away(c);
+	if (!srv->opts->reuseport) {
+		drain(srv);
+		return;
 	}
+	stop_listening(srv);
+	srv->handing_over = true;
+	srv->handover_end = loop_now(l) + HANDOVER_MAX_MS;
+	on_handover_timer(l, &srv->handover_timer);
 }
 
 static void bury(struct server *srv)
