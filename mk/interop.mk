@@ -6,10 +6,12 @@
 # user would, and headless Firefox ESR driven through the Marionette
 # protocol (the --devconsole page too: devconsole-firefox); and Debian's
 # nginx in front, terminating TLS, with the recipe
-# examples/nginx/portal-gw.conf. Not part of `make test`; .ci/interop.sh
-# installs the packages and runs it. INTEROP_CLIENTS="python node-ws
-# node-builtin chromium firefox devconsole devconsole-firefox nginx" picks
-# clients. See tests/interop/run.sh.
+# examples/nginx/portal-gw.conf; and two gateways sharing one --broadcast
+# room through Debian's redis-server (examples/redis-bridge.py) behind that
+# nginx. Not part of `make test`; .ci/interop.sh installs the packages and
+# runs it. INTEROP_CLIENTS="python node-ws node-builtin chromium firefox
+# devconsole devconsole-firefox nginx redis" picks clients. See
+# tests/interop/run.sh.
 
 INTEROP_CLIENTS ?=
 
