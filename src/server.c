@@ -223,6 +223,13 @@ static void on_signal(struct loop *l, int fd, unsigned ev, void *arg)
 		drain(srv);
 		return;
 	}
+	/* What the kernel has queued on the listeners is taken first: the
+	 * close would reset it. Only what it queues between this accept and
+	 * the close is lost (README.md, "Running many"). */
+	for (size_t i = 0; i < srv->nlisten; i++) {
+		if (srv->lfd[i] >= 0)
+			on_listen(l, srv->lfd[i], LOOP_READ, srv);
+	}
 	stop_listening(srv);
 	srv->handing_over = true;
 	srv->handover_end = loop_now(l) + HANDOVER_MAX_MS;
