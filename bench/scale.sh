@@ -8,10 +8,12 @@
 #   arguments) with 1 and with 2 instances on the same port, medians over
 #   ROUNDS; and SCALE_IDLE_N idle sessions held by SCALE_IDLE_K instances on
 #   one port: sessions held, and gateway memory per session (the growth of
-#   the instances' VmRSS, summed, over the sessions held).
+#   the instances' VmRSS, summed, over the sessions held); and a rolling
+#   restart: churn while each of 2 instances is restarted in turn, ROLL_N
+#   times, counting the sessions refused.
 #
 # Knobs (environment): ROUNDS=3 DUR=2 WARM=0.5 CHURN_P=8 SCALE_IDLE_N=10000
-# SCALE_IDLE_K=3. A level the host cannot run (descriptors: the client needs
+# SCALE_IDLE_K=3 ROLL_N=10 ROLL_P=32. A level the host cannot run (descriptors: the client needs
 # one per session, each instance four per session it holds; free pids for
 # the children) is skipped with the reason, not failed. Raw lines go to
 # $BUILD_DIR/bench/scale.txt, the table to scale.md, the logs next to them.
@@ -212,6 +214,52 @@ done
 IDLE_WHY=
 measure_idle "$IDLE_N" "$IDLE_K"
 
+# restart_one K: SIGTERM to instance K (index from 0), waits for its exit,
+# starts it again on SPORT.
+restart_one() {
+	local k=$1 p=${PIDS[$1]} log=$OUT/scale-$(($1 + 1)).log i
+	kill -TERM "$p" 2>/dev/null
+	for i in $(seq 600); do
+		kill -0 "$p" 2>/dev/null || break
+		sleep 0.01
+	done
+	wait "$p" 2>/dev/null
+	"$GW" --address 127.0.0.1 --port "$SPORT" --reuseport cat 2>>"$log" &
+	PIDS[k]=$!
+	for i in $(seq 100); do
+		[ "$(grep -c 'listening on 127' "$log")" -ge 2 ] && break
+		sleep 0.02
+	done
+}
+
+# Rolling restart: churn (ROLL_P at once) against 2 instances while each is
+# restarted in turn, ROLL_N times; every failed session's reason is sorted:
+# Close 1001 (a session the draining instance had accepted: it reconnects)
+# or refused (reset, refused, 503, closed unanswered).
+ROLL_P=${ROLL_P:-32}
+ROLL_N=${ROLL_N:-10}
+if start_instances 2; then
+	WSBENCH_WHY=1 timeout 300 "$WB" churn -P "$ROLL_P" --port "$SPORT" \
+		-d $((ROLL_N * 2 + 2)) -w 0.2 -D 120 >"$OUT/scale-roll.out" \
+		2>"$OUT/scale-roll.why" &
+	roll=$!
+	sleep 1
+	for r in $(seq "$ROLL_N"); do
+		for k in 0 1; do
+			restart_one "$k"
+			sleep 0.3
+		done
+	done
+	wait "$roll"
+	stop_instances
+	line="restarts=$((ROLL_N * 2)) parallel=$ROLL_P"
+	line+=" sessions_per_s=$(grep -o 'sessions_per_s=[0-9.]*' "$OUT/scale-roll.out" | cut -d= -f2)"
+	line+=" away=$(grep -c '^why server sent Close 1001' "$OUT/scale-roll.why")"
+	line+=" refused=$(grep '^why ' "$OUT/scale-roll.why" | grep -vc 'Close 1001')"
+	echo "roll $line" >>"$RES"
+	echo "  rolling restart: $line"
+fi
+
 # ---- the table ----------------------------------------------------------
 
 med() {
@@ -244,6 +292,14 @@ idle_val() {
 		echo "| $label | $a | $b | $(ratio "$b" "$a") |"
 	done
 	echo
+	roll=$(grep '^roll ' "$RES")
+	if [ -n "$roll" ]; then
+		v() { echo "$roll" | grep -o " $1=[^ ]*" | cut -d= -f2; }
+		echo "rolling restart: $(v restarts) restarts of 2 instances under churn," \
+			"$(v parallel) at once, $(v sessions_per_s) sessions/s: $(v refused) refused," \
+			"$(v away) closed with 1001 by the instance draining"
+		echo
+	fi
 	if [ -n "$IDLE_WHY" ]; then
 		echo "idle: $IDLE_N sessions over $IDLE_K instances not run: $IDLE_WHY"
 	elif [ -n "$(idle_val held)" ]; then
