@@ -64,6 +64,10 @@ teardown() {
 	for k in "${!INST[@]}"; do
 		inst_stop "$k" || bad=1
 	done
+	if grep -qE 'Sanitizer|runtime error:' "$BATS_TEST_TMPDIR"/gw[0-9].log 2>/dev/null; then
+		echo "teardown: sanitizer report in an instance's log" >&2
+		bad=1
+	fi
 	if [ -z "${BATS_TEST_COMPLETED:-}" ] || [ -n "$bad" ]; then
 		for k in 1 2; do
 			[ -s "$BATS_TEST_TMPDIR/gw$k.log" ] || continue
