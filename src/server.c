@@ -1,6 +1,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #define REAP_SWEEP_MS 100     /* between two waitpid(-1) sweeps */
 #define HANDOVER_TICK_MS 10   /* --reuseport SIGTERM: how often, and ... */
 #define HANDOVER_MAX_MS 1000  /* ... how long, handshakes may finish */
+#define HANDOVER_ACCEPT_ROUNDS 64 /* of ACCEPT_BATCH: a SOMAXCONN queue */
 
 static void set_accepting(struct server *srv, bool on)
 {
@@ -227,8 +229,10 @@ static void on_signal(struct loop *l, int fd, unsigned ev, void *arg)
 	 * close would reset it. Only what it queues between this accept and
 	 * the close is lost (README.md, "Running many"). */
 	for (size_t i = 0; i < srv->nlisten; i++) {
-		if (srv->lfd[i] >= 0)
-			on_listen(l, srv->lfd[i], LOOP_READ, srv);
+		struct pollfd p = {.fd = srv->lfd[i], .events = POLLIN};
+		for (int k = 0; k < HANDOVER_ACCEPT_ROUNDS && p.fd >= 0 &&
+				!srv->accept_paused && poll(&p, 1, 0) == 1; k++)
+			on_listen(l, p.fd, LOOP_READ, srv);
 	}
 	stop_listening(srv);
 	srv->handing_over = true;

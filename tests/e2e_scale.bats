@@ -214,3 +214,60 @@ wait_more_ok() {
 	grep '^refused' "$BATS_TEST_TMPDIR/loop.out" >&2 || true
 	[ "$(count refused)" -eq 0 ]
 }
+
+# upgrade_on FD: sends an upgrade request for /echo on the open descriptor
+# FD and prints the status line of the answer (5 s at most).
+upgrade_on() {
+	local line=
+	printf 'GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n' >&"$1"
+	read -r -t 5 line <&"$1" || true
+	echo "${line%$'\r'}"
+}
+
+@test "--reuseport SIGTERM: a connection accepted before, its request not yet read, gets its 101" {
+	inst_start 1 0 --reuseport /echo=cat
+	local pid=${INST[1]} n
+	n=$(fd_count "$pid")
+	exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+	wait_for "the gateway to accept the connection" \
+		eval '[ "$(fd_count '"$pid"')" -gt '"$n"' ]'
+	kill -TERM "$pid"
+	[ "$(upgrade_on 5)" = "HTTP/1.1 101 Switching Protocols" ]
+	exec 5>&-
+	inst_stop 1
+}
+
+# queued_upgrades PID PORT N: stops PID, signals it SIGTERM (its handler
+# runs once it goes on), queues N connections on its listener, lets it go
+# on, then sends an upgrade request on each; prints how many got a 101.
+queued_upgrades() {
+	/usr/bin/python3 - "$@" <<'EOF_'
+import os, signal, socket, sys
+pid, port, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+os.kill(pid, signal.SIGSTOP)
+os.kill(pid, signal.SIGTERM)
+socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(n)]
+os.kill(pid, signal.SIGCONT)
+req = (b"GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+       b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+       b"Sec-WebSocket-Version: 13\r\n\r\n")
+ok = 0
+for s in socks:
+    try:
+        s.sendall(req)
+        if s.recv(64).startswith(b"HTTP/1.1 101 "):
+            ok += 1
+    except OSError:
+        pass
+print(ok)
+EOF_
+}
+
+@test "--reuseport SIGTERM: connections still queued on the listener get their 101 too" {
+	# Several wake-ups' worth of accepts (64 each) wait in the queue when
+	# the signal is handled: closing the listener would reset the rest.
+	inst_start 1 0 --reuseport /echo=cat
+	run queued_upgrades "${INST[1]}" "$PORT" 150
+	[ "$output" = 150 ]
+	inst_stop 1
+}
