@@ -43,15 +43,21 @@ double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* The first reason is kept for the result line; with WSBENCH_WHY set in
+ * the environment every one is also printed on stderr, one a line (the
+ * rolling restart of bench/scale.sh sorts them). */
 void fail(struct result *r, const char *fmt, ...)
 {
 	va_list ap;
+	char why[sizeof r->why];
 
-	if (r->why[0])
-		return;
 	va_start(ap, fmt);
-	vsnprintf(r->why, sizeof r->why, fmt, ap);
+	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
+	if (getenv("WSBENCH_WHY"))
+		fprintf(stderr, "why %s\n", why);
+	if (!r->why[0])
+		memcpy(r->why, why, sizeof why);
 }
 
 static const char *const modes[] = {

@@ -8,9 +8,11 @@
 # routes' chat rooms (--broadcast, --hub) in two Chromium tabs (chat; skipped
 # on a build without --broadcast); and Debian's
 # nginx in front, terminating TLS, with the recipe
-# examples/nginx/portal-gw.conf. Not part of `make test`; .ci/interop.sh
-# installs the packages and runs it. INTEROP_CLIENTS="python node-ws
-# node-builtin chromium firefox devconsole devconsole-firefox chat nginx" picks
+# examples/nginx/portal-gw.conf; and two gateways sharing one --broadcast
+# room through Debian's redis-server (examples/redis-bridge.py) behind that
+# nginx (skipped like chat). Not part of `make test`; .ci/interop.sh installs
+# the packages and runs it. INTEROP_CLIENTS="python node-ws node-builtin
+# chromium firefox devconsole devconsole-firefox chat nginx redis" picks
 # clients. See tests/interop/run.sh.
 
 INTEROP_CLIENTS ?=

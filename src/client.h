@@ -3,6 +3,7 @@
 #ifndef PORTAL_CLIENT_H
 #define PORTAL_CLIENT_H
 
+#include <stdbool.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -20,6 +21,10 @@ void client_reaped(struct client *c, int status);
  * (their stdout has ended, or their exec failed): one cheap waitpid each,
  * where waitpid(-1) walks every child. */
 void client_reap_suspects(struct server *srv);
+
+/* Accepted and not yet a session nor answered: reading the request head
+ * (or idle between keep-alive requests), or starting the child for a 101. */
+bool client_upgrading(const struct client *c);
 
 /* The server is shutting down: Close 1001 to the client, end the child. */
 void client_go_away(struct client *c);

@@ -13,9 +13,11 @@
 # headless Firefox through Marionette), chat (two tabs of headless Chromium
 # talking through the shared routes --broadcast /chat=cat and
 # --hub /room=chat-hub.sh: chat_chromium.py; skipped, and passing, when the
-# portal-gw under test has no --broadcast) and nginx (Debian's nginx
+# portal-gw under test has no --broadcast), nginx (Debian's nginx
 # terminating TLS in front of the gateway, driven by python3-websockets over
-# wss://; nginx.sh, which starts its own gateway). Default: all.
+# wss://; nginx.sh, which starts its own gateway) and redis (two gateways
+# sharing one --broadcast room through Redis, behind nginx: redis.sh, which
+# starts its own; skipped like chat). Default: all.
 # INTEROP_CLIENTS may also name them.
 #
 # Each client gets its own gateway on a free port of 127.0.0.1 serving
@@ -40,7 +42,7 @@ GW=$(cd "$(dirname "$GW")" && pwd)/$(basename "$GW")
 shift
 clients=("$@")
 if [ ${#clients[@]} -eq 0 ]; then
-	read -r -a clients <<<"${INTEROP_CLIENTS:-python node-ws node-builtin chromium firefox devconsole devconsole-firefox chat nginx}"
+	read -r -a clients <<<"${INTEROP_CLIENTS:-python node-ws node-builtin chromium firefox devconsole devconsole-firefox chat nginx redis}"
 fi
 
 PY=/usr/bin/python3       # Debian's: it sees python3-websockets
@@ -239,8 +241,20 @@ run_client() {
 		own=1
 		: >"$tmp/$name.gw.log"
 		;;
+	redis)
+		if ! "$GW" --help 2>&1 | grep -q -- --broadcast; then
+			echo "redis bridge: skipped, no --broadcast in this build"
+			summary+=("redis: skipped (no --broadcast)")
+			total_skip=$((total_skip + 1))
+			return
+		fi
+		# Starts and checks its own gateways, redis-server and nginx.
+		cmd=("$here/redis.sh" "$GW")
+		own=1
+		: >"$tmp/$name.gw.log"
+		;;
 	*)
-		fail_line "$name" "unknown client (python, node-ws, node-builtin, chromium, firefox, devconsole, devconsole-firefox, chat, nginx)"
+		fail_line "$name" "unknown client (python, node-ws, node-builtin, chromium, firefox, devconsole, devconsole-firefox, chat, nginx, redis)"
 		return
 		;;
 	esac
