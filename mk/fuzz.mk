@@ -2,7 +2,8 @@
 #
 #   make fuzz          build each target with clang and libFuzzer into
 #                      $(O)/fuzz/ and run it for FUZZ_SECONDS (default 60)
-#                      on a copy of its corpus; fails on any crash
+#                      on a copy of its corpus, FUZZ_JOBS targets at once
+#                      (default 1); fails on any crash
 #   make fuzz-replay   run the seed corpora and the kept crashers
 #                      (tests/fuzz/regress/TARGET/) through each target built
 #                      with $(CC) and $(CFLAGS), without libFuzzer; fast
