@@ -36,13 +36,13 @@
 #include "log.h"
 #include "net.h"
 #include "plain.h"
+#include "proc.h"
 #include "server.h"
 #include "session.h"
 #include "utf8.h"
 
 
 static void on_socket(struct loop *l, int fd, unsigned ev, void *arg);
-static void on_child_timer(struct loop *l, struct loop_timer *t);
 static void sock_close(struct client *c);
 static void maybe_done(struct client *c);
 static void access_line(struct client *c);
@@ -177,64 +177,23 @@ static void send_close(struct client *c, unsigned code, const char *reason,
 
 /* --- client messages -> child stdin ----------------------------------- */
 
-void close_child_in(struct client *c)
+void client_proc_stdin_room(void *owner)
 {
-	if (c->cin < 0)
-		return;
-	loop_del(c->srv->loop, c->cin);
-	close(c->cin);
-	c->cin = -1;
-	buf_free(&c->tochild);
-	c->partial = 0;
-}
-
-/* Writes what is queued for the child. A short write or EAGAIN means the
- * pipe is full: no more attempts until it is writable again (cin_full),
- * rather than one failing write per message decoded meanwhile. */
-void flush_child(struct client *c)
-{
-	while (c->cin >= 0 && c->tochild.len > c->partial && !c->cin_full) {
-		size_t want = c->tochild.len - c->partial;
-		ssize_t n = write(c->cin, buf_data(&c->tochild), want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			c->cin_full = true;
-			break;
-		}
-		if (n <= 0) {
-			log_msg(LV_DEBUG, "#%llu child's stdin: %s",
-				(unsigned long long)c->id, strerror(errno));
-			close_child_in(c);
-			break;
-		}
-		buf_consume(&c->tochild, (size_t)n);
-		c->cin_full = (size_t)n < want;
-	}
-	if (c->cin >= 0 && c->tochild.len == 0 && c->cs >= CS_EOF_SENT)
-		close_child_in(c);
-}
-
-void on_child_in(struct loop *l, int fd, unsigned ev, void *arg)
-{
-	(void)l;
-	(void)fd;
-	(void)ev;
-	struct client *c = arg;
-	c->cin_full = false;
-	flush_child(c);
+	struct client *c = owner;
 	process_input(c);
 	update_interest(c);
 }
 
+/* Held back by the proc until the message is whole (proc_commit). */
 static void to_child(struct client *c, const uint8_t *p, size_t n)
 {
-	if (c->cin < 0 || c->cs >= CS_EOF_SENT)
-		return; /* nobody reads any more */
-	if (buf_append(&c->tochild, p, n) < 0) {
-		log_msg(LV_ERROR, "#%llu out of memory", (unsigned long long)c->id);
-		close_child_in(c);
-	}
+	proc_write(c->proc, p, n);
+}
+
+/* Bytes queued for the child, not counting a message still arriving. */
+static size_t child_queued(const struct client *c)
+{
+	return c->proc ? proc_queued(c->proc) : 0;
 }
 
 /* --framed: a chunk of a client message as (part of) a "T " or "B " line. */
@@ -300,7 +259,7 @@ static void end_session(struct client *c, unsigned code, const char *reason)
 	loop_timer_stop(c->srv->loop, &c->ping_timer);
 	loop_timer_start(c->srv->loop, &c->sock_timer,
 			 END_WAIT_MS + 3ull * closems, on_sock_timer);
-	child_stop(c);
+	client_child_stop(c);
 	update_interest(c);
 	finish_output(c);
 }
@@ -317,10 +276,9 @@ void process_input(struct client *c)
 			buf_free(&c->in);
 			return;
 		}
-		if (c->ss == SS_OPEN && c->tochild.len - c->partial >= TOCHILD_HIGH)
+		if (c->ss == SS_OPEN && child_queued(c) >= PROC_STDIN_HIGH)
 			return; /* resumed when the child drains its stdin */
 		struct ws_event ev;
-		size_t before;
 		size_t used = ws_decode(&c->dec, buf_data(&c->in), c->in.len, &ev);
 		bool open = c->ss == SS_OPEN;
 		switch (ev.type) {
@@ -329,7 +287,6 @@ void process_input(struct client *c)
 		case WS_EV_DATA:
 			if (!open)
 				break;
-			before = c->tochild.len;
 			if (c->srv->opts->mode == MODE_FRAMED)
 				to_child_framed(c, &ev);
 			else
@@ -344,9 +301,7 @@ void process_input(struct client *c)
 				    (m == MODE_BINARY && ev.opcode == WS_TEXT))
 					to_child(c, (const uint8_t *)"\n", 1);
 				c->n.msgs_in++;
-				c->partial = 0;
-			} else if (c->tochild.len > before) {
-				c->partial += c->tochild.len - before;
+				proc_commit(c->proc);
 			}
 			break;
 		case WS_EV_PING:
@@ -374,7 +329,7 @@ void process_input(struct client *c)
 				c->ss = SS_CLOSING;
 				flush_out(c);
 			}
-			child_stop(c);
+			client_child_stop(c);
 			break;
 		case WS_EV_ERROR:
 			log_msg(LV_INFO, "#%llu protocol error: %s (%u)",
@@ -383,7 +338,7 @@ void process_input(struct client *c)
 				end_session(c, ev.code, ev.reason);
 			else
 				c->ss = SS_CLOSING;
-			child_stop(c);
+			client_child_stop(c);
 			break;
 		}
 		if (c->fd < 0 || c->ss == SS_ENDING) {
@@ -397,7 +352,8 @@ void process_input(struct client *c)
 		if (ev.type == WS_EV_NONE)
 			break;
 	}
-	flush_child(c);
+	if (c->proc)
+		proc_flush(c->proc);
 }
 
 /* --- socket input ----------------------------------------------------- */
@@ -517,7 +473,7 @@ void update_interest(struct client *c)
 		if (c->ss == SS_HANDSHAKE || c->ss == SS_CLOSING ||
 		    c->ss == SS_CLOSE_SENT ||
 		    (c->ss == SS_OPEN && room &&
-		     c->tochild.len - c->partial < TOCHILD_HIGH) ||
+		     child_queued(c) < PROC_STDIN_HIGH) ||
 		    (c->ss == SS_CGI && cgireq_wants_input(c)))
 			m |= LOOP_READ;
 		if (c->out.len > 0)
@@ -532,17 +488,15 @@ void update_interest(struct client *c)
 			m |= LOOP_HUP;
 		loop_set(l, c->fd, m);
 	}
-	if (c->cin >= 0)
-		loop_set(l, c->cin, c->tochild.len > c->partial ? LOOP_WRITE : 0);
+	if (!c->proc)
+		return;
 	bool room = c->fd < 0 || c->out.len < OUT_HIGH;
-	if (c->cout >= 0)
-		loop_set(l, c->cout, room ? LOOP_READ : 0);
+	proc_pause_out(c->proc, !room);
 	/* Logged or dropped stderr is always read; sent stderr waits for
 	 * room like stdout. */
 	enum stderr_mode m = c->srv->opts->err_mode;
 	bool sent = m == STDERR_SEND || m == STDERR_BOTH;
-	if (c->cerr >= 0)
-		loop_set(l, c->cerr, room || !sent ? LOOP_READ : 0);
+	proc_pause_err(c->proc, !room && sent);
 }
 
 /* --- ending ----------------------------------------------------------- */
@@ -594,8 +548,7 @@ void on_sock_timer(struct loop *l, struct loop_timer *t)
 		log_msg(LV_ERROR, "#%llu %s: exec not done in time",
 			(unsigned long long)c->id, c->program);
 		upgrade_abandon(c);
-		child_kill_group(c->pid, SIGKILL);
-		c->cs = CS_KILL_SENT;
+		proc_kill(c->proc);
 		http_error_extra(c, 503, "cannot start program",
 				 "Retry-After: 1\r\n");
 		return;
@@ -650,16 +603,16 @@ static void sock_close(struct client *c)
 	c->ss = SS_GONE;
 	buf_free(&c->in);
 	buf_free(&c->out);
-	child_stop(c);
+	client_child_stop(c);
 	update_interest(c);
 	maybe_done(c);
 }
 
 void finish_output(struct client *c)
 {
-	if (c->cout >= 0 || c->cs != CS_REAPED)
+	if (!c->proc || !c->out_done || !c->reaped)
 		return;
-	drain_stderr(c); /* --stderr=send lines go before the Close */
+	client_drain_stderr(c); /* --stderr=send lines go before the Close */
 	if (c->ss == SS_ENDING) {
 		send_close(c, c->end_code, c->end_reason, SS_CLOSING);
 	} else if (c->ss == SS_OPEN) {
@@ -683,158 +636,17 @@ void finish_output(struct client *c)
 	maybe_done(c);
 }
 
-static void on_child_timer(struct loop *l, struct loop_timer *t)
+void client_child_stop(struct client *c)
 {
-	struct client *c = LOOP_TIMER_OWNER(t, struct client, child_timer);
-	unsigned closems = c->srv->opts->closems;
-	switch (c->cs) {
-	case CS_EOF_SENT:
-		/* SIGINT first, as websocketd: a Python child cleans up on
-		 * it (KeyboardInterrupt, finally), but dies at once on
-		 * SIGTERM. */
-		log_msg(LV_DEBUG, "#%llu child %ld still running; SIGINT",
-			(unsigned long long)c->id, (long)c->pid);
-		child_kill_group(c->pid, SIGINT);
-		c->cs = CS_INT_SENT;
-		loop_timer_start(l, t, INT_GRACE_MS + closems, on_child_timer);
-		break;
-	case CS_INT_SENT:
-		log_msg(LV_DEBUG, "#%llu child %ld still running; SIGTERM",
-			(unsigned long long)c->id, (long)c->pid);
-		child_kill_group(c->pid, SIGTERM);
-		c->cs = CS_TERM_SENT;
-		loop_timer_start(l, t, KILL_GRACE_MS + closems, on_child_timer);
-		break;
-	case CS_TERM_SENT:
-		log_msg(LV_INFO, "#%llu child %ld ignored SIGTERM; SIGKILL",
-			(unsigned long long)c->id, (long)c->pid);
-		child_kill_group(c->pid, SIGKILL);
-		c->cs = CS_KILL_SENT;
-		break;
-	case CS_REAPED: {
-		/* The child is gone but something it started still holds its
-		 * stdout. While output still flows (or waits on a slow
-		 * client) it is passed on; once the pipe has been quiet for
-		 * the grace period, the group is ended and so is the output. */
-		int queued = 0;
-		unsigned grace = EOF_GRACE_MS + closems;
-		if (c->cout >= 0 &&
-		    (loop_now(l) - c->out_read < grace ||
-		     !(loop_mask(l, c->cout) & LOOP_READ) ||
-		     (ioctl(c->cout, FIONREAD, &queued) == 0 && queued > 0))) {
-			loop_timer_start(l, t, grace, on_child_timer);
-			break;
-		}
-		child_kill_group(c->pid, SIGTERM);
-		close_child_out(c);
-		break;
-	}
-	default:
-		break;
-	}
+	if (c->proc)
+		proc_stop(c->proc);
 }
 
-/* Ends the child: stdin EOF now (after what is queued), then SIGINT,
- * SIGTERM and SIGKILL to its process group while it does not exit:
- * EOF_GRACE_MS, INT_GRACE_MS and KILL_GRACE_MS apart, each plus
- * --closems. */
-void child_stop(struct client *c)
+void client_proc_exited(void *owner, int status)
 {
-	if (c->cs != CS_RUNNING)
-		return;
-	c->cs = CS_EOF_SENT;
-	/* A message cut short by the client's end is not delivered. */
-	c->tochild.len -= c->partial;
-	c->partial = 0;
-	if (c->tochild.len == 0)
-		buf_free(&c->tochild);
-	flush_child(c);
-	loop_timer_start(c->srv->loop, &c->child_timer,
-			 EOF_GRACE_MS + c->srv->opts->closems, on_child_timer);
-}
-
-/* --- reaping by pid ---------------------------------------------------- */
-
-static void suspect_del(struct client *c)
-{
-	if (!c->suspect)
-		return;
-	if (c->sus_prev)
-		c->sus_prev->sus_next = c->sus_next;
-	else
-		c->srv->suspects = c->sus_next;
-	if (c->sus_next)
-		c->sus_next->sus_prev = c->sus_prev;
-	c->sus_prev = c->sus_next = NULL;
-	c->suspect = false;
-}
-
-static bool try_reap(struct client *c)
-{
-	int st;
-	pid_t r;
-	do
-		r = waitpid(c->pid, &st, WNOHANG);
-	while (r < 0 && errno == EINTR);
-	if (r != c->pid)
-		return false;
-	client_reaped(c, st);
-	return true;
-}
-
-void client_suspect(struct client *c)
-{
-	if (c->suspect || c->cs == CS_NONE || c->cs == CS_REAPED ||
-	    try_reap(c))
-		return;
-	struct server *srv = c->srv;
-	c->suspect = true;
-	c->sus_prev = NULL;
-	c->sus_next = srv->suspects;
-	if (c->sus_next)
-		c->sus_next->sus_prev = c;
-	srv->suspects = c;
-}
-
-void client_reap_suspects(struct server *srv)
-{
-	struct client *c, *next;
-	for (c = srv->suspects; c; c = next) {
-		next = c->sus_next;
-		try_reap(c);
-	}
-}
-
-void client_adopt_child(struct client *c, const struct child *ch)
-{
-	c->pid = ch->pid;
-	c->cin = ch->in;
-	c->cout = ch->out;
-	c->cerr = ch->err;
-	c->exec_fd = ch->exec_fd;
-	c->spawn_mem = ch->mem;
-	c->cs = CS_RUNNING;
-	c->srv->nchildren++;
-	if (pidmap_put(&c->srv->children, c->pid, c) < 0) {
-		/* It can never be told apart from an orphan when reaped. */
-		log_msg(LV_ERROR, "#%llu out of memory", (unsigned long long)c->id);
-		child_kill_group(c->pid, SIGKILL);
-	}
-}
-
-void client_reaped(struct client *c, int status)
-{
-	suspect_del(c);
-	c->srv->nchildren--;
-	pidmap_del(&c->srv->children, c->pid);
+	struct client *c = owner;
 	c->status = status;
-	c->cs = CS_REAPED;
-	close_child_in(c);
-	loop_timer_stop(c->srv->loop, &c->child_timer);
-	if (c->cout >= 0)
-		loop_timer_start(c->srv->loop, &c->child_timer,
-				 EOF_GRACE_MS + c->srv->opts->closems,
-				 on_child_timer);
+	c->reaped = true;
 	finish_output(c);
 }
 
@@ -847,7 +659,7 @@ static void access_line(struct client *c)
 	const struct sockaddr_storage *peer = c->fwd ? &c->fwd->peer : &c->peer;
 	net_addr_host(peer, addr, sizeof addr);
 	int port = net_addr_port(peer);
-	bool child = c->cs != CS_NONE;
+	bool child = c->proc != NULL;
 	struct log_access a = {
 		.id = c->id,
 		.addr = addr,
@@ -863,7 +675,7 @@ static void access_line(struct client *c)
 		.origin = c->origin,
 		.bytes_sent = c->written - c->sent_base,
 		.duration_ms = loop_now(c->srv->loop) - c->started,
-		.pid = child ? (long)c->pid : 0,
+		.pid = child ? (long)proc_pid(c->proc) : 0,
 		.session = c->upgraded,
 		.msgs_in = c->n.msgs_in,
 		.bytes_in = c->n.bytes_in,
@@ -882,26 +694,21 @@ static void access_line(struct client *c)
 
 static void maybe_done(struct client *c)
 {
-	if (c->done || c->fd >= 0 || c->cout >= 0 ||
-	    (c->cs != CS_REAPED && c->cs != CS_NONE))
+	if (c->done || c->fd >= 0 ||
+	    (c->proc && (!c->out_done || !c->reaped)))
 		return;
 	c->done = true; /* callers up the stack may call again */
 	struct server *srv = c->srv;
-	close_child_in(c);
-	drain_stderr(c);
-	/* Whatever the child left running in its group goes with it, also
-	 * what ignores SIGTERM (and SIGINT, as a shell's background jobs
-	 * do, which outlive a leader that SIGINT ended). */
-	if (c->cs == CS_REAPED)
-		server_end_group(srv, c->pid,
-				 KILL_GRACE_MS + srv->opts->closems);
-	loop_timer_stop(srv->loop, &c->child_timer);
+	if (c->proc) {
+		c->draining = true; /* no socket to flush to */
+		proc_finish(c->proc);
+	}
 	loop_timer_stop(srv->loop, &c->sock_timer);
 	if (c->http_status || c->method[0])
 		access_line(c);
 	if (c->upgraded) {
 		metrics_session_end(&srv->metrics, c->close_code,
-				    c->cs == CS_REAPED ? &c->status : NULL, &c->n,
+				    c->proc ? &c->status : NULL, &c->n,
 				    loop_now(srv->loop) - c->opened);
 	}
 	if (c->body_fd >= 0)
@@ -935,7 +742,6 @@ void client_start(struct server *srv, int fd, const struct sockaddr_storage *pee
 	c->fd = fd;
 	c->peer = *peer;
 	c->local_port = local_port;
-	c->cin = c->cout = c->cerr = c->exec_fd = -1;
 	c->body_fd = -1;
 	ws_decoder_init(&c->dec, WS_SERVER);
 	c->dec.max_message = srv->opts->max_message;
@@ -965,15 +771,13 @@ void client_go_away(struct client *c)
 		http_error(c, 503, "shutting down");
 	} else if (c->ss == SS_OPEN)
 		send_close(c, WS_GOING_AWAY, "server shutting down", SS_CLOSE_SENT);
-	child_stop(c);
+	client_child_stop(c);
 }
 
 void client_abort(struct client *c)
 {
-	if (c->cs != CS_NONE && c->cs != CS_REAPED) {
-		child_kill_group(c->pid, SIGKILL);
-		c->cs = CS_KILL_SENT;
-	}
+	if (c->proc)
+		proc_kill(c->proc);
 	sock_close(c);
 }
 
@@ -1000,17 +804,15 @@ struct client *client_next(const struct client *c)
 
 void client_free(struct client *c)
 {
-	suspect_del(c);
+	proc_free(c->proc);
 	cgireq_free(c);
 	free(c->remote_host);
 	free(c->program);
 	free(c->origin);
 	free(c->reason);
 	free(c->fwd);
-	free(c->spawn_mem); /* the child was reaped, or never ran */
 	buf_free(&c->in);
 	buf_free(&c->out);
-	buf_free(&c->tochild);
 	buf_free(&c->line);
 	buf_free(&c->errline);
 	free(c);

@@ -13,14 +13,6 @@ struct client;
 void client_start(struct server *srv, int fd,
 		  const struct sockaddr_storage *peer, int local_port);
 
-/* The child was reaped with wait status. */
-void client_reaped(struct client *c, int status);
-
-/* Reaps, each by its pid, the children that are likely to have exited
- * (their stdout has ended, or their exec failed): one cheap waitpid each,
- * where waitpid(-1) walks every child. */
-void client_reap_suspects(struct server *srv);
-
 /* The server is shutting down: Close 1001 to the client, end the child. */
 void client_go_away(struct client *c);
 

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "child.h"
 #include "client.h"
+#include "proc.h"
 #include "log.h"
 #include "logsink.h"
 #include "net.h"
@@ -88,9 +89,9 @@ static void sweep(struct server *srv)
 	pid_t pid;
 	srv->last_sweep = loop_now(srv->loop);
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		struct client *c = pidmap_get(&srv->children, pid);
-		if (c)
-			client_reaped(c, status);
+		struct proc *p = pidmap_get(&srv->children, pid);
+		if (p)
+			proc_reaped(p, status);
 		else
 			log_msg(LV_DEBUG, "reaped orphan %ld", (long)pid);
 	}
@@ -106,7 +107,7 @@ static void on_sweep_timer(struct loop *l, struct loop_timer *t)
  * now, and a sweep for any other follows within REAP_SWEEP_MS. */
 static void reap(struct server *srv)
 {
-	client_reap_suspects(srv);
+	proc_reap_suspects(srv);
 	if (srv->sweep_timer.slot)
 		return;
 	uint64_t since = loop_now(srv->loop) - srv->last_sweep;
@@ -331,6 +332,18 @@ static void on_stray_timer(struct loop *l, struct loop_timer *t)
 		srv->nstrays * sizeof srv->strays[0]);
 	if (srv->nstrays)
 		loop_timer_start(l, t, srv->strays[0].due - now, on_stray_timer);
+}
+
+int server_child_add(struct server *srv, pid_t pid, struct proc *p)
+{
+	srv->nchildren++;
+	return pidmap_put(&srv->children, pid, p);
+}
+
+void server_child_del(struct server *srv, pid_t pid)
+{
+	srv->nchildren--;
+	pidmap_del(&srv->children, pid);
 }
 
 void server_end_group(struct server *srv, pid_t pgid, unsigned ms)

@@ -18,6 +18,7 @@
 #include "lookup.h"
 #include "net.h"
 #include "plain.h"
+#include "proc.h"
 #include "program.h"
 #include "route.h"
 #include "server.h"
@@ -224,22 +225,6 @@ void build_env(struct client *c, const struct http_request *req,
 	env_build(e, &rq);
 }
 
-/* Closes the parent's ends of the child's pipes after a failed start; the
- * child, if there is one, exits 127 on its own and is reaped as usual. */
-static void drop_child_pipes(struct client *c)
-{
-	struct loop *l = c->srv->loop;
-	close_child_in(c);
-	int *fds[] = { &c->cout, &c->cerr, &c->exec_fd };
-	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
-		if (*fds[i] < 0)
-			continue;
-		loop_del(l, *fds[i]);
-		close(*fds[i]);
-		*fds[i] = -1;
-	}
-}
-
 /* Answers a request whose program could not be started (err: from fork or
  * from the exec) with 503 when it may work later, else 500. The console
  * is told the cause as well. */
@@ -260,7 +245,16 @@ static void refuse_start(struct client *c, int err, const char *cause)
 		http_error(c, 500, "cannot start program");
 }
 
-static void on_child_exec(struct loop *l, int fd, unsigned ev, void *arg);
+static void on_exec_done(void *owner, int err);
+
+static const struct proc_ops session_proc_ops = {
+	.exec_done = on_exec_done,
+	.out = client_proc_out,
+	.out_eof = client_proc_out_eof,
+	.err = client_proc_err,
+	.stdin_room = client_proc_stdin_room,
+	.exited = client_proc_exited,
+};
 
 static int start_child(struct client *c, const struct http_request *req,
 		       const struct hs_info *hs, const char *decoded,
@@ -279,40 +273,29 @@ static int start_child(struct client *c, const struct http_request *req,
 	char *program = strdup(r->program);
 	if (!program)
 		return ENOMEM;
-	struct child ch;
-	int err = child_spawn(r->program, r->argv, env_finish(&e), &ch);
-	if (err) {
+	/* The pipes are read only once the exec is known to have worked
+	 * (on_exec_done): output the child writes before the 101 has left
+	 * waits in its pipe. */
+	char tag[24];
+	snprintf(tag, sizeof tag, "#%llu", (unsigned long long)c->id);
+	struct proc_limits lim = { .closems = c->srv->opts->closems };
+	int err = proc_start(c->srv, &lim, tag, r->program, r->argv,
+			     env_finish(&e), &session_proc_ops, c, &c->proc);
+	if (err && c->proc)
+		c->out_done = true; /* started, killed, to be reaped */
+	if (err)
 		free(program);
-		return err;
-	}
-	c->program = program;
-	client_adopt_child(c, &ch);
-	/* The pipes are polled only once the session is open: output the
-	 * child writes before the 101 has left waits in its pipe. */
-	struct loop *l = c->srv->loop;
-	if (loop_add(l, c->cin, 0, on_child_in, c) < 0 ||
-	    loop_add(l, c->cout, 0, on_child_out, c) < 0 ||
-	    loop_add(l, c->cerr, 0, on_child_err, c) < 0 ||
-	    loop_add(l, c->exec_fd, LOOP_READ, on_child_exec, c) < 0) {
-		err = errno;
-		child_kill_group(c->pid, SIGKILL);
-		c->cs = CS_KILL_SENT;
-		drop_child_pipes(c);
-		return err;
-	}
-	return 0;
+	else
+		c->program = program;
+	return err;
 }
 
-/* Forgets the exec status pipe and the program's name. */
+/* Forgets the exec's outcome and the program's name. */
 static void forget_exec(struct client *c)
 {
 	free(c->program);
 	c->program = NULL;
-	if (c->exec_fd >= 0) {
-		loop_del(c->srv->loop, c->exec_fd);
-		close(c->exec_fd);
-		c->exec_fd = -1;
-	}
+	proc_abandon_exec(c->proc);
 }
 
 void upgrade_abandon(struct client *c)
@@ -339,26 +322,17 @@ static uint64_t clock_us(void)
 
 /* The exec's outcome: the queued 101 goes out and the session opens, or
  * the request gets its 500/503 and the failed child is left to be reaped. */
-static void on_child_exec(struct loop *l, int fd, unsigned ev, void *arg)
+static void on_exec_done(void *owner, int err)
 {
-	(void)fd;
-	(void)ev;
-	struct client *c = arg;
-	int err = child_exec_result(c->exec_fd);
-	if (err == EINPROGRESS)
-		return;
-	free(c->spawn_mem); /* the child is done with it */
-	c->spawn_mem = NULL;
+	struct client *c = owner;
+	struct loop *l = c->srv->loop;
 	if (err) {
 		char why[PROGRAM_WHY_MAX];
 		program_explain(c->program, err, why, sizeof why);
 		log_msg(LV_ERROR, "#%llu cannot start %s: %s",
 			(unsigned long long)c->id, c->program, why);
 		upgrade_abandon(c);
-		if (c->cs == CS_RUNNING)
-			c->cs = CS_KILL_SENT; /* it exits 127 by itself */
-		drop_child_pipes(c);
-		client_suspect(c);
+		c->out_done = true; /* the proc has closed the pipes */
 		refuse_start(c, err, why);
 		return;
 	}
@@ -377,7 +351,8 @@ static void on_child_exec(struct loop *l, int fd, unsigned ev, void *arg)
 	char peer[NET_ADDR_TEXT];
 	net_addr_text(&c->peer, peer, sizeof peer);
 	log_msg(LV_INFO, "#%llu %s connected to %s, child %ld",
-		(unsigned long long)c->id, peer, c->path, (long)c->pid);
+		(unsigned long long)c->id, peer, c->path,
+		(long)proc_pid(c->proc));
 	process_input(c);
 	flush_out(c);
 }
