@@ -43,7 +43,6 @@
 
 
 static void on_socket(struct loop *l, int fd, unsigned ev, void *arg);
-static void sock_close(struct client *c);
 static void maybe_done(struct client *c);
 static void access_line(struct client *c);
 
@@ -60,9 +59,10 @@ void flush_out(struct client *c)
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n <= 0) {
-			log_msg(LV_DEBUG, "#%llu socket write: %s",
-				(unsigned long long)c->id, strerror(errno));
-			sock_close(c);
+			char why[96];
+			snprintf(why, sizeof why, "socket write: %s",
+				 strerror(errno));
+			client_close(c, LV_DEBUG, why);
 			return;
 		}
 		/* A short write means the socket's buffer is full. */
@@ -103,7 +103,7 @@ void flush_out(struct client *c)
 		 * so that no unread byte turns our last frame into a reset. */
 		shutdown(c->fd, SHUT_WR);
 		if (c->peer_eof) {
-			sock_close(c); /* its FIN came already */
+			client_close(c, LV_DEBUG, "closed after the client's FIN");
 			return;
 		}
 	}
@@ -167,12 +167,30 @@ static void send_close(struct client *c, unsigned code, const char *reason,
 		c->reason = strdup(reason); /* none if out of memory */
 	}
 	loop_timer_stop(c->srv->loop, &c->ping_timer);
-	queue_frame(c, WS_CLOSE, true, payload, n);
+	if (!queue_frame(c, WS_CLOSE, true, payload, n)) {
+		client_close(c, LV_ERROR, "out of memory for the Close");
+		return;
+	}
 	c->ss = next;
 	c->written_mark = c->written;
 	loop_timer_start(c->srv->loop, &c->sock_timer, CLOSE_WAIT_MS,
 			 on_sock_timer);
 	flush_out(c);
+}
+
+void client_fail(struct client *c, const char *why)
+{
+	if (c->fd < 0)
+		return;
+	log_msg(LV_ERROR, "#%llu %s; the session ends with 1011",
+		(unsigned long long)c->id, why);
+	client_child_stop(c);
+	if (c->ss == SS_OPEN)
+		send_close(c, WS_INTERNAL_ERROR, why, SS_CLOSE_SENT);
+	else if (c->ss == SS_ENDING)
+		send_close(c, WS_INTERNAL_ERROR, why, SS_CLOSING);
+	else
+		client_close(c, LV_ERROR, why);
 }
 
 /* --- client messages -> child stdin ----------------------------------- */
@@ -187,7 +205,8 @@ void client_proc_stdin_room(void *owner)
 /* Held back by the proc until the message is whole (proc_commit). */
 static void to_child(struct client *c, const uint8_t *p, size_t n)
 {
-	proc_write(c->proc, p, n);
+	if (c->ss == SS_OPEN && !proc_write(c->proc, p, n))
+		client_fail(c, "out of memory for the child's stdin");
 }
 
 /* Bytes queued for the child, not counting a message still arriving. */
@@ -305,8 +324,9 @@ void process_input(struct client *c)
 			}
 			break;
 		case WS_EV_PING:
-			if (open)
-				queue_frame(c, WS_PONG, true, ev.data, ev.len);
+			if (open && !queue_frame(c, WS_PONG, true, ev.data,
+						 ev.len))
+				client_fail(c, "out of memory for a pong");
 			break;
 		case WS_EV_PONG:
 			/* Any pong proves the client alive (RFC 6455 5.5.3
@@ -392,16 +412,12 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 	}
 	if ((ev & LOOP_HUP) && !(ev & LOOP_READ) &&
 	    (c->ss == SS_OPEN || c->ss == SS_CGI)) {
-		if (c->ss == SS_OPEN)
-			log_msg(LV_INFO, "#%llu client went away without Close",
-				(unsigned long long)c->id);
-		sock_close(c);
+		client_close(c, c->ss == SS_OPEN ? LV_INFO : LV_DEBUG,
+			     "client went away without Close");
 		return;
 	}
 	if ((ev & LOOP_HUP) && c->lookup) {
-		log_msg(LV_DEBUG, "#%llu client went away during its lookup",
-			(unsigned long long)c->id);
-		sock_close(c);
+		client_close(c, LV_DEBUG, "client went away during its lookup");
 		return;
 	}
 	if (!(ev & LOOP_READ) || c->ss == SS_ANSWERING)
@@ -424,10 +440,9 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 		return;
 	}
 	if (n <= 0) {
-		if (c->ss == SS_OPEN)
-			log_msg(LV_INFO, "#%llu client went away without Close",
-				(unsigned long long)c->id);
-		sock_close(c);
+		client_close(c, c->ss == SS_OPEN ? LV_INFO : LV_DEBUG,
+			     c->ss == SS_OPEN ? "client went away without Close"
+					      : "client closed the connection");
 		return;
 	}
 	if (c->ss == SS_CLOSING) {
@@ -513,16 +528,21 @@ void on_ping_timer(struct loop *l, struct loop_timer *t)
 	bool heard = loop_now(l) - c->last_read < o->pong_ms;
 	bool paused = !(loop_mask(l, c->fd) & LOOP_READ);
 	if (c->ping_outstanding && !heard && !paused) {
-		log_msg(LV_INFO, "#%llu no pong within %u ms; client gone",
-			(unsigned long long)c->id, o->pong_ms);
-		sock_close(c);
+		char why[64];
+		snprintf(why, sizeof why, "no pong within %u ms; client gone",
+			 o->pong_ms);
+		client_close(c, LV_INFO, why);
 		return;
 	}
 	if (!c->ping_outstanding) {
 		char payload[24];
 		int k = snprintf(payload, sizeof payload, "%llu",
 				 (unsigned long long)loop_now(l));
-		queue_frame(c, WS_PING, true, (const uint8_t *)payload, (size_t)k);
+		if (!queue_frame(c, WS_PING, true, (const uint8_t *)payload,
+				 (size_t)k)) {
+			client_fail(c, "out of memory for a ping");
+			return;
+		}
 		c->ping_outstanding = true;
 		flush_out(c);
 		if (c->fd < 0)
@@ -535,9 +555,7 @@ void on_sock_timer(struct loop *l, struct loop_timer *t)
 {
 	struct client *c = LOOP_TIMER_OWNER(t, struct client, sock_timer);
 	if (c->ss == SS_HANDSHAKE && c->kept_alive && c->in.len == 0) {
-		log_msg(LV_DEBUG, "#%llu idle keep-alive connection closed",
-			(unsigned long long)c->id);
-		sock_close(c);
+		client_close(c, LV_DEBUG, "idle keep-alive connection closed");
 		return;
 	}
 	if (c->ss == SS_HANDSHAKE) {
@@ -587,13 +605,14 @@ void on_sock_timer(struct loop *l, struct loop_timer *t)
 		update_interest(c);
 		return;
 	}
-	sock_close(c);
+	client_close(c, LV_DEBUG, "socket timer: connection closed");
 }
 
-static void sock_close(struct client *c)
+void client_close(struct client *c, enum log_level lv, const char *why)
 {
 	if (c->fd < 0)
 		return;
+	log_msg(lv, "#%llu %s", (unsigned long long)c->id, why);
 	upgrade_abandon(c);
 	loop_timer_stop(c->srv->loop, &c->sock_timer);
 	loop_timer_stop(c->srv->loop, &c->ping_timer);
@@ -763,7 +782,7 @@ void client_start(struct server *srv, int fd, const struct sockaddr_storage *pee
 void client_go_away(struct client *c)
 {
 	if (c->ss == SS_HANDSHAKE) {
-		sock_close(c);
+		client_close(c, LV_DEBUG, "shutting down");
 	} else if (c->ss == SS_ANSWERING) {
 		c->ss = SS_CLOSING; /* the answer goes out, then the FIN */
 	} else if (c->ss == SS_SPAWNING) {
@@ -778,7 +797,7 @@ void client_abort(struct client *c)
 {
 	if (c->proc)
 		proc_kill(c->proc);
-	sock_close(c);
+	client_close(c, LV_DEBUG, "aborted");
 }
 
 void client_set_path(struct client *c, const char *p, size_t len)

@@ -35,10 +35,16 @@ static void send_data(struct client *c, unsigned op, const uint8_t *p, size_t n,
 	}
 	if (c->console && op == WS_TEXT && !c->frag_open) {
 		/* The console's tag goes first, as a fragment of its own. */
-		queue_frame(c, WS_TEXT, false, (const uint8_t *)"o", 1);
+		if (!queue_frame(c, WS_TEXT, false, (const uint8_t *)"o", 1)) {
+			client_fail(c, "out of memory for a message");
+			return;
+		}
 		c->frag_open = true;
 	}
-	queue_frame(c, c->frag_open ? WS_CONT : op, fin, p, n);
+	if (!queue_frame(c, c->frag_open ? WS_CONT : op, fin, p, n)) {
+		client_fail(c, "out of memory for a message");
+		return;
+	}
 	c->frag_open = !fin;
 	c->n.bytes_out += n;
 	if (fin)
@@ -163,15 +169,15 @@ void client_proc_out(void *owner, const uint8_t *p, size_t n)
 	struct client *c = owner;
 	if (c->srv->opts->mode == MODE_BINARY) {
 		/* Each read is one binary message, as websocketd's --binary. */
-		if (can_send(c)) {
-			queue_frame(c, WS_BINARY, true, p, n);
+		if (can_send(c) && !queue_frame(c, WS_BINARY, true, p, n)) {
+			client_fail(c, "out of memory for a message");
+		} else if (can_send(c)) {
 			c->n.msgs_out++;
 			c->n.bytes_out += n;
 		}
 	} else {
 		if (buf_append(&c->line, p, n) < 0) {
-			log_msg(LV_ERROR, "#%llu out of memory",
-				(unsigned long long)c->id);
+			client_fail(c, "out of memory for the child's output");
 			return;
 		}
 		emit_lines(c, false);
@@ -196,10 +202,13 @@ static void stderr_line(struct client *c, const uint8_t *p, size_t n)
 	bool sent = false;
 	if ((m == STDERR_SEND || m == STDERR_BOTH || c->console) &&
 	    can_send(c) && !c->frag_open) {
-		if (c->console) {
-			queue_frame(c, WS_TEXT, false, (const uint8_t *)"e", 1);
-			c->frag_open = true;
+		if (c->console &&
+		    !queue_frame(c, WS_TEXT, false, (const uint8_t *)"e", 1)) {
+			client_fail(c, "out of memory for a message");
+			return;
 		}
+		if (c->console)
+			c->frag_open = true;
 		send_text(c, p, n, true);
 		sent = true;
 	}
@@ -243,7 +252,7 @@ void client_proc_err(void *owner, const uint8_t *p, size_t n)
 		return;
 	}
 	if (buf_append(&c->errline, p, n) < 0) {
-		log_msg(LV_ERROR, "#%llu out of memory", (unsigned long long)c->id);
+		client_fail(c, "out of memory for the child's stderr");
 		return;
 	}
 	log_err_lines(c, false);

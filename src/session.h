@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "log.h"
 #include "loop.h"
 #include "metrics.h"
 #include "net.h"
@@ -160,6 +161,13 @@ void http_error(struct client *c, int status, const char *why);
 
 /* client.c */
 
+/* The one teardown of the connection: logs why at lv, closes the socket,
+ * ends the child; the session is freed once the child is gone too. */
+void client_close(struct client *c, enum log_level lv, const char *why);
+/* An internal failure (out of memory): logged as an error; the child is
+ * ended and an open session gets Close 1011 with why (after what is
+ * queued), any other connection is closed. */
+void client_fail(struct client *c, const char *why);
 void flush_out(struct client *c);
 /* Queues one frame for the socket; false when out of memory. */
 bool queue_frame(struct client *c, unsigned opcode, bool fin,

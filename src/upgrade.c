@@ -54,7 +54,10 @@ void http_error_extra(struct client *c, int status, const char *why,
 	if (c->srv->opts->devconsole && c->ws_request)
 		console_refused(c, status, why);
 	buf_free(&c->in);
-	buf_append(&c->out, resp, n);
+	if (buf_append(&c->out, resp, n) < 0) {
+		client_close(c, LV_ERROR, "out of memory for an answer");
+		return;
+	}
 	c->ss = SS_CLOSING;
 	loop_timer_start(c->srv->loop, &c->sock_timer, CLOSE_WAIT_MS,
 			 on_sock_timer);
@@ -455,9 +458,12 @@ static void answer(struct client *c, const struct http_request *req, size_t n,
 		 c->srv->extra_ws ? c->srv->extra_ws : "");
 	size_t len = hs_response_101(resp, sizeof resp, hs->key, hs->key_len,
 				     extra);
-	buf_append(&c->out, resp, len);
+	c->ss = SS_SPAWNING; /* so that a failure here abandons the exec */
+	if (buf_append(&c->out, resp, len) < 0) {
+		client_close(c, LV_ERROR, "out of memory for the 101");
+		return;
+	}
 	buf_consume(&c->in, n);
-	c->ss = SS_SPAWNING;
 	loop_timer_start(c->srv->loop, &c->sock_timer, o->handshake_ms,
 			 on_sock_timer);
 	loop_set(c->srv->loop, c->fd, 0);
