@@ -72,14 +72,14 @@ static void fail(struct client *c, int status, const char *why,
 		bl = (int)sizeof body - 1;
 	bool head_only = c->cgi && c->cgi->head_req;
 	size_t cap = 256 + strlen(extra) + (more ? strlen(more) : 0) + (size_t)bl;
-	char *h = (char *)buf_reserve(&c->out, cap);
+	char *h = (char *)outq_reserve(&c->out, cap);
 	if (h) {
 		int k = snprintf(h, cap, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; "
 				 "charset=utf-8\r\nContent-Length: %d\r\n"
 				 "Connection: close\r\n%s%s\r\n%s",
 				 status, cgi_reason(status), bl, more ? more : "",
 				 extra, head_only ? "" : body);
-		buf_commit(&c->out, (size_t)k);
+		outq_commit(&c->out, (size_t)k);
 	}
 	client_answered(c, status, why);
 	metrics_plain(&srv->metrics, status);
@@ -328,7 +328,7 @@ bool cgireq_wants_input(const struct client *c)
 
 static bool queue(struct client *c, const void *p, size_t n)
 {
-	if (buf_append(&c->out, p, n) == 0)
+	if (outq_append(&c->out, p, n) == 0)
 		return true;
 	log_id(c, LV_ERROR, "out of memory; answer cut short");
 	client_abort(c);
@@ -378,7 +378,7 @@ static void send_head(struct client *c, const struct cgi_head *h)
 		     (h->reason ? h->reason_len : 0);
 	for (size_t i = 0; i < h->num_headers; i++)
 		cap += h->headers[i].name_len + h->headers[i].value_len + 4;
-	char *o = (char *)buf_reserve(&c->out, cap);
+	char *o = (char *)outq_reserve(&c->out, cap);
 	if (!o) {
 		log_id(c, LV_ERROR, "out of memory");
 		client_abort(c);
@@ -402,7 +402,7 @@ static void send_head(struct client *c, const struct cgi_head *h)
 				      "Transfer-Encoding: chunked\r\n");
 	k += (size_t)snprintf(o + k, cap - k, "Connection: close\r\n%s\r\n",
 			      extra);
-	buf_commit(&c->out, k);
+	outq_commit(&c->out, k);
 	q->head_sent = true;
 	client_answered(c, h->status, "CGI");
 	metrics_plain(&c->srv->metrics, h->status);

@@ -53,9 +53,8 @@ void flush_out(struct client *c)
 	if (c->ss == SS_SPAWNING)
 		return; /* the 101 waits for the exec */
 	while (c->out.len > 0 || (c->body_fd >= 0 && plain_refill(c))) {
-		ssize_t n = write(c->fd, buf_data(&c->out), c->out.len);
-		if (n < 0 && errno == EINTR)
-			continue;
+		size_t queued = c->out.len;
+		ssize_t n = outq_write(&c->out, c->fd);
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n <= 0) {
@@ -65,9 +64,10 @@ void flush_out(struct client *c)
 			client_close(c, LV_DEBUG, why);
 			return;
 		}
-		/* A short write means the socket's buffer is full. */
-		bool full = (size_t)n < c->out.len;
-		buf_consume(&c->out, (size_t)n);
+		/* A short write means the socket's buffer is full (or the
+		 * queue held more pieces than one writev takes: the socket
+		 * is then writable at once). */
+		bool full = (size_t)n < queued;
 		c->written += (uint64_t)n;
 		if (full)
 			break;
@@ -129,13 +129,13 @@ static bool send_frame_direct(struct client *c, unsigned opcode, bool fin,
 	size_t done = w > 0 ? (size_t)w : 0;
 	c->written += done;
 	if (done < hl) {
-		if (buf_append(&c->out, h + done, hl - done) < 0)
+		if (outq_append(&c->out, h + done, hl - done) < 0)
 			return false;
 		done = 0;
 	} else {
 		done -= hl;
 	}
-	return done == n || buf_append(&c->out, p + done, n - done) == 0;
+	return done == n || outq_append(&c->out, p + done, n - done) == 0;
 }
 
 bool queue_frame(struct client *c, unsigned opcode, bool fin,
@@ -144,13 +144,13 @@ bool queue_frame(struct client *c, unsigned opcode, bool fin,
 	if (n >= DIRECT_MIN && c->out.len == 0 && c->fd >= 0 &&
 	    c->body_fd < 0 && c->ss != SS_SPAWNING)
 		return send_frame_direct(c, opcode, fin, p, n);
-	uint8_t *dst = buf_reserve(&c->out, WS_MAX_HEADER + n);
+	uint8_t *dst = outq_reserve(&c->out, WS_MAX_HEADER + n);
 	if (!dst)
 		return false;
 	size_t h = ws_encode_header(dst, opcode, fin, n, NULL);
 	if (n)
 		memcpy(dst + h, p, n);
-	buf_commit(&c->out, h + n);
+	outq_commit(&c->out, h + n);
 	return true;
 }
 
@@ -621,7 +621,7 @@ void client_close(struct client *c, enum log_level lv, const char *why)
 	c->fd = -1;
 	c->ss = SS_GONE;
 	buf_free(&c->in);
-	buf_free(&c->out);
+	outq_free(&c->out);
 	client_child_stop(c);
 	update_interest(c);
 	maybe_done(c);
@@ -831,7 +831,7 @@ void client_free(struct client *c)
 	free(c->reason);
 	free(c->fwd);
 	buf_free(&c->in);
-	buf_free(&c->out);
+	outq_free(&c->out);
 	buf_free(&c->line);
 	buf_free(&c->errline);
 	free(c);

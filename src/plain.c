@@ -84,7 +84,7 @@ static void answer(struct client *c, bool head_only, const struct answer *a)
 	size_t cap = 512 + strlen(extra) + strlen(more);
 	/* cap is enough by construction: 512 covers the status line and
 	 * the fixed lines with the longest Content-Type. */
-	char *h = (char *)buf_reserve(&c->out, cap);
+	char *h = (char *)outq_reserve(&c->out, cap);
 	keep = keep && h; /* nothing to answer with: end the connection */
 	if (h) {
 		int k = snprintf(h, cap, "HTTP/1.1 %d %s\r\n", a->status,
@@ -98,7 +98,7 @@ static void answer(struct client *c, bool head_only, const struct answer *a)
 			      keep ? "keep-alive" : "close",
 			      a->no_store ? "Cache-Control: no-store\r\n" : "",
 			      more, extra);
-		buf_commit(&c->out, (size_t)k);
+		outq_commit(&c->out, (size_t)k);
 	}
 	client_answered(c, a->status, a->why);
 	metrics_plain(&srv->metrics, a->status);
@@ -107,7 +107,7 @@ static void answer(struct client *c, bool head_only, const struct answer *a)
 	else
 		buf_free(&c->in);
 	if (h && !head_only && a->body &&
-	    buf_append(&c->out, a->body, (size_t)a->length) < 0)
+	    outq_append(&c->out, a->body, (size_t)a->length) < 0)
 		keep = false; /* the client sees the body cut short */
 	if (h && !head_only && a->fd >= 0 && a->length > 0) {
 		c->body_fd = a->fd;
@@ -436,7 +436,7 @@ bool plain_refill(struct client *c)
 {
 	size_t want = c->body_left < BODY_CHUNK ? (size_t)c->body_left
 						: BODY_CHUNK;
-	uint8_t *p = want ? buf_reserve(&c->out, want) : NULL;
+	uint8_t *p = want ? outq_reserve(&c->out, want) : NULL;
 	ssize_t n = -1;
 	if (p) {
 		do
@@ -444,7 +444,7 @@ bool plain_refill(struct client *c)
 		while (n < 0 && errno == EINTR);
 	}
 	if (n > 0) {
-		buf_commit(&c->out, (size_t)n);
+		outq_commit(&c->out, (size_t)n);
 		c->body_left -= (uint64_t)n;
 	} else if (want) {
 		/* The connection ends short of Content-Length, which tells

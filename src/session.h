@@ -14,6 +14,7 @@
 #include "loop.h"
 #include "metrics.h"
 #include "net.h"
+#include "outq.h"
 #include "ws.h"
 
 struct cgireq;
@@ -72,7 +73,8 @@ struct client {
 	struct sockaddr_storage peer;
 	int local_port;
 	char path[256]; /* request path, for the log */
-	struct buf in, out;
+	struct buf in;
+	struct outq out; /* to the socket: own bytes and shared frames */
 	struct ws_decoder dec;
 	struct loop_timer sock_timer;
 	struct loop_timer ping_timer;

@@ -54,7 +54,7 @@ void http_error_extra(struct client *c, int status, const char *why,
 	if (c->srv->opts->devconsole && c->ws_request)
 		console_refused(c, status, why);
 	buf_free(&c->in);
-	if (buf_append(&c->out, resp, n) < 0) {
+	if (outq_append(&c->out, resp, n) < 0) {
 		client_close(c, LV_ERROR, "out of memory for an answer");
 		return;
 	}
@@ -310,7 +310,7 @@ void upgrade_abandon(struct client *c)
 	if (c->ss != SS_SPAWNING)
 		return;
 	forget_exec(c);
-	buf_free(&c->out); /* the 101 */
+	outq_free(&c->out); /* the 101 */
 	c->ss = SS_HANDSHAKE; /* the request is unanswered again */
 }
 
@@ -459,7 +459,7 @@ static void answer(struct client *c, const struct http_request *req, size_t n,
 	size_t len = hs_response_101(resp, sizeof resp, hs->key, hs->key_len,
 				     extra);
 	c->ss = SS_SPAWNING; /* so that a failure here abandons the exec */
-	if (buf_append(&c->out, resp, len) < 0) {
+	if (outq_append(&c->out, resp, len) < 0) {
 		client_close(c, LV_ERROR, "out of memory for the 101");
 		return;
 	}
