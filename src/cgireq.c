@@ -215,7 +215,7 @@ static int spawn(struct client *c, const struct http_request *req,
 	char *argv[] = {(char *)file, NULL};
 	char tag[24];
 	snprintf(tag, sizeof tag, "#%llu", (unsigned long long)c->id);
-	struct proc_limits lim = { .closems = c->srv->opts->closems };
+	struct proc_limits lim = { .closems = c->lim->closems };
 	int err = proc_start(c->srv, &lim, tag, file, argv, env_finish(&e),
 			     &cgi_proc_ops, c, &c->proc);
 	if (err && c->proc)

@@ -1,6 +1,6 @@
 /* A client session. Two directions, each with a bounded queue:
  *
- *   socket -> in -> ws_decode -> tochild -> child's stdin
+ *   socket -> in -> ws_decode -> proc's stdin queue -> child's stdin
  *   child's stdout -> line -> text frames -> out -> socket
  *
  * A queue at its high-water mark turns reading off upstream, so a slow
@@ -9,8 +9,10 @@
  *
  * The socket side and the child side end independently: the session is
  * freed once the socket is closed, the child reaped and its stdout drained.
- * The child's output (stdout lines to frames, stderr to the log) is in
- * output.c, the request head up to the 101 in upgrade.c.
+ * The child is a struct proc (proc.c): the session owns it and hears from
+ * it only through its proc_ops. The child's output (stdout lines to frames,
+ * stderr to the log) is in output.c, the request head up to the 101 in
+ * upgrade.c.
  */
 #include "client.h"
 
@@ -88,7 +90,7 @@ void flush_out(struct client *c)
 		c->started = loop_now(c->srv->loop);
 		c->sent_base = c->written;
 		loop_timer_start(c->srv->loop, &c->sock_timer,
-				 c->srv->opts->handshake_ms, on_sock_timer);
+				 c->lim->handshake_ms, on_sock_timer);
 	}
 	if (c->out.len == 0 && !c->close_flushed &&
 	    (c->ss == SS_CLOSE_SENT || c->ss == SS_CLOSING)) {
@@ -271,7 +273,7 @@ static void to_child_framed(struct client *c, const struct ws_event *ev)
  * not waited for beyond END_WAIT_MS. */
 static void end_session(struct client *c, unsigned code, const char *reason)
 {
-	unsigned closems = c->srv->opts->closems;
+	unsigned closems = c->lim->closems;
 	c->end_code = code;
 	c->end_reason = reason;
 	c->ss = SS_ENDING;
@@ -283,13 +285,29 @@ static void end_session(struct client *c, unsigned code, const char *reason)
 	finish_output(c);
 }
 
-/* Decodes queued socket bytes while the child's queue has room. */
-void process_input(struct client *c)
+/* A piece of a client message for the child's stdin, held back until the
+ * message is whole. */
+static void data_to_child(struct client *c, const struct ws_event *ev)
 {
-	if (c->ss == SS_CGI) {
-		cgireq_input(c);
+	if (c->lim->mode == MODE_FRAMED)
+		to_child_framed(c, ev);
+	else
+		to_child(c, ev->data, ev->len);
+	c->n.bytes_in += ev->len;
+	if (!ev->last)
 		return;
-	}
+	/* --binary too ends a text message with a newline, as websocketd:
+	 * a browser sending strings to a line-reading child. */
+	enum msg_mode m = c->lim->mode;
+	if (m == MODE_LINES || (m == MODE_BINARY && ev->opcode == WS_TEXT))
+		to_child(c, (const uint8_t *)"\n", 1);
+	c->n.msgs_in++;
+	proc_commit(c->proc);
+}
+
+/* Decodes queued socket bytes while the child's queue has room. */
+static void decode_input(struct client *c)
+{
 	while (c->in.len > 0 && c->fd >= 0) {
 		if (c->ss != SS_OPEN && c->ss != SS_CLOSE_SENT) {
 			buf_free(&c->in);
@@ -304,24 +322,8 @@ void process_input(struct client *c)
 		case WS_EV_NONE:
 			break;
 		case WS_EV_DATA:
-			if (!open)
-				break;
-			if (c->srv->opts->mode == MODE_FRAMED)
-				to_child_framed(c, &ev);
-			else
-				to_child(c, ev.data, ev.len);
-			c->n.bytes_in += ev.len;
-			if (ev.last) {
-				/* --binary too ends a text message with a
-				 * newline, as websocketd: a browser sending
-				 * strings to a line-reading child. */
-				enum msg_mode m = c->srv->opts->mode;
-				if (m == MODE_LINES ||
-				    (m == MODE_BINARY && ev.opcode == WS_TEXT))
-					to_child(c, (const uint8_t *)"\n", 1);
-				c->n.msgs_in++;
-				proc_commit(c->proc);
-			}
+			if (open)
+				data_to_child(c, &ev);
 			break;
 		case WS_EV_PING:
 			if (open && !queue_frame(c, WS_PONG, true, ev.data,
@@ -334,7 +336,7 @@ void process_input(struct client *c)
 			if (c->ping_outstanding) {
 				c->ping_outstanding = false;
 				loop_timer_start(c->srv->loop, &c->ping_timer,
-						 c->srv->opts->ping_ms,
+						 c->lim->ping_ms,
 						 on_ping_timer);
 			}
 			break;
@@ -372,6 +374,18 @@ void process_input(struct client *c)
 		if (ev.type == WS_EV_NONE)
 			break;
 	}
+}
+
+void process_input(struct client *c)
+{
+	if (c->ss == SS_CGI) {
+		cgireq_input(c);
+		return;
+	}
+	decode_input(c);
+	/* Whichever way decoding stopped (stdin queue full, the session's
+	 * end), what it committed is written now: nothing else asks the
+	 * pipe for room. */
 	if (c->proc)
 		proc_flush(c->proc);
 }
@@ -422,7 +436,7 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 	}
 	if (!(ev & LOOP_READ) || c->ss == SS_ANSWERING)
 		return;
-	size_t want = c->ss == SS_HANDSHAKE ? c->srv->opts->max_head - c->in.len : READ_CHUNK;
+	size_t want = c->ss == SS_HANDSHAKE ? c->lim->max_head - c->in.len : READ_CHUNK;
 	uint8_t *p = buf_reserve(&c->in, want);
 	if (!p)
 		return;
@@ -458,7 +472,7 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 	 * a request that is not HTTP (TLS to a plain port) gets its 400 now. */
 	if (c->ss == SS_HANDSHAKE) {
 		if (c->in.len == (size_t)n || memchr(p, '\n', (size_t)n) ||
-		    c->in.len >= c->srv->opts->max_head)
+		    c->in.len >= c->lim->max_head)
 			read_requests(c);
 	} else {
 		process_input(c);
@@ -509,7 +523,7 @@ void update_interest(struct client *c)
 	proc_pause_out(c->proc, !room);
 	/* Logged or dropped stderr is always read; sent stderr waits for
 	 * room like stdout. */
-	enum stderr_mode m = c->srv->opts->err_mode;
+	enum stderr_mode m = c->lim->err_mode;
 	bool sent = m == STDERR_SEND || m == STDERR_BOTH;
 	proc_pause_err(c->proc, !room && sent);
 }
@@ -522,15 +536,15 @@ void update_interest(struct client *c)
 void on_ping_timer(struct loop *l, struct loop_timer *t)
 {
 	struct client *c = LOOP_TIMER_OWNER(t, struct client, ping_timer);
-	const struct options *o = c->srv->opts;
+	const struct client_limits *lim = c->lim;
 	if (c->ss != SS_OPEN)
 		return;
-	bool heard = loop_now(l) - c->last_read < o->pong_ms;
+	bool heard = loop_now(l) - c->last_read < lim->pong_ms;
 	bool paused = !(loop_mask(l, c->fd) & LOOP_READ);
 	if (c->ping_outstanding && !heard && !paused) {
 		char why[64];
 		snprintf(why, sizeof why, "no pong within %u ms; client gone",
-			 o->pong_ms);
+			 lim->pong_ms);
 		client_close(c, LV_INFO, why);
 		return;
 	}
@@ -548,7 +562,7 @@ void on_ping_timer(struct loop *l, struct loop_timer *t)
 		if (c->fd < 0)
 			return;
 	}
-	loop_timer_start(l, t, o->pong_ms, on_ping_timer);
+	loop_timer_start(l, t, lim->pong_ms, on_ping_timer);
 }
 
 void on_sock_timer(struct loop *l, struct loop_timer *t)
@@ -747,6 +761,20 @@ static void maybe_done(struct client *c)
 
 /* --- the server's side ------------------------------------------------ */
 
+void client_limits_init(struct client_limits *l, const struct options *o)
+{
+	*l = (struct client_limits){
+		.handshake_ms = o->handshake_ms,
+		.ping_ms = o->ping_ms,
+		.pong_ms = o->pong_ms,
+		.closems = o->closems,
+		.max_head = o->max_head,
+		.max_message = o->max_message,
+		.mode = o->mode,
+		.err_mode = o->err_mode,
+	};
+}
+
 void client_start(struct server *srv, int fd, const struct sockaddr_storage *peer,
 		  int local_port)
 {
@@ -756,6 +784,7 @@ void client_start(struct server *srv, int fd, const struct sockaddr_storage *pee
 		return;
 	}
 	c->srv = srv;
+	c->lim = &srv->climits;
 	c->id = ++srv->next_id;
 	c->started = loop_now(srv->loop);
 	c->fd = fd;
@@ -763,8 +792,8 @@ void client_start(struct server *srv, int fd, const struct sockaddr_storage *pee
 	c->local_port = local_port;
 	c->body_fd = -1;
 	ws_decoder_init(&c->dec, WS_SERVER);
-	c->dec.max_message = srv->opts->max_message;
-	c->dec.binary_ok = srv->opts->mode != MODE_LINES;
+	c->dec.max_message = srv->climits.max_message;
+	c->dec.binary_ok = srv->climits.mode != MODE_LINES;
 	if (loop_add(srv->loop, fd, LOOP_READ, on_socket, c) < 0) {
 		close(fd);
 		free(c);
@@ -775,7 +804,7 @@ void client_start(struct server *srv, int fd, const struct sockaddr_storage *pee
 		c->next->prev = c;
 	srv->clients = c;
 	srv->nclients++;
-	loop_timer_start(srv->loop, &c->sock_timer, srv->opts->handshake_ms,
+	loop_timer_start(srv->loop, &c->sock_timer, srv->climits.handshake_ms,
 			 on_sock_timer);
 }
 

@@ -6,8 +6,28 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <stddef.h>
+#include <stdint.h>
+
+#include "opts.h"
+
 struct server;
 struct client;
+
+/* What a session reads of the command line, filled once at start: the
+ * session files read no option field. */
+struct client_limits {
+	unsigned handshake_ms; /* --handshake-timeout: the request head */
+	unsigned ping_ms;      /* --ping-interval; 0: no pings */
+	unsigned pong_ms;      /* a pong must come within this */
+	unsigned closems;      /* --closems */
+	size_t max_head;       /* --max-head */
+	uint64_t max_message;  /* --max-message */
+	enum msg_mode mode;    /* lines, --binary, --framed */
+	enum stderr_mode err_mode; /* --stderr */
+};
+
+void client_limits_init(struct client_limits *l, const struct options *o);
 
 /* Takes over the accepted socket fd; local_port is the listener's port. */
 void client_start(struct server *srv, int fd,

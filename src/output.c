@@ -105,7 +105,7 @@ static size_t send_framed(struct client *c, const uint8_t *p, size_t n, bool fin
  * of p consumed. */
 static size_t send_line(struct client *c, const uint8_t *p, size_t n, bool fin)
 {
-	if (c->srv->opts->mode == MODE_FRAMED)
+	if (c->lim->mode == MODE_FRAMED)
 		return send_framed(c, p, n, fin);
 	send_text(c, p, n, fin);
 	return n;
@@ -167,7 +167,7 @@ void client_proc_out_eof(void *owner)
 void client_proc_out(void *owner, const uint8_t *p, size_t n)
 {
 	struct client *c = owner;
-	if (c->srv->opts->mode == MODE_BINARY) {
+	if (c->lim->mode == MODE_BINARY) {
 		/* Each read is one binary message, as websocketd's --binary. */
 		if (can_send(c) && !queue_frame(c, WS_BINARY, true, p, n)) {
 			client_fail(c, "out of memory for a message");
@@ -198,7 +198,7 @@ void client_proc_out(void *owner, const uint8_t *p, size_t n)
  * line, tagged 'e', and the log what --stderr says. */
 static void stderr_line(struct client *c, const uint8_t *p, size_t n)
 {
-	enum stderr_mode m = c->srv->opts->err_mode;
+	enum stderr_mode m = c->lim->err_mode;
 	bool sent = false;
 	if ((m == STDERR_SEND || m == STDERR_BOTH || c->console) &&
 	    can_send(c) && !c->frag_open) {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "opts.h"
 #include "program.h"
 
 /* path is "/NAME" or "/NAME/rest", decoded. Each segment names an entry of

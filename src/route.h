@@ -6,7 +6,8 @@
 #include <limits.h>
 #include <stddef.h>
 
-#include "opts.h"
+struct options;
+struct opts_list;
 
 struct route {
 	const char *program;    /* what to execute */

@@ -366,6 +366,7 @@ int server_run(const struct options *o)
 	struct server srv;
 	memset(&srv, 0, sizeof srv);
 	srv.opts = o;
+	client_limits_init(&srv.climits, o);
 	srv.loop = loop_new();
 	if (!srv.loop) {
 		log_msg(LV_FATAL, "cannot create the event loop: %s",

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "client.h"
 #include "devconsole.h"
 #include "loop.h"
 #include "metrics.h"
@@ -48,6 +49,7 @@ struct server {
 	char *extra_ws;       /* header lines added to 101 responses */
 	char *extra_http;     /* and to every other response */
 	struct metrics metrics;
+	struct client_limits climits; /* every session's (client.h) */
 	struct devconsole_refusals refused; /* --devconsole: to explain */
 	/* Process groups whose leader was reaped with members left (a
 	 * background job that ignores SIGINT and SIGTERM): SIGKILL when due,

@@ -61,6 +61,7 @@ struct forwarded {
 
 struct client {
 	struct server *srv;
+	const struct client_limits *lim; /* the server's, read only */
 	struct client *prev, *next;
 	uint64_t id;
 	uint64_t started;

@@ -281,7 +281,7 @@ static int start_child(struct client *c, const struct http_request *req,
 	 * waits in its pipe. */
 	char tag[24];
 	snprintf(tag, sizeof tag, "#%llu", (unsigned long long)c->id);
-	struct proc_limits lim = { .closems = c->srv->opts->closems };
+	struct proc_limits lim = { .closems = c->lim->closems };
 	int err = proc_start(c->srv, &lim, tag, r->program, r->argv,
 			     env_finish(&e), &session_proc_ops, c, &c->proc);
 	if (err && c->proc)
@@ -340,7 +340,6 @@ static void on_exec_done(void *owner, int err)
 		return;
 	}
 	forget_exec(c);
-	const struct options *o = c->srv->opts;
 	c->ss = SS_OPEN;
 	c->upgraded = true;
 	client_answered(c, 101, NULL);
@@ -349,8 +348,9 @@ static void on_exec_done(void *owner, int err)
 	c->opened = loop_now(l);
 	c->last_read = loop_now(l);
 	loop_timer_stop(l, &c->sock_timer);
-	if (o->ping_ms)
-		loop_timer_start(l, &c->ping_timer, o->ping_ms, on_ping_timer);
+	if (c->lim->ping_ms)
+		loop_timer_start(l, &c->ping_timer, c->lim->ping_ms,
+				 on_ping_timer);
 	char peer[NET_ADDR_TEXT];
 	net_addr_text(&c->peer, peer, sizeof peer);
 	log_msg(LV_INFO, "#%llu %s connected to %s, child %ld",

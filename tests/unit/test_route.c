@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "opts.h"
 #include "route.h"
 
 static int ok(const char *allowed_csv, int same, const char *origin,
