@@ -9,6 +9,7 @@
 #include "opts.h"
 
 struct route {
+	enum route_kind kind;   /* ROUTE_ONE for --dir */
 	const char *program;    /* what to execute */
 	char *const *argv;
 	const char *script;     /* SCRIPT_NAME */
