@@ -35,8 +35,10 @@ struct hub_cmd {
 	enum hub_kind kind;
 	uint64_t id;        /* HUB_TO_ONE, HUB_CLOSE */
 	uint16_t code;      /* HUB_CLOSE: 1000 or 3000..4999 */
-	const char *text;   /* the message, or HUB_CLOSE's reason, valid */
-	size_t text_len;    /* UTF-8 cut to HUB_REASON_MAX bytes */
+	const char *text;   /* HUB_TO_ONE, HUB_TO_ALL: the message, may be
+			     * empty; HUB_CLOSE: the reason (UTF-8, at most
+			     * HUB_REASON_MAX bytes) or NULL */
+	size_t text_len;
 	const char *error;  /* HUB_INVALID: a short cause, a literal */
 };
 
