@@ -649,6 +649,30 @@ EOF_
 	expect_line_re '^portal_gw_slow_clients_total\{route="/feed"\} 1$'
 }
 
+@test "inbound: when the program's stdin is full, one flooding client does not starve another" {
+	local T=$BATS_TEST_TMPDIR
+	local p
+	p=$(mkscript held.sh <<EOF_
+#!/bin/sh
+while [ ! -e "$T/release" ]; do sleep 0.02; done
+while IFS= read -r l; do printf '%s\n' "\$l" >>"$T/in"; done
+EOF_
+)
+	start_gw --broadcast "/b=$p"
+	local -a flood
+	mapfile -t flood < <(for ((i = 0; i < 2000; i++)); do echo textn:1000; done)
+	client F /b mark:"$T/F.ready" "${flood[@]}" mark:"$T/F.sent" close:1000 wait
+	ready F
+	client Q /b text:from-q mark:"$T/Q.sent" until:"$T/release" close:1000 wait
+	wait_for "Q's message sent" test -e "$T/Q.sent"
+	touch "$T/release"
+	wait_for "the program to read all 2001 lines" eval '[ "$(wc -l <"$T/in" 2>/dev/null)" = 2001 ]'
+	run grep -n -x from-q "$T/in"
+	expect_status 0
+	# Its turn came long before the flood's end (a turn each, in order).
+	((${output%%:*} < 1000))
+}
+
 @test "metrics: clients per shared route, connections, starts and refusals" {
 	local T=$BATS_TEST_TMPDIR
 	start_gw --metrics /metrics --maxclients 1 --broadcast /chat=cat --hub "/room=$(say_hub)"
