@@ -10,6 +10,7 @@ struct options;
 struct opts_list;
 
 struct route {
+	enum route_kind kind;   /* ROUTE_ONE for --dir */
 	const char *program;    /* what to execute */
 	char *const *argv;
 	const char *script;     /* SCRIPT_NAME */
