@@ -63,6 +63,9 @@ static void on_open(struct conn *c)
 	case M_IDLE:
 		c->tx_queued = 1;
 		break;
+	case M_FANOUT:
+		fan_open(c);
+		return;
 	default:
 		c->tx_queued = (uint64_t)o->inflight;
 	}
@@ -82,9 +85,15 @@ static void record_latency(double us)
 
 void conn_on_message(struct conn *c)
 {
-	double t = now();
-	uint64_t seq = c->rx_seq++;
+	double t;
+	uint64_t seq;
 
+	if (o->mode == M_FANOUT) {
+		fan_message(c);
+		return;
+	}
+	t = now();
+	seq = c->rx_seq++;
 	if (counting()) {
 		res->msgs++;
 		res->bytes += o->size;
@@ -192,6 +201,8 @@ static void conn_read(struct conn *c)
 		return;
 	}
 	last_progress = now();
+	if (o->mode == M_FANOUT)
+		fan_rx_ns = fan_now_ns();
 	c->ilen += (size_t)n;
 	if (c->st == C_HANDSHAKE && handshake(c) <= 0)
 		return;
@@ -249,7 +260,7 @@ void conn_start(struct conn *c)
 	c->tx_left = c->tx_off = c->rx_off = 0;
 	c->in_payload = c->in_msg = c->close_sent = c->close_got = false;
 	c->t_begin = now();
-	if (o->mode == M_IDLE) {
+	if (o->mode == M_IDLE || o->mode == M_FANOUT) {
 		c->pending = true;
 		n_pending++;
 	}
@@ -260,6 +271,8 @@ void conn_start(struct conn *c)
 		return;
 	}
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (o->mode == M_FANOUT)
+		fan_socket(c);
 	c->st = C_CONNECTING;
 	c->want_out = true;
 	if (connect(c->fd, (struct sockaddr *)&addr, addrlen) < 0 &&

@@ -10,6 +10,8 @@
  * With --raw the same engine speaks lines over plain TCP (message + "\n"),
  * for the relay floor in floor.c.
  *
+ * `wsbench fanout` (fanout.c) runs on the same engine, receiving only.
+ *
  * This file holds the run: setup, the phases, the server's RSS, CPU and
  * syscall figures, and load_run; conn.c holds one connection's life and
  * wire.c the frames, sharing load.h. */
@@ -26,7 +28,7 @@
 const struct opts *o;
 struct result *res;
 int ep = -1;
-static struct conn *conns;
+struct conn *conns;
 size_t nconns, bufsize, msg_total;
 unsigned char *pattern; /* msg_total bytes: letters, "\n" if raw */
 struct sockaddr_storage addr;
@@ -36,9 +38,9 @@ enum phase phase;
 double t_measure, last_progress;
 static double t_run, t_end, t_hold;
 size_t n_open, n_failed, n_pending;
-static size_t n_started;
+size_t n_started;
 
-static long read_rss(int pid)
+long load_rss(int pid)
 {
 	char path[64], line[256];
 	long kib = -1;
@@ -102,6 +104,7 @@ static long long read_sysc(int pid)
 
 static void server_sample(int i)
 {
+	res->cli_cpu[i] = read_cpu(getpid());
 	if (o->pid <= 0)
 		return;
 	res->cpu[i] = read_cpu(o->pid);
@@ -133,7 +136,7 @@ static int resolve(void)
  * until all are started, churn restarts every finished slot. */
 static void refill(void)
 {
-	if (o->mode == M_IDLE) {
+	if (o->mode == M_IDLE || o->mode == M_FANOUT) {
 		while (n_started < nconns && n_pending < (size_t)o->parallel)
 			conn_start(&conns[n_started++]);
 	} else if (o->mode == M_CHURN && phase != P_DONE) {
@@ -158,6 +161,8 @@ static void tick(void)
 		phase = P_DONE;
 		return;
 	}
+	if (o->mode == M_FANOUT && fan_tick(t))
+		return;
 	if (phase == P_WARM && t >= t_measure) {
 		phase = P_MEASURE;
 		t_measure = t;
@@ -177,7 +182,7 @@ static void tick(void)
 			phase = P_HOLD;
 			t_hold = t + o->hold;
 		} else if (phase == P_HOLD && t >= t_hold) {
-			res->rss_kib = read_rss(o->pid);
+			res->rss_kib = load_rss(o->pid);
 			res->held = (int)n_open;
 			phase = P_DONE;
 		}
@@ -195,7 +200,8 @@ static void tick(void)
 			res->secs = last_progress - t_measure;
 		phase = P_DONE;
 	}
-	if (n_failed && o->mode != M_IDLE && o->mode != M_CHURN)
+	if (n_failed && o->mode != M_IDLE && o->mode != M_CHURN &&
+	    o->mode != M_FANOUT)
 		phase = P_DONE;
 }
 
@@ -255,14 +261,14 @@ int load_run(const struct opts *opts, struct result *r)
 	}
 	t_run = last_progress = now();
 	phase = P_SETUP;
-	if (o->mode == M_IDLE) {
-		res->rss_base_kib = read_rss(o->pid);
-		if (res->rss_base_kib < 0) {
+	if (o->mode == M_IDLE || o->mode == M_FANOUT) {
+		res->rss_base_kib = load_rss(o->pid);
+		if (res->rss_base_kib < 0 && o->mode == M_IDLE) {
 			fail(r, "cannot read /proc/%d/status", o->pid);
 			return -1;
 		}
 	}
-	if (o->mode == M_IDLE)
+	if (o->mode == M_IDLE || o->mode == M_FANOUT)
 		refill();
 	else
 		for (n_started = 0; n_started < nconns; n_started++)
@@ -279,6 +285,10 @@ int load_run(const struct opts *opts, struct result *r)
 	for (size_t i = 0; i < nconns; i++)
 		if (conns[i].fd >= 0)
 			close(conns[i].fd);
+	if (o->mode == M_FANOUT) {
+		fan_finish();
+		return res->secs > 0 || res->stalled ? 0 : -1;
+	}
 	if (n_failed && o->mode != M_IDLE && o->mode != M_CHURN)
 		return -1;
 	return 0;

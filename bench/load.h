@@ -49,7 +49,13 @@ struct conn {
 	uint64_t rx_seq;
 	bool close_got;
 	double *t_sent; /* send times, a ring indexed by seq % inflight */
-	bool pending;	/* idle: started, neither echoed nor failed yet */
+	bool pending;	/* idle, fanout: started, not yet open or failed */
+
+	/* fanout: the message being received, the sequence number expected
+	 * next, whether one came yet, whether a gap was seen, never read */
+	unsigned char fan_msg[FAN_MAX_SIZE];
+	uint64_t fan_next;
+	bool fan_started, fan_gap, slow;
 };
 
 /* load.c: the run's options, results and state, set up by load_run. */
@@ -63,7 +69,11 @@ extern socklen_t addrlen;
 extern uint64_t rng;
 extern enum phase phase;
 extern double t_measure, last_progress;
-extern size_t n_open, n_failed, n_pending;
+extern size_t n_open, n_failed, n_pending, n_started;
+extern struct conn *conns;
+
+/* load.c: the VmRSS of pid in KiB, or -1. */
+long load_rss(int pid);
 
 /* conn.c */
 
@@ -92,5 +102,23 @@ void tx_close(struct conn *c);
 /* Parses every whole frame header and all payload bytes in ibuf. Returns -1
  * when the connection has failed. */
 int rx_frames(struct conn *c);
+
+/* fanout.c */
+
+/* When the read that brought the current bytes returned (fanout). */
+extern uint64_t fan_rx_ns;
+uint64_t fan_now_ns(void);
+/* c's socket is made, not yet connected: resets c's fan-out state. */
+void fan_socket(struct conn *c);
+/* c's handshake is done: a slow client stops reading here. */
+void fan_open(struct conn *c);
+/* Takes n payload bytes of c's current message; -1 if too long. */
+int fan_data(struct conn *c, const unsigned char *p, size_t n);
+/* c's message is whole: checks its order and counts its lag. */
+void fan_message(struct conn *c);
+/* Runs the setup and hold phases at time t; false once past them. */
+bool fan_tick(double t);
+/* Fills the result's lag percentiles and reader count. */
+void fan_finish(void);
 
 #endif

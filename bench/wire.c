@@ -198,6 +198,8 @@ int tx_flush(struct conn *c)
 /* Consumes n payload bytes of the current message. */
 static int rx_data(struct conn *c, const unsigned char *p, size_t n)
 {
+	if (o->mode == M_FANOUT)
+		return fan_data(c, p, n);
 	if (c->rx_off + n > msg_total)
 		return -1;
 	if (!msg_check(c->rx_seq, c->rx_off, p, n))
@@ -329,6 +331,8 @@ int rx_frames(struct conn *c)
 	memmove(c->ibuf, p, c->ilen);
 	return 0;
 corrupt:
-	conn_fail(c, "echo lost, reordered or corrupted");
+	conn_fail(c, o->mode == M_FANOUT
+			 ? "message is not one line of wsbench produce"
+			 : "echo lost, reordered or corrupted");
 	return -1;
 }

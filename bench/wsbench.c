@@ -5,6 +5,10 @@
  *   wsbench large      [-c N] [-k N] [-s BYTES]    big messages, MB/s, stalls
  *   wsbench churn      [-P N]                      connect+echo+close, per s
  *   wsbench idle       -p PID [-n N] [-P N]        server KiB per open session
+ *   wsbench fanout     [-c N] [-s BYTES] [--go FILE] [--slow N] [-p PID]
+ *                      clients of a broadcast route: deliveries/s, lag
+ *   wsbench produce    [-s BYTES] [-r LINES/S] [-n LINES] [-d SECS]
+ *                      [--go FILE]  the broadcast program (see produce.c)
  *   wsbench spawn      [-P N] [-T N] [--prog PROG] posix_spawn+waitpid per s
  *   wsbench relay      [--port N] [--prog PROG]    bare TCP+pipes relay server
  *   wsbench freeport                               prints a free TCP port
@@ -15,6 +19,8 @@
  * TCP, to measure `wsbench relay`) -p PID (the server: idle reads its RSS;
  * the other load modes report its CPU time and read/write syscalls per
  * message or churn session, srv_cpu_us_per_op and srv_rw_per_op).
+ * fanout also takes --hold SECS (idle clients held before the server's RSS
+ * is read, 1) and -P N (handshakes at a time, 64); see fanout.c.
  *
  * Output: one line of key=value pairs on stdout, e.g.
  *   mode=throughput msgs_per_s=212345 mb_per_s=6.8 p50_us=1500.0 ...
@@ -37,30 +43,37 @@ double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* The first reason is kept for the result line; with WSBENCH_WHY set in
+ * the environment every one is also printed on stderr, one a line (the
+ * rolling restart of bench/scale.sh sorts them). */
 void fail(struct result *r, const char *fmt, ...)
 {
 	va_list ap;
+	char why[sizeof r->why];
 
-	if (r->why[0])
-		return;
 	va_start(ap, fmt);
-	vsnprintf(r->why, sizeof r->why, fmt, ap);
+	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
+	if (getenv("WSBENCH_WHY"))
+		fprintf(stderr, "why %s\n", why);
+	if (!r->why[0])
+		memcpy(r->why, why, sizeof why);
 }
 
 static const char *const modes[] = {
     [M_LATENCY] = "latency", [M_THROUGHPUT] = "throughput",
     [M_LARGE] = "large",     [M_CHURN] = "churn",
-    [M_IDLE] = "idle",	     [M_SPAWN] = "spawn",
-    [M_RELAY] = "relay",     [M_FREEPORT] = "freeport",
+    [M_IDLE] = "idle",	     [M_FANOUT] = "fanout",
+    [M_SPAWN] = "spawn",     [M_RELAY] = "relay",
+    [M_FREEPORT] = "freeport", [M_PRODUCE] = "produce",
 };
 
 static void usage(const char *why)
 {
 	fprintf(stderr,
 		"wsbench: %s\n"
-		"usage: wsbench latency|throughput|large|churn|idle|"
-		"spawn|relay|freeport [options] (see bench/wsbench.c)\n",
+		"usage: wsbench latency|throughput|large|churn|idle|fanout|"
+		"spawn|relay|freeport|produce [options] (see bench/wsbench.c)\n",
 		why);
 	exit(2);
 }
@@ -112,8 +125,14 @@ static void parse(int argc, char **argv, struct opts *o)
 		o->inflight = 4;
 		o->size = 65536;
 	}
-	if (o->mode == M_IDLE)
+	if (o->mode == M_IDLE || o->mode == M_FANOUT)
 		o->parallel = 64;
+	if (o->mode == M_FANOUT || o->mode == M_PRODUCE) {
+		o->size = 64;
+		o->conns = 100;
+	}
+	if (o->mode == M_PRODUCE)
+		o->duration = 60;
 	for (i = 2; i < argc; i++) {
 		const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -132,6 +151,14 @@ static void parse(int argc, char **argv, struct opts *o)
 			o->path = v;
 		else if (strcmp(f, "--prog") == 0 && v)
 			o->prog = v;
+		else if (strcmp(f, "--go") == 0 && v)
+			o->go = v;
+		else if (strcmp(f, "-r") == 0)
+			o->rate = num(f, v, 0, 1e9);
+		else if (strcmp(f, "--slow") == 0)
+			o->slow = (int)num(f, v, 0, 100000);
+		else if (strcmp(f, "-n") == 0 && o->mode == M_PRODUCE)
+			o->count = (long long)num(f, v, 0, 1e15);
 		else if (strcmp(f, "--port") == 0)
 			o->port = (int)num(f, v, 0, 65535);
 		else if (strcmp(f, "-c") == 0)
@@ -162,8 +189,15 @@ static void parse(int argc, char **argv, struct opts *o)
 			usage(f);
 	}
 	if (o->deadline < 0)
-		o->deadline = o->warmup + o->duration + 30;
-	if (o->mode <= M_IDLE && o->port == 0)
+		o->deadline = o->warmup + o->duration + 30 +
+			      (o->mode == M_FANOUT ? o->hold + 60 : 0);
+	if ((o->mode == M_FANOUT || o->mode == M_PRODUCE) &&
+	    (o->size < FAN_MIN_SIZE || o->size > FAN_MAX_SIZE)) {
+		fprintf(stderr, "wsbench: -s must be %d to %d for %s\n",
+			FAN_MIN_SIZE, FAN_MAX_SIZE, modes[o->mode]);
+		exit(2);
+	}
+	if (o->mode <= M_FANOUT && o->port == 0)
 		usage("--port is required");
 	if (o->mode == M_IDLE && o->pid == 0)
 		usage("idle needs -p PID");
@@ -216,6 +250,28 @@ static void report(const struct opts *o, struct result *r)
 			   ? (double)(r->rss_kib - r->rss_base_kib) / r->held
 			   : 0.0);
 		break;
+	case M_FANOUT:
+		printf(" conns=%d slow=%d readers=%d size=%zu msgs_per_s=%.0f "
+		       "per_client_per_s=%.0f lag_p50_us=%.1f lag_p99_us=%.1f "
+		       "lag_p999_us=%.1f missing=%llu reordered=%llu "
+		       "gap_clients=%d",
+		       o->conns, o->slow, r->readers, o->size,
+		       (double)r->msgs / secs,
+		       r->readers > 0 ? (double)r->msgs / secs / r->readers
+				      : 0.0,
+		       r->lag_us[0], r->lag_us[1], r->lag_us[2],
+		       (unsigned long long)r->missing,
+		       (unsigned long long)r->reordered, r->gap_clients);
+		if (r->rss_base_kib >= 0 && r->rss_kib >= 0 && r->held > 0)
+			printf(" rss_base_kib=%ld rss_kib=%ld kib_per_sub=%.2f",
+			       r->rss_base_kib, r->rss_kib,
+			       (double)(r->rss_kib - r->rss_base_kib) /
+				   r->held);
+		if (r->prod_rss_kib >= 0)
+			printf(" prod_rss_kib=%ld", r->prod_rss_kib);
+		printf(" cli_cpu_pct=%.0f",
+		       (r->cli_cpu[1] - r->cli_cpu[0]) / secs * 100);
+		break;
 	case M_SPAWN:
 		printf(" parallel=%d procs=%d prog=%s spawns_per_s=%.0f",
 		       o->parallel, o->threads > 1 ? o->threads : 1, o->prog,
@@ -254,6 +310,8 @@ int main(int argc, char **argv)
 	switch (o.mode) {
 	case M_FREEPORT:
 		return floor_freeport();
+	case M_PRODUCE:
+		return produce_run(&o);
 	case M_RELAY:
 		return floor_relay(&o);
 	case M_SPAWN:
@@ -268,5 +326,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	report(&o, &r);
+	free(r.lat);
 	return 0;
 }

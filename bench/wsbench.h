@@ -1,7 +1,9 @@
 /* wsbench: load client and machine floors for `make bench` (see bench/run.sh).
  * Shared between wsbench.c (options, modes, results), load.c, conn.c and
  * wire.c (the WebSocket client engine, which shares load.h besides) and
- * floor.c (spawn rate and the bare TCP+pipes relay). */
+ * floor.c (spawn rate and the bare TCP+pipes relay); fanout.c (the
+ * clients of a broadcast route) and produce.c (its program) for
+ * bench/fanout.sh. */
 #ifndef WSBENCH_H
 #define WSBENCH_H
 
@@ -16,10 +18,16 @@ enum mode {
 	M_LARGE,
 	M_CHURN,
 	M_IDLE,
+	M_FANOUT,
 	M_SPAWN,
 	M_RELAY,
-	M_FREEPORT
+	M_FREEPORT,
+	M_PRODUCE
 };
+
+/* A fan-out line: "SEQ TIME " (16 hex digits each) and padding. */
+#define FAN_MIN_SIZE 34
+#define FAN_MAX_SIZE 256
 
 struct opts {
 	enum mode mode;
@@ -41,6 +49,10 @@ struct opts {
 	int parallel;	 /* -P: concurrent sessions (churn, idle) or spawns */
 	int threads;	 /* -T: spawning processes (spawn) */
 	const char *prog;
+	double rate;	  /* -r: produce: lines a second (0: as fast as it can) */
+	long long count;  /* -n: produce: lines in all (0: no limit) */
+	const char *go;	  /* --go: fanout creates it, produce waits for it */
+	int slow;	  /* --slow: fanout clients that never read */
 };
 
 struct result {
@@ -63,6 +75,15 @@ struct result {
 	double cpu[2];
 	long long sysc[2];
 	bool have_srv;
+	/* fanout: lines missing and out of order (summed over clients), how
+	 * many clients saw either, clients reading, lag p50/p99/p99.9 (us),
+	 * the producer's RSS (the server's children), and the load client's
+	 * own CPU, to tell when it is the limit. */
+	uint64_t missing, reordered;
+	int gap_clients, readers;
+	double lag_us[3];
+	long prod_rss_kib;
+	double cli_cpu[2]; /* this process's CPU seconds at the window's ends */
 	char why[160]; /* first error, for the report */
 };
 
@@ -73,6 +94,9 @@ void fail(struct result *r, const char *fmt, ...)
 /* load.c: runs latency, throughput, large, churn and idle. Returns 0 when
  * the run produced a figure (a stall is a figure), -1 when it could not. */
 int load_run(const struct opts *o, struct result *r);
+
+/* produce.c: the fan-out producer; returns the exit status. */
+int produce_run(const struct opts *o);
 
 /* floor.c */
 int floor_spawn(const struct opts *o, struct result *r);

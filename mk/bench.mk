@@ -1,6 +1,8 @@
 # make bench: portal-gw against websocketd (when installed) on the same load,
 # alternating, several rounds, then a table of medians, ratios and the
-# targets of issue 5. Installs nothing; says what is missing and skips it.
+# targets of issue 5; then bench/scale.sh, several portal-gw processes on
+# one port (issue 14; alone: make bench-scale). Installs nothing; says what
+# is missing and skips it.
 # Knobs (environment): ROUNDS=3 DUR=2 IDLE_N=10000 and the rest at the top
 # of bench/run.sh. Raw results and server logs go to $(O)/bench/.
 #
@@ -29,7 +31,23 @@ bench: $(O)/portal-gw $(O)/wsbench
 	  $(MAKE) --no-print-directory $(O)/bench/portal-gw.musl; \
 	else echo "bench: $(MUSL_CC) not found; no static musl size"; fi
 	bash bench/run.sh $(O)
+	bash bench/scale.sh $(O)
+	bash bench/fanout.sh $(O)
 
-.PHONY: bench
+# Only the figures of several instances on one port (bench/scale.sh).
+bench-scale: $(O)/portal-gw $(O)/wsbench
+	bash bench/scale.sh $(O)
+
+.PHONY: bench bench-scale
+
+# make bench-fanout (also run by make bench, after the rest): a broadcast
+# route fed by `wsbench produce` to 10..5000 clients, portal-gw against a
+# Node.js `ws` server (bench/node-fanout, npm ci'd there; needs node and
+# npm). Knobs FANOUT_* at the top of bench/fanout.sh; results in
+# $(O)/bench/fanout/.
+bench-fanout: $(O)/portal-gw $(O)/wsbench
+	bash bench/fanout.sh $(O)
+
+.PHONY: bench-fanout
 
 -include $(wildcard $(O)/bench/*.d)

@@ -4,11 +4,15 @@
 # Node's built-in WebSocket where Node has one), headless Chromium driven
 # through the DevTools protocol, which also uses the --devconsole page as a
 # user would, and headless Firefox ESR driven through the Marionette
-# protocol (the --devconsole page too: devconsole-firefox); and Debian's
+# protocol (the --devconsole page too: devconsole-firefox); the shared
+# routes' chat rooms (--broadcast, --hub) in two Chromium tabs (chat; skipped
+# on a build without --broadcast); and Debian's
 # nginx in front, terminating TLS, with the recipe
-# examples/nginx/portal-gw.conf. Not part of `make test`; .ci/interop.sh
-# installs the packages and runs it. INTEROP_CLIENTS="python node-ws
-# node-builtin chromium firefox devconsole devconsole-firefox nginx" picks
+# examples/nginx/portal-gw.conf; and two gateways sharing one --broadcast
+# room through Debian's redis-server (examples/redis-bridge.py) behind that
+# nginx (skipped like chat). Not part of `make test`; .ci/interop.sh installs
+# the packages and runs it. INTEROP_CLIENTS="python node-ws node-builtin
+# chromium firefox devconsole devconsole-firefox chat nginx redis" picks
 # clients. See tests/interop/run.sh.
 
 INTEROP_CLIENTS ?=

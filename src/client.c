@@ -845,6 +845,11 @@ void client_answered(struct client *c, int status, const char *why)
 	c->reason = why ? strdup(why) : NULL; /* none if out of memory */
 }
 
+bool client_upgrading(const struct client *c)
+{
+	return c->ss == SS_HANDSHAKE || c->ss == SS_SPAWNING;
+}
+
 struct client *client_next(const struct client *c)
 {
 	return c->next;

@@ -3,6 +3,7 @@
 #ifndef PORTAL_CLIENT_H
 #define PORTAL_CLIENT_H
 
+#include <stdbool.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -32,6 +33,10 @@ void client_limits_init(struct client_limits *l, const struct options *o);
 /* Takes over the accepted socket fd; local_port is the listener's port. */
 void client_start(struct server *srv, int fd,
 		  const struct sockaddr_storage *peer, int local_port);
+
+/* Accepted and not yet a session nor answered: reading the request head
+ * (or idle between keep-alive requests), or starting the child for a 101. */
+bool client_upgrading(const struct client *c);
 
 /* The server is shutting down: Close 1001 to the client, end the child. */
 void client_go_away(struct client *c);

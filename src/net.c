@@ -15,8 +15,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+/* errno is kept on failure (EADDRINUSE: the caller may say why). */
 static int listen_on(const struct sockaddr *sa, socklen_t len, int v6only,
-		     struct sockaddr_storage *addr, char *err, size_t errlen)
+		     bool reuseport, struct sockaddr_storage *addr, char *err,
+		     size_t errlen)
 {
 	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
@@ -27,9 +29,19 @@ static int listen_on(const struct sockaddr *sa, socklen_t len, int v6only,
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (sa->sa_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
-	if (bind(fd, sa, len) < 0 || listen(fd, SOMAXCONN) < 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
+	if (reuseport &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "SO_REUSEPORT: %s", strerror(e));
 		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (bind(fd, sa, len) < 0 || listen(fd, SOMAXCONN) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "%s", strerror(e));
+		close(fd);
+		errno = e;
 		return -1;
 	}
 	socklen_t alen = sizeof *addr;
@@ -37,8 +49,8 @@ static int listen_on(const struct sockaddr *sa, socklen_t len, int v6only,
 	return fd;
 }
 
-int net_listen(const char *host, int port, struct sockaddr_storage *addr,
-	       char *err, size_t errlen)
+int net_listen(const char *host, int port, bool reuseport,
+	       struct sockaddr_storage *addr, char *err, size_t errlen)
 {
 	struct sockaddr_in6 s6;
 	struct sockaddr_in s4;
@@ -51,17 +63,17 @@ int net_listen(const char *host, int port, struct sockaddr_storage *addr,
 
 	if (!host) {
 		s6.sin6_addr = in6addr_any;
-		int fd = listen_on((struct sockaddr *)&s6, sizeof s6, 0, addr, err,
-				   errlen);
+		int fd = listen_on((struct sockaddr *)&s6, sizeof s6, 0,
+				   reuseport, addr, err, errlen);
 		if (fd >= 0 || errno != EAFNOSUPPORT)
 			return fd;
 		s4.sin_addr.s_addr = htonl(INADDR_ANY);
-		return listen_on((struct sockaddr *)&s4, sizeof s4, 0, addr, err,
-				 errlen);
+		return listen_on((struct sockaddr *)&s4, sizeof s4, 0,
+				 reuseport, addr, err, errlen);
 	}
 	if (inet_pton(AF_INET, host, &s4.sin_addr) == 1)
-		return listen_on((struct sockaddr *)&s4, sizeof s4, 0, addr, err,
-				 errlen);
+		return listen_on((struct sockaddr *)&s4, sizeof s4, 0,
+				 reuseport, addr, err, errlen);
 	const char *h = host;
 	char buf[INET6_ADDRSTRLEN + 2];
 	size_t hl = strlen(host);
@@ -71,8 +83,8 @@ int net_listen(const char *host, int port, struct sockaddr_storage *addr,
 		h = buf;
 	}
 	if (inet_pton(AF_INET6, h, &s6.sin6_addr) == 1)
-		return listen_on((struct sockaddr *)&s6, sizeof s6, 1, addr, err,
-				 errlen);
+		return listen_on((struct sockaddr *)&s6, sizeof s6, 1,
+				 reuseport, addr, err, errlen);
 	snprintf(err, errlen, "not a numeric IPv4 or IPv6 address");
 	return -1;
 }

@@ -23,11 +23,14 @@ struct net_unix {
 
 /* Listens on host (numeric IPv4 or IPv6 address, or NULL for every
  * interface: IPv6 "::" accepting IPv4 too, or "0.0.0.0" where there is no
- * IPv6) and port (0: any free port). On success returns the socket and
- * writes its local address to *addr; on failure returns -1 and writes the
+ * IPv6) and port (0: any free port). reuseport sets SO_REUSEPORT, so that
+ * other sockets of the same user with it too can bind the same address and
+ * port, and the kernel spreads new connections over them. On success
+ * returns the socket and writes its local address to *addr; on failure
+ * returns -1 with errno (EADDRINUSE: the port is taken) and writes the
  * reason to err[0..errlen). */
-int net_listen(const char *host, int port, struct sockaddr_storage *addr,
-	       char *err, size_t errlen);
+int net_listen(const char *host, int port, bool reuseport,
+	       struct sockaddr_storage *addr, char *err, size_t errlen);
 
 /* Listens on the Unix stream socket path, created with the mode umask
  * leaves. A socket file already there is removed only when nobody accepts

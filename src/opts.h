@@ -73,6 +73,7 @@ struct options {
 	struct opts_list unix_paths;   /* --unix: Unix socket paths */
 	bool trust_proxy;              /* take REMOTE_ADDR, HTTPS from X-Forwarded-* */
 	struct opts_list protocols;    /* --protocol: acceptable subprotocols */
+	bool reuseport;                /* --reuseport: SO_REUSEPORT listeners */
 	bool devconsole;               /* plain GET to a resource: the console */
 	char *staticdir;               /* --staticdir: realpath of the directory */
 	char *cgidir;                  /* --cgidir: realpath of the directory */

@@ -463,6 +463,9 @@ const struct opts_flag opts_flags[] = {
 	{"protocol", OPTS_LIST, "LIST",
 	 "subprotocols to accept (comma list); the client's\nfirst offered "
 	 "one in LIST is chosen", .valid = token_ok, FIELD(protocols)},
+	{"reuseport", OPTS_BOOL, NULL,
+	 "share the port with other portal-gw processes\n(SO_REUSEPORT); "
+	 "SIGTERM closes the listener at once", FIELD(reuseport)},
 
 	{"devconsole", OPTS_BOOL, NULL,
 	 "a plain GET to a resource serves a test page", .group = "plain HTTP",

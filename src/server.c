@@ -1,6 +1,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -25,6 +26,9 @@
 #define ACCEPT_BATCH 64       /* connections taken per wake-up */
 #define ACCEPT_PAUSE_MS 100   /* after EMFILE/ENFILE, instead of spinning */
 #define REAP_SWEEP_MS 100     /* between two waitpid(-1) sweeps */
+#define HANDOVER_TICK_MS 10   /* --reuseport SIGTERM: how often, and ... */
+#define HANDOVER_MAX_MS 1000  /* ... how long, handshakes may finish */
+#define HANDOVER_ACCEPT_ROUNDS 64 /* of ACCEPT_BATCH: a SOMAXCONN queue */
 
 static void set_accepting(struct server *srv, bool on)
 {
@@ -36,10 +40,13 @@ static void set_accepting(struct server *srv, bool on)
 
 /* New connections are taken while serving, and while draining too when
  * --health is on: a probe must be able to see the 503 that takes this
- * instance out of its load balancer; upgrades then get 503 as well. */
+ * instance out of its load balancer; upgrades then get 503 as well. Not
+ * with --reuseport: the listener is closed at once so that the kernel
+ * sends new connections to the other processes on the port instead. */
 static bool accepting(const struct server *srv)
 {
-	return !srv->draining || srv->opts->health_path;
+	return !srv->draining ||
+	       (srv->opts->health_path && !srv->opts->reuseport);
 }
 
 static void on_accept_timer(struct loop *l, struct loop_timer *t)
@@ -155,6 +162,44 @@ static void on_drain_timer(struct loop *l, struct loop_timer *t)
 	abort_all(srv);
 }
 
+/* Close 1001 to every session, the end to every child: the loop ends when
+ * the last session has. */
+static void drain(struct server *srv)
+{
+	struct client *c, *next;
+	srv->draining = true;
+	if (!accepting(srv))
+		stop_listening(srv);
+	for (c = srv->clients; c; c = next) {
+		next = client_next(c);
+		client_go_away(c);
+	}
+}
+
+static bool any_upgrading(const struct server *srv)
+{
+	for (const struct client *c = srv->clients; c; c = client_next(c)) {
+		if (client_upgrading(c))
+			return true;
+	}
+	return false;
+}
+
+/* The drain waits, HANDOVER_MAX_MS at most, for the connections this
+ * instance accepted before the signal to get their answer (a 101: then
+ * they get 1001 like every session), since with the listener closed a
+ * client that comes again goes to another instance: none is refused. */
+static void on_handover_timer(struct loop *l, struct loop_timer *t)
+{
+	struct server *srv = LOOP_TIMER_OWNER(t, struct server, handover_timer);
+	if (any_upgrading(srv) && loop_now(l) < srv->handover_end) {
+		loop_timer_start(l, t, HANDOVER_TICK_MS, on_handover_timer);
+		return;
+	}
+	srv->handing_over = false;
+	drain(srv);
+}
+
 static void on_signal(struct loop *l, int fd, unsigned ev, void *arg)
 {
 	(void)ev;
@@ -164,24 +209,36 @@ static void on_signal(struct loop *l, int fd, unsigned ev, void *arg)
 		reap(srv);
 	if (!(set & ((1ul << SIGTERM) | (1ul << SIGINT) | (1ul << SIGHUP))))
 		return;
-	struct client *c, *next;
-	if (srv->draining) {
+	if (srv->draining || srv->handing_over) {
 		log_msg(LV_INFO, "second signal: ending every session now");
+		loop_timer_stop(l, &srv->handover_timer);
+		srv->handing_over = false;
+		srv->draining = true;
 		abort_all(srv);
 		return;
 	}
 	log_msg(LV_INFO, "shutting down: %zu session(s) to close",
 		srv->nclients);
-	srv->draining = true;
-	if (!accepting(srv))
-		stop_listening(srv);
 	if (srv->opts->drain_ms)
 		loop_timer_start(l, &srv->drain_timer, srv->opts->drain_ms,
 				 on_drain_timer);
-	for (c = srv->clients; c; c = next) {
-		next = client_next(c);
-		client_go_away(c);
+	if (!srv->opts->reuseport) {
+		drain(srv);
+		return;
 	}
+	/* What the kernel has queued on the listeners is taken first: the
+	 * close would reset it. Only what it queues between this accept and
+	 * the close is lost (README.md, "Running many"). */
+	for (size_t i = 0; i < srv->nlisten; i++) {
+		struct pollfd p = {.fd = srv->lfd[i], .events = POLLIN};
+		for (int k = 0; k < HANDOVER_ACCEPT_ROUNDS && p.fd >= 0 &&
+				!srv->accept_paused && poll(&p, 1, 0) == 1; k++)
+			on_listen(l, p.fd, LOOP_READ, srv);
+	}
+	stop_listening(srv);
+	srv->handing_over = true;
+	srv->handover_end = loop_now(l) + HANDOVER_MAX_MS;
+	on_handover_timer(l, &srv->handover_timer);
 }
 
 static void bury(struct server *srv)
@@ -226,6 +283,17 @@ static int add_listener(struct server *srv, int fd, const char *what)
 	}
 	log_msg(LV_INFO, "listening on %s", what);
 	return 0;
+}
+
+/* Why a TCP port is taken: SO_REUSEPORT binds only beside sockets that
+ * have it too, of the same user. */
+static const char *in_use_hint(const struct options *o)
+{
+	return o->reuseport ? " (by a process without --reuseport, or of "
+			      "another user)"
+			    : " (another process listens on it; --reuseport "
+			      "shares a port between portal-gw processes that "
+			      "all have it)";
 }
 
 /* Sockets from a service manager first (LISTEN_FDS), then --unix, then TCP:
@@ -291,10 +359,12 @@ static int open_listeners(struct server *srv)
 	size_t n = !tcp ? 0 : o->naddresses ? o->naddresses : 1;
 	for (size_t i = 0; i < n; i++) {
 		const char *host = o->naddresses ? o->addresses[i] : NULL;
-		int fd = net_listen(host, o->port, &a, err, sizeof err);
+		int fd = net_listen(host, o->port, o->reuseport, &a, err,
+				    sizeof err);
 		if (fd < 0) {
-			log_msg(LV_FATAL, "cannot listen on %s port %d: %s",
-				host ? host : "every interface", o->port, err);
+			log_msg(LV_FATAL, "cannot listen on %s port %d: %s%s",
+				host ? host : "every interface", o->port, err,
+				errno != EADDRINUSE ? "" : in_use_hint(o));
 			return -1;
 		}
 		srv->lport[srv->nlisten] = net_addr_port(&a);

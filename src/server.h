@@ -46,6 +46,10 @@ struct server {
 	uint64_t last_sweep;
 	bool draining;
 	struct loop_timer drain_timer;
+	bool handing_over;    /* --reuseport SIGTERM: listener closed, the
+				 handshakes in progress finish before the drain */
+	struct loop_timer handover_timer;
+	uint64_t handover_end;
 	char *extra_ws;       /* header lines added to 101 responses */
 	char *extra_http;     /* and to every other response */
 	struct metrics metrics;

@@ -184,3 +184,21 @@ within_10pct() {
 	}
 	[ -n "$figs" ]
 }
+
+@test "systemd template units: instances verify, share a port (--reuseport, ReusePort=yes) and one user" {
+	command -v systemd-analyze >/dev/null || skip "systemd-analyze not installed"
+	local T=$BATS_TEST_TMPDIR f=$ROOT/contrib/systemd/portal-gw@.service
+	cp "$f" "$ROOT/contrib/systemd/portal-gw@.socket" "$T/"
+	sed -i "s|/usr/local/bin/portal-gw|$PORTAL_GW|" "$T/portal-gw@.service"
+	run systemd-analyze verify --man=no "$T/portal-gw@1.socket" "$T/portal-gw@1.service"
+	expect_status 0
+	[ -z "$output" ] || { printf '  |%s\n' "${lines[@]}" >&2; false; }
+	grep -q '^ExecStart=/usr/local/bin/portal-gw --reuseport ' "$f"
+	# The kernel shares a port only between sockets of one user.
+	grep -qx 'DynamicUser=yes' "$f"
+	grep -qx 'User=portal-gw' "$f"
+	# systemd removes a runtime directory when its unit stops.
+	grep -qx 'RuntimeDirectory=portal-gw/%i' "$f"
+	grep -qx 'KillMode=mixed' "$f"
+	grep -qx 'ReusePort=yes' "$ROOT/contrib/systemd/portal-gw@.socket"
+}

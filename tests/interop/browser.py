@@ -21,7 +21,11 @@ import threading
 import websockets
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SERVED = {"/page.html": "text/html; charset=utf-8", "/checks.js": "text/javascript; charset=utf-8"}
+SERVED = {
+    "/page.html": "text/html; charset=utf-8",
+    "/checks.js": "text/javascript; charset=utf-8",
+    "/chat.html": "text/html; charset=utf-8",  # chat_chromium.py's
+}
 POLL = 0.1
 
 CHILD = {"proc": None, "tmp": None}
@@ -37,7 +41,7 @@ def describe(e):
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    """Serves the two files of the page and nothing else."""
+    """Serves the files of SERVED and nothing else."""
 
     def do_GET(self):
         path = self.path.split("?", 1)[0]
