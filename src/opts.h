@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "route.h"
 
 #define OPTS_MAX_ADDRESSES 16
 #define OPTS_MAX_LIST 32 /* entries of a repeatable or comma-list flag */
@@ -33,12 +34,6 @@ enum msg_mode {
 
 /* What a resource runs: a program per client, or one for all its clients
  * (man portal-gw, SHARED ROUTES). */
-enum route_kind {
-	ROUTE_ONE,       /* /PATH=COMMAND: a program per client (default) */
-	ROUTE_BROADCAST, /* --broadcast: each line the program prints to all */
-	ROUTE_HUB,       /* --hub: the program sees who is who */
-};
-
 struct resource {
 	char *path;     /* "/echo"; "/" serves every path */
 	size_t path_len;

@@ -9,6 +9,12 @@
 struct options;
 struct opts_list;
 
+enum route_kind {
+	ROUTE_ONE,       /* /PATH=COMMAND: a program per client (default) */
+	ROUTE_BROADCAST, /* --broadcast: each line the program prints to all */
+	ROUTE_HUB,       /* --hub: the program sees who is who */
+};
+
 struct route {
 	enum route_kind kind;   /* ROUTE_ONE for --dir */
 	const char *program;    /* what to execute */
