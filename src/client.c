@@ -217,6 +217,42 @@ static size_t child_queued(const struct client *c)
 	return c->proc ? proc_queued(c->proc) : 0;
 }
 
+/* Whether the next message may go to the child (or the binding) now. */
+static bool may_feed(const struct client *c)
+{
+	if (c->bops)
+		return c->bops->room(c->bowner, c);
+	return child_queued(c) < PROC_STDIN_HIGH;
+}
+
+/* Ends c's binding: gone(code) is its last call. */
+static void unbind(struct client *c, unsigned code)
+{
+	const struct client_binding_ops *ops = c->bops;
+	if (!ops)
+		return;
+	c->bops = NULL;
+	buf_free(&c->msg);
+	ops->gone(c->bowner, c, code);
+}
+
+/* A shared route's session: the message is gathered and handed over
+ * whole, so that it is never mixed with another client's. */
+static void data_to_binding(struct client *c, const struct ws_event *ev)
+{
+	if (buf_append(&c->msg, ev->data, ev->len) < 0) {
+		client_fail(c, "out of memory for a message");
+		return;
+	}
+	c->n.bytes_in += ev->len;
+	if (!ev->last)
+		return;
+	c->n.msgs_in++;
+	c->bops->message(c->bowner, c, ev->opcode, buf_data(&c->msg),
+			 c->msg.len);
+	buf_free(&c->msg);
+}
+
 /* --framed: a chunk of a client message as (part of) a "T " or "B " line. */
 static void to_child_framed(struct client *c, const struct ws_event *ev)
 {
@@ -274,6 +310,12 @@ static void to_child_framed(struct client *c, const struct ws_event *ev)
 static void end_session(struct client *c, unsigned code, const char *reason)
 {
 	unsigned closems = c->lim->closems;
+	if (!c->proc) {
+		/* No child of its own (a shared route's): nothing to wait for. */
+		buf_free(&c->in);
+		send_close(c, code, reason, SS_CLOSING);
+		return;
+	}
 	c->end_code = code;
 	c->end_reason = reason;
 	c->ss = SS_ENDING;
@@ -289,6 +331,10 @@ static void end_session(struct client *c, unsigned code, const char *reason)
  * message is whole. */
 static void data_to_child(struct client *c, const struct ws_event *ev)
 {
+	if (c->bops) {
+		data_to_binding(c, ev);
+		return;
+	}
 	if (c->lim->mode == MODE_FRAMED)
 		to_child_framed(c, ev);
 	else
@@ -313,7 +359,7 @@ static void decode_input(struct client *c)
 			buf_free(&c->in);
 			return;
 		}
-		if (c->ss == SS_OPEN && child_queued(c) >= PROC_STDIN_HIGH)
+		if (c->ss == SS_OPEN && !may_feed(c))
 			return; /* resumed when the child drains its stdin */
 		struct ws_event ev;
 		size_t used = ws_decode(&c->dec, buf_data(&c->in), c->in.len, &ev);
@@ -343,6 +389,7 @@ static void decode_input(struct client *c)
 		case WS_EV_CLOSE:
 			log_msg(LV_DEBUG, "#%llu client sent Close %u",
 				(unsigned long long)c->id, ev.code);
+			unbind(c, ev.code ? ev.code : WS_NO_STATUS);
 			if (open) {
 				/* Echo a valid code; an empty Close gets an
 				 * empty one (1005 is never sent). */
@@ -356,6 +403,7 @@ static void decode_input(struct client *c)
 		case WS_EV_ERROR:
 			log_msg(LV_INFO, "#%llu protocol error: %s (%u)",
 				(unsigned long long)c->id, ev.reason, ev.code);
+			unbind(c, 1006);
 			if (open)
 				end_session(c, ev.code, ev.reason);
 			else
@@ -501,8 +549,7 @@ void update_interest(struct client *c)
 		bool room = c->out.len < OUT_HIGH && c->in.len < READ_CHUNK;
 		if (c->ss == SS_HANDSHAKE || c->ss == SS_CLOSING ||
 		    c->ss == SS_CLOSE_SENT ||
-		    (c->ss == SS_OPEN && room &&
-		     child_queued(c) < PROC_STDIN_HIGH) ||
+		    (c->ss == SS_OPEN && room && may_feed(c)) ||
 		    (c->ss == SS_CGI && cgireq_wants_input(c)))
 			m |= LOOP_READ;
 		if (c->out.len > 0)
@@ -517,6 +564,8 @@ void update_interest(struct client *c)
 			m |= LOOP_HUP;
 		loop_set(l, c->fd, m);
 	}
+	if (c->bops && c->fd >= 0 && c->out.len < OUT_HIGH)
+		c->bops->drained(c->bowner, c);
 	if (!c->proc)
 		return;
 	bool room = c->fd < 0 || c->out.len < OUT_HIGH;
@@ -627,6 +676,7 @@ void client_close(struct client *c, enum log_level lv, const char *why)
 	if (c->fd < 0)
 		return;
 	log_msg(lv, "#%llu %s", (unsigned long long)c->id, why);
+	unbind(c, 1006);
 	upgrade_abandon(c);
 	loop_timer_stop(c->srv->loop, &c->sock_timer);
 	loop_timer_stop(c->srv->loop, &c->ping_timer);
@@ -641,6 +691,25 @@ void client_close(struct client *c, enum log_level lv, const char *why)
 	maybe_done(c);
 }
 
+/* The Close that says how the child ended (c->status): 1000 for exit
+ * status 0, else 1011 naming the status or the signal. */
+static void send_exit_close(struct client *c)
+{
+	char reason[64], sig[32];
+	int st = c->status;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		send_close(c, WS_NORMAL, NULL, SS_CLOSE_SENT);
+		return;
+	}
+	if (WIFEXITED(st))
+		snprintf(reason, sizeof reason, "exit status %d",
+			 WEXITSTATUS(st));
+	else
+		snprintf(reason, sizeof reason, "killed by signal %s",
+			 child_signal_name(WTERMSIG(st), sig, sizeof sig));
+	send_close(c, WS_INTERNAL_ERROR, reason, SS_CLOSE_SENT);
+}
+
 void finish_output(struct client *c)
 {
 	if (!c->proc || !c->out_done || !c->reaped)
@@ -649,20 +718,7 @@ void finish_output(struct client *c)
 	if (c->ss == SS_ENDING) {
 		send_close(c, c->end_code, c->end_reason, SS_CLOSING);
 	} else if (c->ss == SS_OPEN) {
-		char reason[64], sig[32];
-		int st = c->status;
-		if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-			send_close(c, WS_NORMAL, NULL, SS_CLOSE_SENT);
-		} else {
-			if (WIFEXITED(st))
-				snprintf(reason, sizeof reason, "exit status %d",
-					 WEXITSTATUS(st));
-			else
-				snprintf(reason, sizeof reason, "killed by signal %s",
-					 child_signal_name(WTERMSIG(st), sig,
-							   sizeof sig));
-			send_close(c, WS_INTERNAL_ERROR, reason, SS_CLOSE_SENT);
-		}
+		send_exit_close(c);
 	} else if (c->ss == SS_CGI) {
 		cgireq_end(c);
 	}
@@ -692,7 +748,7 @@ static void access_line(struct client *c)
 	const struct sockaddr_storage *peer = c->fwd ? &c->fwd->peer : &c->peer;
 	net_addr_host(peer, addr, sizeof addr);
 	int port = net_addr_port(peer);
-	bool child = c->proc != NULL;
+	bool child = c->proc != NULL || c->shared_pid > 0;
 	struct log_access a = {
 		.id = c->id,
 		.addr = addr,
@@ -708,7 +764,7 @@ static void access_line(struct client *c)
 		.origin = c->origin,
 		.bytes_sent = c->written - c->sent_base,
 		.duration_ms = loop_now(c->srv->loop) - c->started,
-		.pid = child ? (long)proc_pid(c->proc) : 0,
+		.pid = c->proc ? (long)proc_pid(c->proc) : (long)c->shared_pid,
 		.session = c->upgraded,
 		.msgs_in = c->n.msgs_in,
 		.bytes_in = c->n.bytes_in,
@@ -741,7 +797,8 @@ static void maybe_done(struct client *c)
 		access_line(c);
 	if (c->upgraded) {
 		metrics_session_end(&srv->metrics, c->close_code,
-				    c->proc ? &c->status : NULL, &c->n,
+				    c->proc || c->shared_pid ? &c->status : NULL,
+				    &c->n,
 				    loop_now(srv->loop) - c->opened);
 	}
 	if (c->body_fd >= 0)
@@ -775,13 +832,13 @@ void client_limits_init(struct client_limits *l, const struct options *o)
 	};
 }
 
-void client_start(struct server *srv, int fd, const struct sockaddr_storage *peer,
-		  int local_port)
+struct client *client_start(struct server *srv, int fd,
+			    const struct sockaddr_storage *peer, int local_port)
 {
 	struct client *c = calloc(1, sizeof *c);
 	if (!c) {
 		close(fd);
-		return;
+		return NULL;
 	}
 	c->srv = srv;
 	c->lim = &srv->climits;
@@ -797,7 +854,7 @@ void client_start(struct server *srv, int fd, const struct sockaddr_storage *pee
 	if (loop_add(srv->loop, fd, LOOP_READ, on_socket, c) < 0) {
 		close(fd);
 		free(c);
-		return;
+		return NULL;
 	}
 	c->next = srv->clients;
 	if (c->next)
@@ -806,6 +863,13 @@ void client_start(struct server *srv, int fd, const struct sockaddr_storage *pee
 	srv->nclients++;
 	loop_timer_start(srv->loop, &c->sock_timer, srv->climits.handshake_ms,
 			 on_sock_timer);
+	return c;
+}
+
+void client_refuse(struct client *c, int status, const char *why,
+		   const char *more)
+{
+	http_error_extra(c, status, why, more);
 }
 
 void client_go_away(struct client *c)
@@ -868,5 +932,113 @@ void client_free(struct client *c)
 	outq_free(&c->out);
 	buf_free(&c->line);
 	buf_free(&c->errline);
+	buf_free(&c->msg);
 	free(c);
+}
+
+/* --- bindings (client.h) ------------------------------------------------ */
+
+void client_bind(struct client *c, const struct client_binding_ops *ops,
+		 void *owner)
+{
+	c->bops = ops;
+	c->bowner = owner;
+}
+
+uint64_t client_id(const struct client *c)
+{
+	return c->id;
+}
+
+bool client_is_open(const struct client *c)
+{
+	return c->ss == SS_OPEN;
+}
+
+bool client_has_room(const struct client *c)
+{
+	return c->out.len < OUT_HIGH;
+}
+
+size_t client_queued(const struct client *c)
+{
+	return c->out.len;
+}
+
+/* A --devconsole client's copy: its output is tagged 'o'. */
+static int send_console_copy(struct client *c, const uint8_t *p, size_t n,
+			     size_t limit)
+{
+	if (c->out.len + n > limit)
+		return 1;
+	if (!queue_frame(c, WS_TEXT, false, (const uint8_t *)"o", 1) ||
+	    !queue_frame(c, WS_CONT, true, p, n))
+		return -1;
+	return 0;
+}
+
+int client_send_frame(struct client *c, struct frame *f, const uint8_t *p,
+		      size_t n, size_t limit)
+{
+	if (c->ss != SS_OPEN)
+		return 0;
+	int r = c->console ? send_console_copy(c, p, n, limit)
+			   : outq_push_frame(&c->out, f, limit);
+	if (r == 1 && c->fd >= 0) {
+		/* Full: what the socket takes now makes room, if it can. */
+		flush_out(c);
+		if (c->ss != SS_OPEN)
+			return 0;
+		r = c->console ? send_console_copy(c, p, n, limit)
+			       : outq_push_frame(&c->out, f, limit);
+	}
+	if (r < 0) {
+		client_fail(c, "out of memory for a message");
+		return -1;
+	}
+	if (r == 0) {
+		c->n.msgs_out++;
+		c->n.bytes_out += n;
+		return 0;
+	}
+	char why[64];
+	snprintf(why, sizeof why, "too slow: %zu queued", c->out.len);
+	log_msg(LV_INFO, "#%llu %s; closed with 1008", (unsigned long long)c->id,
+		why);
+	send_close(c, WS_POLICY, why, SS_CLOSE_SENT);
+	/* It gets its Close as it reads what was queued before it. */
+	if (c->fd >= 0)
+		loop_timer_start(c->srv->loop, &c->sock_timer, SLOW_CLOSE_MS,
+				 on_sock_timer);
+	return 1;
+}
+
+void client_flush(struct client *c)
+{
+	if (c->fd >= 0)
+		flush_out(c);
+}
+
+void client_resume(struct client *c)
+{
+	if (c->fd < 0)
+		return;
+	process_input(c);
+	if (c->fd >= 0)
+		flush_out(c);
+}
+
+void client_end(struct client *c, unsigned code, const char *reason)
+{
+	if (c->ss == SS_OPEN)
+		send_close(c, code, reason, SS_CLOSE_SENT);
+}
+
+void client_end_exit(struct client *c, pid_t pid, int status)
+{
+	if (c->ss != SS_OPEN)
+		return;
+	c->shared_pid = pid;
+	c->status = status;
+	send_exit_close(c);
 }

@@ -51,7 +51,6 @@ int main(int argc, char **argv)
 	}
 	log_threshold = o.loglevel;
 	log_format = o.log_format;
-	if (o.nshared) { log_msg(LV_FATAL, "--broadcast/--hub: not built yet"); opts_free(&o); return 1; } /* until the bindings exist (issue 12) */
 	if (o.staticdir) {
 		long n = static_types_load(STATIC_TYPES_FILE);
 		if (n < 0)

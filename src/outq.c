@@ -14,6 +14,7 @@
 struct frame {
 	size_t refs;
 	size_t size;
+	size_t head; /* header bytes */
 	uint8_t bytes[];
 };
 
@@ -34,6 +35,7 @@ struct frame *frame_new(unsigned opcode, bool fin, const uint8_t *p, size_t n)
 		memcpy(f->bytes + h, p, n);
 	f->refs = 1;
 	f->size = h + n;
+	f->head = h;
 	return f;
 }
 
@@ -52,6 +54,12 @@ void frame_unref(struct frame *f)
 size_t frame_size(const struct frame *f)
 {
 	return f->size;
+}
+
+const uint8_t *frame_payload(const struct frame *f, size_t *n)
+{
+	*n = f->size - f->head;
+	return f->bytes + f->head;
 }
 
 uint8_t *outq_reserve(struct outq *q, size_t n)

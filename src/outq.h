@@ -26,6 +26,8 @@ struct frame *frame_ref(struct frame *f);
 void frame_unref(struct frame *f);
 /* Header and payload bytes: what a queue holding f will write. */
 size_t frame_size(const struct frame *f);
+/* Its payload, *n bytes long. */
+const uint8_t *frame_payload(const struct frame *f, size_t *n);
 
 struct outq_ref;
 

@@ -35,6 +35,7 @@
 #include "range.h"
 #include "route.h"
 #include "server.h"
+#include "shared.h"
 #include "session.h"
 #include "static.h"
 
@@ -144,7 +145,10 @@ static void answer_metrics(struct client *c, bool head_only)
 	}
 	live.children = srv->nchildren;
 	live.start_s = srv->started_s;
+	live.connections = srv->nclients;
 	size_t n = metrics_render(&srv->metrics, &live, text, sizeof text);
+	if (n)
+		n += shared_metrics(srv, text + n, sizeof text - n);
 	struct answer a = {200, "text/plain; version=0.0.4; charset=utf-8", n,
 			   NULL, true, text, -1, "metrics"};
 	answer(c, head_only, &a);

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "logsink.h"
 #include "net.h"
+#include "shared.h"
 #include "sig.h"
 
 #define ACCEPT_BATCH 64       /* connections taken per wake-up */
@@ -69,7 +70,17 @@ static void on_listen(struct loop *l, int fd, unsigned ev, void *arg)
 		struct sockaddr_storage peer;
 		int cfd = net_accept(fd, &peer);
 		if (cfd >= 0) {
-			client_start(srv, cfd, &peer, srv->lport[i]);
+			unsigned max = srv->opts->maxconns;
+			bool over = max && srv->nclients >= max;
+			struct client *c = client_start(srv, cfd, &peer,
+							srv->lport[i]);
+			if (c && over) {
+				/* Answered and closed, never dropped. */
+				metrics_refused(&srv->metrics,
+						METRICS_REFUSED_CONNS);
+				client_refuse(c, 503, "too many connections",
+					      "Retry-After: 1\r\n");
+			}
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)
@@ -149,6 +160,7 @@ static void abort_all(struct server *srv)
 		next = client_next(c);
 		client_abort(c);
 	}
+	shared_abort(srv);
 	/* Each session ends as soon as its child is reaped, which SIGKILL
 	 * makes a matter of milliseconds; then the loop ends. */
 }
@@ -174,6 +186,7 @@ static void drain(struct server *srv)
 		next = client_next(c);
 		client_go_away(c);
 	}
+	shared_drain(srv);
 }
 
 static bool any_upgrading(const struct server *srv)
@@ -467,7 +480,7 @@ int server_run(const struct options *o)
 
 	logsink_start(srv.loop);
 	bool idle = true; /* nothing served since the memory was last given back */
-	while (!(srv.draining && srv.nclients == 0)) {
+	while (!(srv.draining && srv.nclients == 0 && !shared_busy(&srv))) {
 		if (loop_run_once(srv.loop, -1) < 0) {
 			log_msg(LV_FATAL, "event loop: %s", strerror(errno));
 			goto out;
@@ -487,6 +500,7 @@ out:
 	 * their children's groups once we exit. */
 	abort_all(&srv);
 	bury(&srv);
+	shared_free_all(&srv);
 	for (size_t i = 0; i < srv.nstrays; i++)
 		child_kill_group(srv.strays[i].pgid, SIGKILL);
 	stop_listening(&srv);

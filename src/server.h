@@ -16,6 +16,8 @@
 
 struct client;
 struct proc;
+struct shared;
+struct shared_run;
 
 #define SERVER_MAX_STRAYS 256
 
@@ -54,6 +56,8 @@ struct server {
 	char *extra_http;     /* and to every other response */
 	struct metrics metrics;
 	struct client_limits climits; /* every session's (client.h) */
+	struct shared *shared; /* shared routes that have had a client */
+	struct shared_run *runs; /* their programs, until reaped (shared.c) */
 	struct devconsole_refusals refused; /* --devconsole: to explain */
 	/* Process groups whose leader was reaped with members left (a
 	 * background job that ignores SIGINT and SIGTERM): SIGKILL when due,

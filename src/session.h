@@ -31,6 +31,8 @@ struct route;
 #define CLOSE_WAIT_MS 2000   /* for the peer's Close, then for its FIN */
 #define END_WAIT_MS 1500     /* for the child's last output (+3 closems) */
 #define LOOKUP_MS 2000       /* --reverselookup: for the client's name */
+#define SLOW_CLOSE_MS 10000  /* a client cut as too slow: for its Close to
+				leave, as it reads what was queued before */
 
 enum sock_state {
 	SS_HANDSHAKE, /* reading the request head */
@@ -131,6 +133,14 @@ struct client {
 	bool ws_request;     /* the request being answered has an Upgrade */
 	bool console;        /* the console's subprotocol: output tagged */
 	struct forwarded *fwd; /* malloc'd, or NULL */
+
+	/* A shared route's session (client.h, bindings): no child of its
+	 * own; its binding gets its messages whole. */
+	const struct client_binding_ops *bops; /* or NULL */
+	void *bowner;
+	struct buf msg;      /* the message arriving, handed over whole */
+	pid_t shared_pid;    /* the shared program that ended the session by
+				exiting (status in status), else 0 */
 };
 
 /* upgrade.c */

@@ -23,6 +23,7 @@
 #include "route.h"
 #include "server.h"
 #include "session.h"
+#include "shared.h"
 
 #ifndef PORTAL_VERSION
 #define PORTAL_VERSION "dev"
@@ -224,6 +225,7 @@ void build_env(struct client *c, const struct http_request *req,
 		.pass_names = o->passenv.item,
 		.pass_values = values,
 		.npass = o->passenv.n,
+		.route_only = r->kind != ROUTE_ONE,
 	};
 	env_build(e, &rq);
 }
@@ -298,7 +300,8 @@ static void forget_exec(struct client *c)
 {
 	free(c->program);
 	c->program = NULL;
-	proc_abandon_exec(c->proc);
+	if (c->proc)
+		proc_abandon_exec(c->proc);
 }
 
 void upgrade_abandon(struct client *c)
@@ -309,6 +312,12 @@ void upgrade_abandon(struct client *c)
 	}
 	if (c->ss != SS_SPAWNING)
 		return;
+	if (c->bops) {
+		/* Waiting for a shared program's start: no longer. */
+		const struct client_binding_ops *ops = c->bops;
+		c->bops = NULL;
+		ops->gone(c->bowner, c, 1006);
+	}
 	forget_exec(c);
 	outq_free(&c->out); /* the 101 */
 	c->ss = SS_HANDSHAKE; /* the request is unanswered again */
@@ -328,7 +337,6 @@ static uint64_t clock_us(void)
 static void on_exec_done(void *owner, int err)
 {
 	struct client *c = owner;
-	struct loop *l = c->srv->loop;
 	if (err) {
 		char why[PROGRAM_WHY_MAX];
 		program_explain(c->program, err, why, sizeof why);
@@ -339,6 +347,20 @@ static void on_exec_done(void *owner, int err)
 		refuse_start(c, err, why);
 		return;
 	}
+	client_open(c);
+	process_input(c);
+	flush_out(c);
+}
+
+void client_refuse_start(struct client *c, int err, const char *why)
+{
+	upgrade_abandon(c);
+	refuse_start(c, err, why);
+}
+
+void client_open(struct client *c)
+{
+	struct loop *l = c->srv->loop;
 	forget_exec(c);
 	c->ss = SS_OPEN;
 	c->upgraded = true;
@@ -353,11 +375,13 @@ static void on_exec_done(void *owner, int err)
 				 on_ping_timer);
 	char peer[NET_ADDR_TEXT];
 	net_addr_text(&c->peer, peer, sizeof peer);
-	log_msg(LV_INFO, "#%llu %s connected to %s, child %ld",
-		(unsigned long long)c->id, peer, c->path,
-		(long)proc_pid(c->proc));
-	process_input(c);
-	flush_out(c);
+	if (c->proc)
+		log_msg(LV_INFO, "#%llu %s connected to %s, child %ld",
+			(unsigned long long)c->id, peer, c->path,
+			(long)proc_pid(c->proc));
+	else
+		log_msg(LV_INFO, "#%llu %s connected to %s, a shared route",
+			(unsigned long long)c->id, peer, c->path);
 }
 
 /* --reverselookup: the client's name is known (or NULL: none, or not in
@@ -406,6 +430,36 @@ static bool identify_peer(struct client *c, const struct http_request *req)
 	return true;
 }
 
+/* A shared route's session, its 101 queued: joins the route's program,
+ * started for it if need be with the route's environment (none of the
+ * client's). What the request says is gathered before its head (n bytes)
+ * is consumed. */
+static void join_shared(struct client *c, const struct http_request *req,
+			size_t n, const struct hs_info *hs,
+			const char *decoded, size_t dlen, const struct route *r)
+{
+	char envbuf[16384];
+	char *vars[100];
+	struct env e;
+	env_init(&e, envbuf, sizeof envbuf, vars, sizeof vars / sizeof vars[0]);
+	build_env(c, req, hs, decoded, dlen, r, NULL, &e);
+	struct shared_joiner j = {.route = r, .envp = env_finish(&e)};
+	if (r->kind == ROUTE_HUB) {
+		char addr[NET_ADDR_TEXT];
+		net_addr_host(&c->peer, addr, sizeof addr);
+		j.join = shared_hub_lines(c->srv, c->id, addr, req);
+		if (!j.join) {
+			client_refuse_start(c, ENOMEM, "out of memory");
+			return;
+		}
+	}
+	buf_consume(&c->in, n);
+	loop_timer_start(c->srv->loop, &c->sock_timer,
+			 c->lim->handshake_ms, on_sock_timer);
+	loop_set(c->srv->loop, c->fd, 0);
+	shared_join(c->srv, c, &j);
+}
+
 /* The head req (n bytes) passed hs_check: route, admission, the child's
  * start, the 101 queued. decoded[0..dlen): the path, percent-decoded. */
 static void answer(struct client *c, const struct http_request *req, size_t n,
@@ -429,7 +483,13 @@ static void answer(struct client *c, const struct http_request *req, size_t n,
 		http_error(c, 503, "shutting down");
 		return;
 	}
-	if (o->maxforks && c->srv->nchildren >= o->maxforks) {
+	struct shared_refusal no;
+	if (r.kind != ROUTE_ONE && shared_admit(c->srv, &r, &no)) {
+		http_error_extra(c, no.status, no.why, no.more);
+		return;
+	}
+	if (r.kind == ROUTE_ONE && o->maxforks &&
+	    c->srv->nchildren >= o->maxforks) {
 		http_error_extra(c, 503, "--maxforks reached", "Retry-After: 1\r\n");
 		return;
 	}
@@ -441,7 +501,9 @@ static void answer(struct client *c, const struct http_request *req, size_t n,
 	/* The console's is answered, the child sees --protocol's choice. */
 	static const char *const console[] = {DEVCONSOLE_PROTOCOL};
 	c->console = o->devconsole && hs_select_protocol(req, console, 1) == 0;
-	int err = start_child(c, req, hs, decoded, dlen, &r, protocol);
+	int err = r.kind == ROUTE_ONE
+			  ? start_child(c, req, hs, decoded, dlen, &r, protocol)
+			  : 0;
 	if (err) {
 		log_msg(LV_ERROR, "#%llu cannot start %s: %s",
 			(unsigned long long)c->id, r.program, strerror(err));
@@ -461,6 +523,10 @@ static void answer(struct client *c, const struct http_request *req, size_t n,
 	c->ss = SS_SPAWNING; /* so that a failure here abandons the exec */
 	if (outq_append(&c->out, resp, len) < 0) {
 		client_close(c, LV_ERROR, "out of memory for the 101");
+		return;
+	}
+	if (r.kind != ROUTE_ONE) {
+		join_shared(c, req, n, hs, decoded, dlen, &r);
 		return;
 	}
 	buf_consume(&c->in, n);

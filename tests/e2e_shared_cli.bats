@@ -125,15 +125,3 @@ EOF_
 	stop_gw
 	start_gw --linger 0 /echo=cat
 }
-
-# Until the broadcast and hub bindings exist (issue 12), a server with a
-# shared route must not serve it as an ordinary one: it refuses to start.
-# Delete this test with the line in src/main.c that says so.
-@test "a shared route is refused at start until the bindings exist" {
-	run gw --broadcast /chat=cat /echo=cat
-	expect_status 1
-	[[ $output == *"--broadcast/--hub: not built yet"* ]]
-	run gw --hub /room=cat
-	expect_status 1
-	[[ $output == *"--broadcast/--hub: not built yet"* ]]
-}

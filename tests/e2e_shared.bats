@@ -5,14 +5,9 @@
 # limits (--maxclients, --maxconns, the slow client cut off while another
 # keeps receiving everything), --framed through both, the metrics, and the
 # README's examples.
-#
-# It lives in tests/shared/, where `bats tests/` does not look, until the
-# bindings exist; then it moves to tests/ (the two lines below work from
-# either place).
 
-HERE=${BATS_TEST_DIRNAME%/shared}
-load "$HERE/helpers"
-ROOT=$(cd "$HERE/.." && pwd)
+load helpers
+ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 
 # --- helpers ----------------------------------------------------------------
 
@@ -714,7 +709,8 @@ EOF_
 	start_gw --devconsole --hub /room=./examples/chat-hub.sh
 	run ws /room recv text:hello recv close:1000 wait
 	expect_status 0
-	expect_lines "text * 1 joined" "text * 1: hello" "close 1000" "eof"
+	# "* TEXT" sends TEXT to every client: the "* " is the address.
+	expect_lines "text 1 joined" "text 1: hello" "close 1000" "eof"
 }
 
 @test "examples/chat-hub.sh: two clients see each other join, talk and leave" {
@@ -728,13 +724,14 @@ EOF_
 	result A
 	expect_status 0
 	local a b
-	a=$(sed -n 's/^text \* \([0-9]*\) joined$/\1/p' "$T/A.out" | sed -n 1p)
-	b=$(sed -n 's/^text \* \([0-9]*\) joined$/\1/p' "$T/A.out" | sed -n 2p)
+	# "* TEXT" sends TEXT to every client: the "* " is the address.
+	a=$(sed -n 's/^text \([0-9]*\) joined$/\1/p' "$T/A.out" | sed -n 1p)
+	b=$(sed -n 's/^text \([0-9]*\) joined$/\1/p' "$T/A.out" | sed -n 2p)
 	[ -n "$a" ] && [ -n "$b" ] && [ "$a" != "$b" ]
-	expect_lines "text * $a joined" "text * $b joined" "text * $a: hi b" \
-		"text * $b: hi a" "text * $b left" "close 1000*" "eof"
+	expect_lines "text $a joined" "text $b joined" "text $a: hi b" \
+		"text $b: hi a" "text $b left" "close 1000*" "eof"
 	result B
 	expect_status 0
-	expect_lines "text * $b joined" "text * $a: hi b" "text * $b: hi a" \
+	expect_lines "text $b joined" "text $a: hi b" "text $b: hi a" \
 		"close 1000*" "eof"
 }
