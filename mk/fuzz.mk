@@ -10,7 +10,7 @@
 #
 # FUZZ_CC (clang) and FUZZ_FLAGS (extra libFuzzer flags) may be set too.
 
-FUZZ_TARGETS = http ws wsenc utf8 env opts cgi range mime
+FUZZ_TARGETS = http ws wsenc utf8 env opts cgi range mime hub
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS ?=
@@ -29,6 +29,7 @@ FUZZ_SRC_opts = src/opts.c src/opts_table.c src/net.c src/log.c src/logsink.c \
 FUZZ_SRC_cgi = src/cgi.c
 FUZZ_SRC_range = src/range.c
 FUZZ_SRC_mime = src/mime.c
+FUZZ_SRC_hub = src/hub.c src/utf8.c
 FUZZ_DEPS = tests/fuzz/fuzz.h tests/fuzz/ws_trace.h $(wildcard src/*.h)
 
 define fuzz_rules

@@ -8,7 +8,7 @@
  * ends and reaps it, output.c logs its stderr); this file reads its stdout
  * and answers. Both queues are bounded as for a session: stdout is read
  * only while out is below OUT_HIGH, the socket only while tochild is below
- * TOCHILD_HIGH. The answer ends with "Connection: close".
+ * PROC_STDIN_HIGH. The answer ends with "Connection: close".
  */
 #include "cgireq.h"
 
@@ -30,6 +30,7 @@
 #include "handshake.h"
 #include "http.h"
 #include "log.h"
+#include "proc.h"
 #include "route.h"
 #include "server.h"
 #include "session.h"
@@ -51,7 +52,6 @@ struct cgireq {
 	bool warned_long;  /* the body outgrew its Content-Length */
 };
 
-static void on_cgi_out(struct loop *l, int fd, unsigned ev, void *arg);
 
 static void log_id(struct client *c, enum log_level level, const char *what)
 {
@@ -72,21 +72,21 @@ static void fail(struct client *c, int status, const char *why,
 		bl = (int)sizeof body - 1;
 	bool head_only = c->cgi && c->cgi->head_req;
 	size_t cap = 256 + strlen(extra) + (more ? strlen(more) : 0) + (size_t)bl;
-	char *h = (char *)buf_reserve(&c->out, cap);
+	char *h = (char *)outq_reserve(&c->out, cap);
 	if (h) {
 		int k = snprintf(h, cap, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; "
 				 "charset=utf-8\r\nContent-Length: %d\r\n"
 				 "Connection: close\r\n%s%s\r\n%s",
 				 status, cgi_reason(status), bl, more ? more : "",
 				 extra, head_only ? "" : body);
-		buf_commit(&c->out, (size_t)k);
+		outq_commit(&c->out, (size_t)k);
 	}
 	client_answered(c, status, why);
 	metrics_plain(&srv->metrics, status);
 	buf_free(&c->in);
 	if (c->cgi)
 		buf_free(&c->cgi->head);
-	child_stop(c);
+	client_child_stop(c);
 	c->ss = SS_CLOSING;
 	loop_timer_start(srv->loop, &c->sock_timer, CLOSE_WAIT_MS, on_sock_timer);
 	flush_out(c);
@@ -143,27 +143,30 @@ static bool body_length(const struct http_request *req, uint64_t *len)
 	return true;
 }
 
-static void on_cgi_exec(struct loop *l, int fd, unsigned ev, void *arg)
+static void on_cgi_exec(void *owner, int err)
 {
-	(void)ev;
-	struct client *c = arg;
-	int err = child_exec_result(fd);
-	if (err == EINPROGRESS)
-		return;
-	free(c->spawn_mem); /* the child is done with it */
-	c->spawn_mem = NULL;
-	loop_del(l, c->exec_fd);
-	close(c->exec_fd);
-	c->exec_fd = -1;
+	struct client *c = owner;
 	if (!err)
 		return;
 	/* The child exits 127 by itself and is reaped as usual. */
+	c->out_done = true; /* the proc has closed the pipes */
 	log_msg(LV_ERROR, "#%llu cannot start %s: %s", (unsigned long long)c->id,
 		c->path, strerror(err));
-	client_suspect(c);
 	if (c->ss == SS_CGI)
 		fail(c, 500, "cannot start script", NULL);
 }
+
+static void on_cgi_out(void *owner, const uint8_t *p, size_t n);
+static void on_cgi_out_eof(void *owner);
+
+static const struct proc_ops cgi_proc_ops = {
+	.exec_done = on_cgi_exec,
+	.out = on_cgi_out,
+	.out_eof = on_cgi_out_eof,
+	.err = client_proc_err,
+	.stdin_room = client_proc_stdin_room,
+	.exited = client_proc_exited,
+};
 
 /* Starts file for req with the CGI environment. Returns 0 or an errno. */
 static int spawn(struct client *c, const struct http_request *req,
@@ -210,31 +213,14 @@ static int spawn(struct client *c, const struct http_request *req,
 		log_id(c, LV_INFO, "environment too large; some headers left out");
 
 	char *argv[] = {(char *)file, NULL};
-	struct child ch;
-	int err = child_spawn(file, argv, env_finish(&e), &ch);
-	if (err)
-		return err;
-	client_adopt_child(c, &ch);
-	struct loop *l = c->srv->loop;
-	if (loop_add(l, c->cin, 0, on_child_in, c) < 0 ||
-	    loop_add(l, c->cout, LOOP_READ, on_cgi_out, c) < 0 ||
-	    loop_add(l, c->cerr, LOOP_READ, on_child_err, c) < 0 ||
-	    loop_add(l, c->exec_fd, LOOP_READ, on_cgi_exec, c) < 0) {
-		/* Whichever were added go with their descriptors: the loop
-		 * forgets a closed one (loop_del first where added). */
-		err = errno;
-		child_kill_group(c->pid, SIGKILL);
-		c->cs = CS_KILL_SENT;
-		int *fds[] = {&c->cin, &c->cout, &c->cerr, &c->exec_fd};
-		for (size_t i = 0; i < 4; i++) {
-			loop_del(l, *fds[i]);
-			close(*fds[i]);
-			*fds[i] = -1;
-		}
-		client_suspect(c);
-		return err;
-	}
-	return 0;
+	char tag[24];
+	snprintf(tag, sizeof tag, "#%llu", (unsigned long long)c->id);
+	struct proc_limits lim = { .closems = c->lim->closems };
+	int err = proc_start(c->srv, &lim, tag, file, argv, env_finish(&e),
+			     &cgi_proc_ops, c, &c->proc);
+	if (err && c->proc)
+		c->out_done = true; /* started, killed, to be reaped */
+	return err;
 }
 
 bool cgireq_request(struct client *c, const struct http_request *req,
@@ -291,7 +277,8 @@ bool cgireq_request(struct client *c, const struct http_request *req,
 		return true;
 	}
 	log_msg(LV_DEBUG, "#%llu %s: CGI script %s, child %ld",
-		(unsigned long long)c->id, c->path, file, (long)c->pid);
+		(unsigned long long)c->id, c->path, file,
+		(long)proc_pid(c->proc));
 	buf_consume(&c->in, head_len); /* the body follows */
 	c->ss = SS_CGI;
 	/* A script may take its time; the client's leaving ends it. */
@@ -315,35 +302,33 @@ void cgireq_input(struct client *c)
 			buf_free(&c->in);
 			break;
 		}
-		if (c->cin >= 0) {
-			if (c->tochild.len >= TOCHILD_HIGH)
-				break; /* resumed when the script reads */
-			if (take > TOCHILD_HIGH - c->tochild.len)
-				take = TOCHILD_HIGH - c->tochild.len;
-			if (buf_append(&c->tochild, buf_data(&c->in), take) < 0) {
-				log_id(c, LV_ERROR, "out of memory");
-				close_child_in(c);
-			}
-		} /* else the script has closed its stdin: the rest is dropped */
+		size_t queued = proc_queued(c->proc);
+		if (queued >= PROC_STDIN_HIGH)
+			break; /* resumed when the script reads */
+		if (take > PROC_STDIN_HIGH - queued)
+			take = PROC_STDIN_HIGH - queued;
+		/* Dropped once the script has closed its stdin. */
+		proc_write(c->proc, buf_data(&c->in), take);
+		proc_commit(c->proc);
 		buf_consume(&c->in, take);
 		q->body_in -= take;
 	}
-	flush_child(c);
-	if (q->body_in == 0 && c->tochild.len == 0)
-		close_child_in(c); /* the body's end is the script's EOF */
+	proc_flush(c->proc);
+	if (q->body_in == 0 && proc_queued(c->proc) == 0)
+		proc_close_in(c->proc); /* the body's end is the script's EOF */
 }
 
 bool cgireq_wants_input(const struct client *c)
 {
 	return c->cgi->body_in > 0 && c->in.len < READ_CHUNK &&
-	       c->tochild.len < TOCHILD_HIGH;
+	       proc_queued(c->proc) < PROC_STDIN_HIGH;
 }
 
 /* --- the answer -------------------------------------------------------- */
 
 static bool queue(struct client *c, const void *p, size_t n)
 {
-	if (buf_append(&c->out, p, n) == 0)
+	if (outq_append(&c->out, p, n) == 0)
 		return true;
 	log_id(c, LV_ERROR, "out of memory; answer cut short");
 	client_abort(c);
@@ -393,7 +378,7 @@ static void send_head(struct client *c, const struct cgi_head *h)
 		     (h->reason ? h->reason_len : 0);
 	for (size_t i = 0; i < h->num_headers; i++)
 		cap += h->headers[i].name_len + h->headers[i].value_len + 4;
-	char *o = (char *)buf_reserve(&c->out, cap);
+	char *o = (char *)outq_reserve(&c->out, cap);
 	if (!o) {
 		log_id(c, LV_ERROR, "out of memory");
 		client_abort(c);
@@ -417,7 +402,7 @@ static void send_head(struct client *c, const struct cgi_head *h)
 				      "Transfer-Encoding: chunked\r\n");
 	k += (size_t)snprintf(o + k, cap - k, "Connection: close\r\n%s\r\n",
 			      extra);
-	buf_commit(&c->out, k);
+	outq_commit(&c->out, k);
 	q->head_sent = true;
 	client_answered(c, h->status, "CGI");
 	metrics_plain(&c->srv->metrics, h->status);
@@ -453,21 +438,18 @@ static void take_head(struct client *c)
 	buf_free(&q->head);
 }
 
-static void on_cgi_out(struct loop *l, int fd, unsigned ev, void *arg)
+/* The script is done: its end (cgireq_end) once reaped. */
+static void on_cgi_out_eof(void *owner)
 {
-	(void)ev;
-	static uint8_t chunk[READ_CHUNK];
-	struct client *c = arg;
-	ssize_t n = read(fd, chunk, sizeof chunk);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		/* The script is done: its end (cgireq_end) once reaped. */
-		close_child_out(c);
-		child_stop(c); /* in case it lives on without its stdout */
-		return;
-	}
-	c->out_read = loop_now(l);
+	struct client *c = owner;
+	c->out_done = true;
+	finish_output(c);
+	client_child_stop(c); /* in case it lives on without its stdout */
+}
+
+static void on_cgi_out(void *owner, const uint8_t *chunk, size_t n)
+{
+	struct client *c = owner;
 	struct cgireq *q = c->cgi;
 	if (c->ss != SS_CGI || c->fd < 0)
 		return; /* answered already, or nobody to answer: dropped */
@@ -495,10 +477,8 @@ void cgireq_end(struct client *c)
 	else
 		snprintf(why, sizeof why, "killed by %s",
 			 child_signal_name(WTERMSIG(st), sig, sizeof sig));
-	/* A failed exec (a bad #! line) is told as such, whichever of its
-	 * status pipe and the end of stdout the loop saw first. */
-	if (c->exec_fd >= 0)
-		on_cgi_exec(c->srv->loop, c->exec_fd, 0, c);
+	/* A failed exec (a bad #! line) has been told as such (proc_reaped
+	 * reads its status pipe before it reports the exit). */
 	if (c->ss != SS_CGI)
 		return;
 	if (!q->head_sent) {

@@ -1,6 +1,6 @@
 /* A client session. Two directions, each with a bounded queue:
  *
- *   socket -> in -> ws_decode -> tochild -> child's stdin
+ *   socket -> in -> ws_decode -> proc's stdin queue -> child's stdin
  *   child's stdout -> line -> text frames -> out -> socket
  *
  * A queue at its high-water mark turns reading off upstream, so a slow
@@ -9,8 +9,10 @@
  *
  * The socket side and the child side end independently: the session is
  * freed once the socket is closed, the child reaped and its stdout drained.
- * The child's output (stdout lines to frames, stderr to the log) is in
- * output.c, the request head up to the 101 in upgrade.c.
+ * The child is a struct proc (proc.c): the session owns it and hears from
+ * it only through its proc_ops. The child's output (stdout lines to frames,
+ * stderr to the log) is in output.c, the request head up to the 101 in
+ * upgrade.c.
  */
 #include "client.h"
 
@@ -36,14 +38,13 @@
 #include "log.h"
 #include "net.h"
 #include "plain.h"
+#include "proc.h"
 #include "server.h"
 #include "session.h"
 #include "utf8.h"
 
 
 static void on_socket(struct loop *l, int fd, unsigned ev, void *arg);
-static void on_child_timer(struct loop *l, struct loop_timer *t);
-static void sock_close(struct client *c);
 static void maybe_done(struct client *c);
 static void access_line(struct client *c);
 
@@ -54,20 +55,21 @@ void flush_out(struct client *c)
 	if (c->ss == SS_SPAWNING)
 		return; /* the 101 waits for the exec */
 	while (c->out.len > 0 || (c->body_fd >= 0 && plain_refill(c))) {
-		ssize_t n = write(c->fd, buf_data(&c->out), c->out.len);
-		if (n < 0 && errno == EINTR)
-			continue;
+		size_t queued = c->out.len;
+		ssize_t n = outq_write(&c->out, c->fd);
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n <= 0) {
-			log_msg(LV_DEBUG, "#%llu socket write: %s",
-				(unsigned long long)c->id, strerror(errno));
-			sock_close(c);
+			char why[96];
+			snprintf(why, sizeof why, "socket write: %s",
+				 strerror(errno));
+			client_close(c, LV_DEBUG, why);
 			return;
 		}
-		/* A short write means the socket's buffer is full. */
-		bool full = (size_t)n < c->out.len;
-		buf_consume(&c->out, (size_t)n);
+		/* A short write means the socket's buffer is full (or the
+		 * queue held more pieces than one writev takes: the socket
+		 * is then writable at once). */
+		bool full = (size_t)n < queued;
 		c->written += (uint64_t)n;
 		if (full)
 			break;
@@ -88,7 +90,7 @@ void flush_out(struct client *c)
 		c->started = loop_now(c->srv->loop);
 		c->sent_base = c->written;
 		loop_timer_start(c->srv->loop, &c->sock_timer,
-				 c->srv->opts->handshake_ms, on_sock_timer);
+				 c->lim->handshake_ms, on_sock_timer);
 	}
 	if (c->out.len == 0 && !c->close_flushed &&
 	    (c->ss == SS_CLOSE_SENT || c->ss == SS_CLOSING)) {
@@ -103,7 +105,7 @@ void flush_out(struct client *c)
 		 * so that no unread byte turns our last frame into a reset. */
 		shutdown(c->fd, SHUT_WR);
 		if (c->peer_eof) {
-			sock_close(c); /* its FIN came already */
+			client_close(c, LV_DEBUG, "closed after the client's FIN");
 			return;
 		}
 	}
@@ -129,13 +131,13 @@ static bool send_frame_direct(struct client *c, unsigned opcode, bool fin,
 	size_t done = w > 0 ? (size_t)w : 0;
 	c->written += done;
 	if (done < hl) {
-		if (buf_append(&c->out, h + done, hl - done) < 0)
+		if (outq_append(&c->out, h + done, hl - done) < 0)
 			return false;
 		done = 0;
 	} else {
 		done -= hl;
 	}
-	return done == n || buf_append(&c->out, p + done, n - done) == 0;
+	return done == n || outq_append(&c->out, p + done, n - done) == 0;
 }
 
 bool queue_frame(struct client *c, unsigned opcode, bool fin,
@@ -144,13 +146,13 @@ bool queue_frame(struct client *c, unsigned opcode, bool fin,
 	if (n >= DIRECT_MIN && c->out.len == 0 && c->fd >= 0 &&
 	    c->body_fd < 0 && c->ss != SS_SPAWNING)
 		return send_frame_direct(c, opcode, fin, p, n);
-	uint8_t *dst = buf_reserve(&c->out, WS_MAX_HEADER + n);
+	uint8_t *dst = outq_reserve(&c->out, WS_MAX_HEADER + n);
 	if (!dst)
 		return false;
 	size_t h = ws_encode_header(dst, opcode, fin, n, NULL);
 	if (n)
 		memcpy(dst + h, p, n);
-	buf_commit(&c->out, h + n);
+	outq_commit(&c->out, h + n);
 	return true;
 }
 
@@ -167,7 +169,10 @@ static void send_close(struct client *c, unsigned code, const char *reason,
 		c->reason = strdup(reason); /* none if out of memory */
 	}
 	loop_timer_stop(c->srv->loop, &c->ping_timer);
-	queue_frame(c, WS_CLOSE, true, payload, n);
+	if (!queue_frame(c, WS_CLOSE, true, payload, n)) {
+		client_close(c, LV_ERROR, "out of memory for the Close");
+		return;
+	}
 	c->ss = next;
 	c->written_mark = c->written;
 	loop_timer_start(c->srv->loop, &c->sock_timer, CLOSE_WAIT_MS,
@@ -175,66 +180,77 @@ static void send_close(struct client *c, unsigned code, const char *reason,
 	flush_out(c);
 }
 
+void client_fail(struct client *c, const char *why)
+{
+	if (c->fd < 0)
+		return;
+	log_msg(LV_ERROR, "#%llu %s; the session ends with 1011",
+		(unsigned long long)c->id, why);
+	client_child_stop(c);
+	if (c->ss == SS_OPEN)
+		send_close(c, WS_INTERNAL_ERROR, why, SS_CLOSE_SENT);
+	else if (c->ss == SS_ENDING)
+		send_close(c, WS_INTERNAL_ERROR, why, SS_CLOSING);
+	else
+		client_close(c, LV_ERROR, why);
+}
+
 /* --- client messages -> child stdin ----------------------------------- */
 
-void close_child_in(struct client *c)
+void client_proc_stdin_room(void *owner)
 {
-	if (c->cin < 0)
-		return;
-	loop_del(c->srv->loop, c->cin);
-	close(c->cin);
-	c->cin = -1;
-	buf_free(&c->tochild);
-	c->partial = 0;
-}
-
-/* Writes what is queued for the child. A short write or EAGAIN means the
- * pipe is full: no more attempts until it is writable again (cin_full),
- * rather than one failing write per message decoded meanwhile. */
-void flush_child(struct client *c)
-{
-	while (c->cin >= 0 && c->tochild.len > c->partial && !c->cin_full) {
-		size_t want = c->tochild.len - c->partial;
-		ssize_t n = write(c->cin, buf_data(&c->tochild), want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			c->cin_full = true;
-			break;
-		}
-		if (n <= 0) {
-			log_msg(LV_DEBUG, "#%llu child's stdin: %s",
-				(unsigned long long)c->id, strerror(errno));
-			close_child_in(c);
-			break;
-		}
-		buf_consume(&c->tochild, (size_t)n);
-		c->cin_full = (size_t)n < want;
-	}
-	if (c->cin >= 0 && c->tochild.len == 0 && c->cs >= CS_EOF_SENT)
-		close_child_in(c);
-}
-
-void on_child_in(struct loop *l, int fd, unsigned ev, void *arg)
-{
-	(void)l;
-	(void)fd;
-	(void)ev;
-	struct client *c = arg;
-	c->cin_full = false;
-	flush_child(c);
+	struct client *c = owner;
 	process_input(c);
 	update_interest(c);
 }
 
+/* Held back by the proc until the message is whole (proc_commit). */
 static void to_child(struct client *c, const uint8_t *p, size_t n)
 {
-	if (c->cin < 0 || c->cs >= CS_EOF_SENT)
-		return; /* nobody reads any more */
-	if (buf_append(&c->tochild, p, n) < 0) {
-		log_msg(LV_ERROR, "#%llu out of memory", (unsigned long long)c->id);
-		close_child_in(c);
+	if (c->ss == SS_OPEN && !proc_write(c->proc, p, n))
+		client_fail(c, "out of memory for the child's stdin");
+}
+
+/* Bytes queued for the child, not counting a message still arriving. */
+static size_t child_queued(const struct client *c)
+{
+	return c->proc ? proc_queued(c->proc) : 0;
+}
+
+/* Whether the next message may go to the child (or the binding) now. */
+static bool may_feed(const struct client *c)
+{
+	if (c->bops)
+		return c->bops->room(c->bowner, c);
+	return child_queued(c) < PROC_STDIN_HIGH;
+}
+
+/* Ends c's binding: gone(code) is its last call. */
+static void unbind(struct client *c, unsigned code)
+{
+	const struct client_binding_ops *ops = c->bops;
+	if (!ops)
+		return;
+	c->bops = NULL;
+	buf_free(&c->msg);
+	ops->gone(c->bowner, c, code);
+}
+
+/* A shared route's session: the message is gathered and handed over
+ * whole, so that it is never mixed with another client's. */
+static void data_to_binding(struct client *c, const struct ws_event *ev)
+{
+	if (buf_append(&c->msg, ev->data, ev->len) < 0) {
+		client_fail(c, "out of memory for a message");
+		return;
 	}
+	c->n.bytes_in += ev->len;
+	if (!ev->last)
+		return;
+	c->n.msgs_in++;
+	c->bops->message(c->bowner, c, ev->opcode, buf_data(&c->msg),
+			 c->msg.len);
+	buf_free(&c->msg);
 }
 
 /* --framed: a chunk of a client message as (part of) a "T " or "B " line. */
@@ -293,65 +309,72 @@ static void to_child_framed(struct client *c, const struct ws_event *ev)
  * not waited for beyond END_WAIT_MS. */
 static void end_session(struct client *c, unsigned code, const char *reason)
 {
-	unsigned closems = c->srv->opts->closems;
+	unsigned closems = c->lim->closems;
+	if (!c->proc) {
+		/* No child of its own (a shared route's): nothing to wait for. */
+		buf_free(&c->in);
+		send_close(c, code, reason, SS_CLOSING);
+		return;
+	}
 	c->end_code = code;
 	c->end_reason = reason;
 	c->ss = SS_ENDING;
 	loop_timer_stop(c->srv->loop, &c->ping_timer);
 	loop_timer_start(c->srv->loop, &c->sock_timer,
 			 END_WAIT_MS + 3ull * closems, on_sock_timer);
-	child_stop(c);
+	client_child_stop(c);
 	update_interest(c);
 	finish_output(c);
 }
 
-/* Decodes queued socket bytes while the child's queue has room. */
-void process_input(struct client *c)
+/* A piece of a client message for the child's stdin, held back until the
+ * message is whole. */
+static void data_to_child(struct client *c, const struct ws_event *ev)
 {
-	if (c->ss == SS_CGI) {
-		cgireq_input(c);
+	if (c->bops) {
+		data_to_binding(c, ev);
 		return;
 	}
+	if (c->lim->mode == MODE_FRAMED)
+		to_child_framed(c, ev);
+	else
+		to_child(c, ev->data, ev->len);
+	c->n.bytes_in += ev->len;
+	if (!ev->last)
+		return;
+	/* --binary too ends a text message with a newline, as websocketd:
+	 * a browser sending strings to a line-reading child. */
+	enum msg_mode m = c->lim->mode;
+	if (m == MODE_LINES || (m == MODE_BINARY && ev->opcode == WS_TEXT))
+		to_child(c, (const uint8_t *)"\n", 1);
+	c->n.msgs_in++;
+	proc_commit(c->proc);
+}
+
+/* Decodes queued socket bytes while the child's queue has room. */
+static void decode_input(struct client *c)
+{
 	while (c->in.len > 0 && c->fd >= 0) {
 		if (c->ss != SS_OPEN && c->ss != SS_CLOSE_SENT) {
 			buf_free(&c->in);
 			return;
 		}
-		if (c->ss == SS_OPEN && c->tochild.len - c->partial >= TOCHILD_HIGH)
+		if (c->ss == SS_OPEN && !may_feed(c))
 			return; /* resumed when the child drains its stdin */
 		struct ws_event ev;
-		size_t before;
 		size_t used = ws_decode(&c->dec, buf_data(&c->in), c->in.len, &ev);
 		bool open = c->ss == SS_OPEN;
 		switch (ev.type) {
 		case WS_EV_NONE:
 			break;
 		case WS_EV_DATA:
-			if (!open)
-				break;
-			before = c->tochild.len;
-			if (c->srv->opts->mode == MODE_FRAMED)
-				to_child_framed(c, &ev);
-			else
-				to_child(c, ev.data, ev.len);
-			c->n.bytes_in += ev.len;
-			if (ev.last) {
-				/* --binary too ends a text message with a
-				 * newline, as websocketd: a browser sending
-				 * strings to a line-reading child. */
-				enum msg_mode m = c->srv->opts->mode;
-				if (m == MODE_LINES ||
-				    (m == MODE_BINARY && ev.opcode == WS_TEXT))
-					to_child(c, (const uint8_t *)"\n", 1);
-				c->n.msgs_in++;
-				c->partial = 0;
-			} else if (c->tochild.len > before) {
-				c->partial += c->tochild.len - before;
-			}
+			if (open)
+				data_to_child(c, &ev);
 			break;
 		case WS_EV_PING:
-			if (open)
-				queue_frame(c, WS_PONG, true, ev.data, ev.len);
+			if (open && !queue_frame(c, WS_PONG, true, ev.data,
+						 ev.len))
+				client_fail(c, "out of memory for a pong");
 			break;
 		case WS_EV_PONG:
 			/* Any pong proves the client alive (RFC 6455 5.5.3
@@ -359,13 +382,14 @@ void process_input(struct client *c)
 			if (c->ping_outstanding) {
 				c->ping_outstanding = false;
 				loop_timer_start(c->srv->loop, &c->ping_timer,
-						 c->srv->opts->ping_ms,
+						 c->lim->ping_ms,
 						 on_ping_timer);
 			}
 			break;
 		case WS_EV_CLOSE:
 			log_msg(LV_DEBUG, "#%llu client sent Close %u",
 				(unsigned long long)c->id, ev.code);
+			unbind(c, ev.code ? ev.code : WS_NO_STATUS);
 			if (open) {
 				/* Echo a valid code; an empty Close gets an
 				 * empty one (1005 is never sent). */
@@ -374,16 +398,17 @@ void process_input(struct client *c)
 				c->ss = SS_CLOSING;
 				flush_out(c);
 			}
-			child_stop(c);
+			client_child_stop(c);
 			break;
 		case WS_EV_ERROR:
 			log_msg(LV_INFO, "#%llu protocol error: %s (%u)",
 				(unsigned long long)c->id, ev.reason, ev.code);
+			unbind(c, 1006);
 			if (open)
 				end_session(c, ev.code, ev.reason);
 			else
 				c->ss = SS_CLOSING;
-			child_stop(c);
+			client_child_stop(c);
 			break;
 		}
 		if (c->fd < 0 || c->ss == SS_ENDING) {
@@ -397,7 +422,20 @@ void process_input(struct client *c)
 		if (ev.type == WS_EV_NONE)
 			break;
 	}
-	flush_child(c);
+}
+
+void process_input(struct client *c)
+{
+	if (c->ss == SS_CGI) {
+		cgireq_input(c);
+		return;
+	}
+	decode_input(c);
+	/* Whichever way decoding stopped (stdin queue full, the session's
+	 * end), what it committed is written now: nothing else asks the
+	 * pipe for room. */
+	if (c->proc)
+		proc_flush(c->proc);
 }
 
 /* --- socket input ----------------------------------------------------- */
@@ -436,21 +474,17 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 	}
 	if ((ev & LOOP_HUP) && !(ev & LOOP_READ) &&
 	    (c->ss == SS_OPEN || c->ss == SS_CGI)) {
-		if (c->ss == SS_OPEN)
-			log_msg(LV_INFO, "#%llu client went away without Close",
-				(unsigned long long)c->id);
-		sock_close(c);
+		client_close(c, c->ss == SS_OPEN ? LV_INFO : LV_DEBUG,
+			     "client went away without Close");
 		return;
 	}
 	if ((ev & LOOP_HUP) && c->lookup) {
-		log_msg(LV_DEBUG, "#%llu client went away during its lookup",
-			(unsigned long long)c->id);
-		sock_close(c);
+		client_close(c, LV_DEBUG, "client went away during its lookup");
 		return;
 	}
 	if (!(ev & LOOP_READ) || c->ss == SS_ANSWERING)
 		return;
-	size_t want = c->ss == SS_HANDSHAKE ? c->srv->opts->max_head - c->in.len : READ_CHUNK;
+	size_t want = c->ss == SS_HANDSHAKE ? c->lim->max_head - c->in.len : READ_CHUNK;
 	uint8_t *p = buf_reserve(&c->in, want);
 	if (!p)
 		return;
@@ -468,10 +502,9 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 		return;
 	}
 	if (n <= 0) {
-		if (c->ss == SS_OPEN)
-			log_msg(LV_INFO, "#%llu client went away without Close",
-				(unsigned long long)c->id);
-		sock_close(c);
+		client_close(c, c->ss == SS_OPEN ? LV_INFO : LV_DEBUG,
+			     c->ss == SS_OPEN ? "client went away without Close"
+					      : "client closed the connection");
 		return;
 	}
 	if (c->ss == SS_CLOSING) {
@@ -487,7 +520,7 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 	 * a request that is not HTTP (TLS to a plain port) gets its 400 now. */
 	if (c->ss == SS_HANDSHAKE) {
 		if (c->in.len == (size_t)n || memchr(p, '\n', (size_t)n) ||
-		    c->in.len >= c->srv->opts->max_head)
+		    c->in.len >= c->lim->max_head)
 			read_requests(c);
 	} else {
 		process_input(c);
@@ -516,8 +549,7 @@ void update_interest(struct client *c)
 		bool room = c->out.len < OUT_HIGH && c->in.len < READ_CHUNK;
 		if (c->ss == SS_HANDSHAKE || c->ss == SS_CLOSING ||
 		    c->ss == SS_CLOSE_SENT ||
-		    (c->ss == SS_OPEN && room &&
-		     c->tochild.len - c->partial < TOCHILD_HIGH) ||
+		    (c->ss == SS_OPEN && room && may_feed(c)) ||
 		    (c->ss == SS_CGI && cgireq_wants_input(c)))
 			m |= LOOP_READ;
 		if (c->out.len > 0)
@@ -532,17 +564,17 @@ void update_interest(struct client *c)
 			m |= LOOP_HUP;
 		loop_set(l, c->fd, m);
 	}
-	if (c->cin >= 0)
-		loop_set(l, c->cin, c->tochild.len > c->partial ? LOOP_WRITE : 0);
+	if (c->bops && c->fd >= 0 && c->out.len < OUT_HIGH)
+		c->bops->drained(c->bowner, c);
+	if (!c->proc)
+		return;
 	bool room = c->fd < 0 || c->out.len < OUT_HIGH;
-	if (c->cout >= 0)
-		loop_set(l, c->cout, room ? LOOP_READ : 0);
+	proc_pause_out(c->proc, !room);
 	/* Logged or dropped stderr is always read; sent stderr waits for
 	 * room like stdout. */
-	enum stderr_mode m = c->srv->opts->err_mode;
+	enum stderr_mode m = c->lim->err_mode;
 	bool sent = m == STDERR_SEND || m == STDERR_BOTH;
-	if (c->cerr >= 0)
-		loop_set(l, c->cerr, room || !sent ? LOOP_READ : 0);
+	proc_pause_err(c->proc, !room && sent);
 }
 
 /* --- ending ----------------------------------------------------------- */
@@ -553,37 +585,40 @@ void update_interest(struct client *c)
 void on_ping_timer(struct loop *l, struct loop_timer *t)
 {
 	struct client *c = LOOP_TIMER_OWNER(t, struct client, ping_timer);
-	const struct options *o = c->srv->opts;
+	const struct client_limits *lim = c->lim;
 	if (c->ss != SS_OPEN)
 		return;
-	bool heard = loop_now(l) - c->last_read < o->pong_ms;
+	bool heard = loop_now(l) - c->last_read < lim->pong_ms;
 	bool paused = !(loop_mask(l, c->fd) & LOOP_READ);
 	if (c->ping_outstanding && !heard && !paused) {
-		log_msg(LV_INFO, "#%llu no pong within %u ms; client gone",
-			(unsigned long long)c->id, o->pong_ms);
-		sock_close(c);
+		char why[64];
+		snprintf(why, sizeof why, "no pong within %u ms; client gone",
+			 lim->pong_ms);
+		client_close(c, LV_INFO, why);
 		return;
 	}
 	if (!c->ping_outstanding) {
 		char payload[24];
 		int k = snprintf(payload, sizeof payload, "%llu",
 				 (unsigned long long)loop_now(l));
-		queue_frame(c, WS_PING, true, (const uint8_t *)payload, (size_t)k);
+		if (!queue_frame(c, WS_PING, true, (const uint8_t *)payload,
+				 (size_t)k)) {
+			client_fail(c, "out of memory for a ping");
+			return;
+		}
 		c->ping_outstanding = true;
 		flush_out(c);
 		if (c->fd < 0)
 			return;
 	}
-	loop_timer_start(l, t, o->pong_ms, on_ping_timer);
+	loop_timer_start(l, t, lim->pong_ms, on_ping_timer);
 }
 
 void on_sock_timer(struct loop *l, struct loop_timer *t)
 {
 	struct client *c = LOOP_TIMER_OWNER(t, struct client, sock_timer);
 	if (c->ss == SS_HANDSHAKE && c->kept_alive && c->in.len == 0) {
-		log_msg(LV_DEBUG, "#%llu idle keep-alive connection closed",
-			(unsigned long long)c->id);
-		sock_close(c);
+		client_close(c, LV_DEBUG, "idle keep-alive connection closed");
 		return;
 	}
 	if (c->ss == SS_HANDSHAKE) {
@@ -594,8 +629,7 @@ void on_sock_timer(struct loop *l, struct loop_timer *t)
 		log_msg(LV_ERROR, "#%llu %s: exec not done in time",
 			(unsigned long long)c->id, c->program);
 		upgrade_abandon(c);
-		child_kill_group(c->pid, SIGKILL);
-		c->cs = CS_KILL_SENT;
+		proc_kill(c->proc);
 		http_error_extra(c, 503, "cannot start program",
 				 "Retry-After: 1\r\n");
 		return;
@@ -634,13 +668,15 @@ void on_sock_timer(struct loop *l, struct loop_timer *t)
 		update_interest(c);
 		return;
 	}
-	sock_close(c);
+	client_close(c, LV_DEBUG, "socket timer: connection closed");
 }
 
-static void sock_close(struct client *c)
+void client_close(struct client *c, enum log_level lv, const char *why)
 {
 	if (c->fd < 0)
 		return;
+	log_msg(lv, "#%llu %s", (unsigned long long)c->id, why);
+	unbind(c, 1006);
 	upgrade_abandon(c);
 	loop_timer_stop(c->srv->loop, &c->sock_timer);
 	loop_timer_stop(c->srv->loop, &c->ping_timer);
@@ -649,192 +685,57 @@ static void sock_close(struct client *c)
 	c->fd = -1;
 	c->ss = SS_GONE;
 	buf_free(&c->in);
-	buf_free(&c->out);
-	child_stop(c);
+	outq_free(&c->out);
+	client_child_stop(c);
 	update_interest(c);
 	maybe_done(c);
 }
 
+/* The Close that says how the child ended (c->status): 1000 for exit
+ * status 0, else 1011 naming the status or the signal. */
+static void send_exit_close(struct client *c)
+{
+	char reason[64], sig[32];
+	int st = c->status;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		send_close(c, WS_NORMAL, NULL, SS_CLOSE_SENT);
+		return;
+	}
+	if (WIFEXITED(st))
+		snprintf(reason, sizeof reason, "exit status %d",
+			 WEXITSTATUS(st));
+	else
+		snprintf(reason, sizeof reason, "killed by signal %s",
+			 child_signal_name(WTERMSIG(st), sig, sizeof sig));
+	send_close(c, WS_INTERNAL_ERROR, reason, SS_CLOSE_SENT);
+}
+
 void finish_output(struct client *c)
 {
-	if (c->cout >= 0 || c->cs != CS_REAPED)
+	if (!c->proc || !c->out_done || !c->reaped)
 		return;
-	drain_stderr(c); /* --stderr=send lines go before the Close */
+	client_drain_stderr(c); /* --stderr=send lines go before the Close */
 	if (c->ss == SS_ENDING) {
 		send_close(c, c->end_code, c->end_reason, SS_CLOSING);
 	} else if (c->ss == SS_OPEN) {
-		char reason[64], sig[32];
-		int st = c->status;
-		if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-			send_close(c, WS_NORMAL, NULL, SS_CLOSE_SENT);
-		} else {
-			if (WIFEXITED(st))
-				snprintf(reason, sizeof reason, "exit status %d",
-					 WEXITSTATUS(st));
-			else
-				snprintf(reason, sizeof reason, "killed by signal %s",
-					 child_signal_name(WTERMSIG(st), sig,
-							   sizeof sig));
-			send_close(c, WS_INTERNAL_ERROR, reason, SS_CLOSE_SENT);
-		}
+		send_exit_close(c);
 	} else if (c->ss == SS_CGI) {
 		cgireq_end(c);
 	}
 	maybe_done(c);
 }
 
-static void on_child_timer(struct loop *l, struct loop_timer *t)
+void client_child_stop(struct client *c)
 {
-	struct client *c = LOOP_TIMER_OWNER(t, struct client, child_timer);
-	unsigned closems = c->srv->opts->closems;
-	switch (c->cs) {
-	case CS_EOF_SENT:
-		/* SIGINT first, as websocketd: a Python child cleans up on
-		 * it (KeyboardInterrupt, finally), but dies at once on
-		 * SIGTERM. */
-		log_msg(LV_DEBUG, "#%llu child %ld still running; SIGINT",
-			(unsigned long long)c->id, (long)c->pid);
-		child_kill_group(c->pid, SIGINT);
-		c->cs = CS_INT_SENT;
-		loop_timer_start(l, t, INT_GRACE_MS + closems, on_child_timer);
-		break;
-	case CS_INT_SENT:
-		log_msg(LV_DEBUG, "#%llu child %ld still running; SIGTERM",
-			(unsigned long long)c->id, (long)c->pid);
-		child_kill_group(c->pid, SIGTERM);
-		c->cs = CS_TERM_SENT;
-		loop_timer_start(l, t, KILL_GRACE_MS + closems, on_child_timer);
-		break;
-	case CS_TERM_SENT:
-		log_msg(LV_INFO, "#%llu child %ld ignored SIGTERM; SIGKILL",
-			(unsigned long long)c->id, (long)c->pid);
-		child_kill_group(c->pid, SIGKILL);
-		c->cs = CS_KILL_SENT;
-		break;
-	case CS_REAPED: {
-		/* The child is gone but something it started still holds its
-		 * stdout. While output still flows (or waits on a slow
-		 * client) it is passed on; once the pipe has been quiet for
-		 * the grace period, the group is ended and so is the output. */
-		int queued = 0;
-		unsigned grace = EOF_GRACE_MS + closems;
-		if (c->cout >= 0 &&
-		    (loop_now(l) - c->out_read < grace ||
-		     !(loop_mask(l, c->cout) & LOOP_READ) ||
-		     (ioctl(c->cout, FIONREAD, &queued) == 0 && queued > 0))) {
-			loop_timer_start(l, t, grace, on_child_timer);
-			break;
-		}
-		child_kill_group(c->pid, SIGTERM);
-		close_child_out(c);
-		break;
-	}
-	default:
-		break;
-	}
+	if (c->proc)
+		proc_stop(c->proc);
 }
 
-/* Ends the child: stdin EOF now (after what is queued), then SIGINT,
- * SIGTERM and SIGKILL to its process group while it does not exit:
- * EOF_GRACE_MS, INT_GRACE_MS and KILL_GRACE_MS apart, each plus
- * --closems. */
-void child_stop(struct client *c)
+void client_proc_exited(void *owner, int status)
 {
-	if (c->cs != CS_RUNNING)
-		return;
-	c->cs = CS_EOF_SENT;
-	/* A message cut short by the client's end is not delivered. */
-	c->tochild.len -= c->partial;
-	c->partial = 0;
-	if (c->tochild.len == 0)
-		buf_free(&c->tochild);
-	flush_child(c);
-	loop_timer_start(c->srv->loop, &c->child_timer,
-			 EOF_GRACE_MS + c->srv->opts->closems, on_child_timer);
-}
-
-/* --- reaping by pid ---------------------------------------------------- */
-
-static void suspect_del(struct client *c)
-{
-	if (!c->suspect)
-		return;
-	if (c->sus_prev)
-		c->sus_prev->sus_next = c->sus_next;
-	else
-		c->srv->suspects = c->sus_next;
-	if (c->sus_next)
-		c->sus_next->sus_prev = c->sus_prev;
-	c->sus_prev = c->sus_next = NULL;
-	c->suspect = false;
-}
-
-static bool try_reap(struct client *c)
-{
-	int st;
-	pid_t r;
-	do
-		r = waitpid(c->pid, &st, WNOHANG);
-	while (r < 0 && errno == EINTR);
-	if (r != c->pid)
-		return false;
-	client_reaped(c, st);
-	return true;
-}
-
-void client_suspect(struct client *c)
-{
-	if (c->suspect || c->cs == CS_NONE || c->cs == CS_REAPED ||
-	    try_reap(c))
-		return;
-	struct server *srv = c->srv;
-	c->suspect = true;
-	c->sus_prev = NULL;
-	c->sus_next = srv->suspects;
-	if (c->sus_next)
-		c->sus_next->sus_prev = c;
-	srv->suspects = c;
-}
-
-void client_reap_suspects(struct server *srv)
-{
-	struct client *c, *next;
-	for (c = srv->suspects; c; c = next) {
-		next = c->sus_next;
-		try_reap(c);
-	}
-}
-
-void client_adopt_child(struct client *c, const struct child *ch)
-{
-	c->pid = ch->pid;
-	c->cin = ch->in;
-	c->cout = ch->out;
-	c->cerr = ch->err;
-	c->exec_fd = ch->exec_fd;
-	c->spawn_mem = ch->mem;
-	c->cs = CS_RUNNING;
-	c->srv->nchildren++;
-	if (pidmap_put(&c->srv->children, c->pid, c) < 0) {
-		/* It can never be told apart from an orphan when reaped. */
-		log_msg(LV_ERROR, "#%llu out of memory", (unsigned long long)c->id);
-		child_kill_group(c->pid, SIGKILL);
-	}
-}
-
-void client_reaped(struct client *c, int status)
-{
-	suspect_del(c);
-	c->srv->nchildren--;
-	pidmap_del(&c->srv->children, c->pid);
+	struct client *c = owner;
 	c->status = status;
-	c->cs = CS_REAPED;
-	close_child_in(c);
-	loop_timer_stop(c->srv->loop, &c->child_timer);
-	if (c->cout >= 0)
-		loop_timer_start(c->srv->loop, &c->child_timer,
-				 EOF_GRACE_MS + c->srv->opts->closems,
-				 on_child_timer);
+	c->reaped = true;
 	finish_output(c);
 }
 
@@ -847,7 +748,7 @@ static void access_line(struct client *c)
 	const struct sockaddr_storage *peer = c->fwd ? &c->fwd->peer : &c->peer;
 	net_addr_host(peer, addr, sizeof addr);
 	int port = net_addr_port(peer);
-	bool child = c->cs != CS_NONE;
+	bool child = c->proc != NULL || c->shared_pid > 0;
 	struct log_access a = {
 		.id = c->id,
 		.addr = addr,
@@ -863,7 +764,7 @@ static void access_line(struct client *c)
 		.origin = c->origin,
 		.bytes_sent = c->written - c->sent_base,
 		.duration_ms = loop_now(c->srv->loop) - c->started,
-		.pid = child ? (long)c->pid : 0,
+		.pid = c->proc ? (long)proc_pid(c->proc) : (long)c->shared_pid,
 		.session = c->upgraded,
 		.msgs_in = c->n.msgs_in,
 		.bytes_in = c->n.bytes_in,
@@ -882,26 +783,22 @@ static void access_line(struct client *c)
 
 static void maybe_done(struct client *c)
 {
-	if (c->done || c->fd >= 0 || c->cout >= 0 ||
-	    (c->cs != CS_REAPED && c->cs != CS_NONE))
+	if (c->done || c->fd >= 0 ||
+	    (c->proc && (!c->out_done || !c->reaped)))
 		return;
 	c->done = true; /* callers up the stack may call again */
 	struct server *srv = c->srv;
-	close_child_in(c);
-	drain_stderr(c);
-	/* Whatever the child left running in its group goes with it, also
-	 * what ignores SIGTERM (and SIGINT, as a shell's background jobs
-	 * do, which outlive a leader that SIGINT ended). */
-	if (c->cs == CS_REAPED)
-		server_end_group(srv, c->pid,
-				 KILL_GRACE_MS + srv->opts->closems);
-	loop_timer_stop(srv->loop, &c->child_timer);
+	if (c->proc) {
+		c->draining = true; /* no socket to flush to */
+		proc_finish(c->proc);
+	}
 	loop_timer_stop(srv->loop, &c->sock_timer);
 	if (c->http_status || c->method[0])
 		access_line(c);
 	if (c->upgraded) {
 		metrics_session_end(&srv->metrics, c->close_code,
-				    c->cs == CS_REAPED ? &c->status : NULL, &c->n,
+				    c->proc || c->shared_pid ? &c->status : NULL,
+				    &c->n,
 				    loop_now(srv->loop) - c->opened);
 	}
 	if (c->body_fd >= 0)
@@ -921,43 +818,64 @@ static void maybe_done(struct client *c)
 
 /* --- the server's side ------------------------------------------------ */
 
-void client_start(struct server *srv, int fd, const struct sockaddr_storage *peer,
-		  int local_port)
+void client_limits_init(struct client_limits *l, const struct options *o)
+{
+	*l = (struct client_limits){
+		.handshake_ms = o->handshake_ms,
+		.ping_ms = o->ping_ms,
+		.pong_ms = o->pong_ms,
+		.closems = o->closems,
+		.max_head = o->max_head,
+		.max_message = o->max_message,
+		.mode = o->mode,
+		.err_mode = o->err_mode,
+	};
+}
+
+struct client *client_start(struct server *srv, int fd,
+			    const struct sockaddr_storage *peer, int local_port)
 {
 	struct client *c = calloc(1, sizeof *c);
 	if (!c) {
 		close(fd);
-		return;
+		return NULL;
 	}
 	c->srv = srv;
+	c->lim = &srv->climits;
 	c->id = ++srv->next_id;
 	c->started = loop_now(srv->loop);
 	c->fd = fd;
 	c->peer = *peer;
 	c->local_port = local_port;
-	c->cin = c->cout = c->cerr = c->exec_fd = -1;
 	c->body_fd = -1;
 	ws_decoder_init(&c->dec, WS_SERVER);
-	c->dec.max_message = srv->opts->max_message;
-	c->dec.binary_ok = srv->opts->mode != MODE_LINES;
+	c->dec.max_message = srv->climits.max_message;
+	c->dec.binary_ok = srv->climits.mode != MODE_LINES;
 	if (loop_add(srv->loop, fd, LOOP_READ, on_socket, c) < 0) {
 		close(fd);
 		free(c);
-		return;
+		return NULL;
 	}
 	c->next = srv->clients;
 	if (c->next)
 		c->next->prev = c;
 	srv->clients = c;
 	srv->nclients++;
-	loop_timer_start(srv->loop, &c->sock_timer, srv->opts->handshake_ms,
+	loop_timer_start(srv->loop, &c->sock_timer, srv->climits.handshake_ms,
 			 on_sock_timer);
+	return c;
+}
+
+void client_refuse(struct client *c, int status, const char *why,
+		   const char *more)
+{
+	http_error_extra(c, status, why, more);
 }
 
 void client_go_away(struct client *c)
 {
 	if (c->ss == SS_HANDSHAKE) {
-		sock_close(c);
+		client_close(c, LV_DEBUG, "shutting down");
 	} else if (c->ss == SS_ANSWERING) {
 		c->ss = SS_CLOSING; /* the answer goes out, then the FIN */
 	} else if (c->ss == SS_SPAWNING) {
@@ -965,16 +883,14 @@ void client_go_away(struct client *c)
 		http_error(c, 503, "shutting down");
 	} else if (c->ss == SS_OPEN)
 		send_close(c, WS_GOING_AWAY, "server shutting down", SS_CLOSE_SENT);
-	child_stop(c);
+	client_child_stop(c);
 }
 
 void client_abort(struct client *c)
 {
-	if (c->cs != CS_NONE && c->cs != CS_REAPED) {
-		child_kill_group(c->pid, SIGKILL);
-		c->cs = CS_KILL_SENT;
-	}
-	sock_close(c);
+	if (c->proc)
+		proc_kill(c->proc);
+	client_close(c, LV_DEBUG, "aborted");
 }
 
 void client_set_path(struct client *c, const char *p, size_t len)
@@ -1005,18 +921,124 @@ struct client *client_next(const struct client *c)
 
 void client_free(struct client *c)
 {
-	suspect_del(c);
+	proc_free(c->proc);
 	cgireq_free(c);
 	free(c->remote_host);
 	free(c->program);
 	free(c->origin);
 	free(c->reason);
 	free(c->fwd);
-	free(c->spawn_mem); /* the child was reaped, or never ran */
 	buf_free(&c->in);
-	buf_free(&c->out);
-	buf_free(&c->tochild);
+	outq_free(&c->out);
 	buf_free(&c->line);
 	buf_free(&c->errline);
+	buf_free(&c->msg);
 	free(c);
+}
+
+/* --- bindings (client.h) ------------------------------------------------ */
+
+void client_bind(struct client *c, const struct client_binding_ops *ops,
+		 void *owner)
+{
+	c->bops = ops;
+	c->bowner = owner;
+}
+
+uint64_t client_id(const struct client *c)
+{
+	return c->id;
+}
+
+bool client_is_open(const struct client *c)
+{
+	return c->ss == SS_OPEN;
+}
+
+bool client_has_room(const struct client *c)
+{
+	return c->out.len < OUT_HIGH;
+}
+
+size_t client_queued(const struct client *c)
+{
+	return c->out.len;
+}
+
+/* A --devconsole client's copy: its output is tagged 'o'. */
+static int send_console_copy(struct client *c, const uint8_t *p, size_t n,
+			     size_t limit)
+{
+	if (c->out.len + n > limit)
+		return 1;
+	if (!queue_frame(c, WS_TEXT, false, (const uint8_t *)"o", 1) ||
+	    !queue_frame(c, WS_CONT, true, p, n))
+		return -1;
+	return 0;
+}
+
+int client_send_frame(struct client *c, struct frame *f, const uint8_t *p,
+		      size_t n, size_t limit)
+{
+	if (c->ss != SS_OPEN)
+		return 0;
+	int r = c->console ? send_console_copy(c, p, n, limit)
+			   : outq_push_frame(&c->out, f, limit);
+	if (r == 1 && c->fd >= 0) {
+		/* Full: what the socket takes now makes room, if it can. */
+		flush_out(c);
+		if (c->ss != SS_OPEN)
+			return 0;
+		r = c->console ? send_console_copy(c, p, n, limit)
+			       : outq_push_frame(&c->out, f, limit);
+	}
+	if (r < 0) {
+		client_fail(c, "out of memory for a message");
+		return -1;
+	}
+	if (r == 0) {
+		c->n.msgs_out++;
+		c->n.bytes_out += n;
+		return 0;
+	}
+	char why[64];
+	snprintf(why, sizeof why, "too slow: %zu queued", c->out.len);
+	log_msg(LV_INFO, "#%llu %s; closed with 1008", (unsigned long long)c->id,
+		why);
+	send_close(c, WS_POLICY, why, SS_CLOSE_SENT);
+	/* It gets its Close as it reads what was queued before it. */
+	if (c->fd >= 0)
+		loop_timer_start(c->srv->loop, &c->sock_timer, SLOW_CLOSE_MS,
+				 on_sock_timer);
+	return 1;
+}
+
+void client_flush(struct client *c)
+{
+	if (c->fd >= 0)
+		flush_out(c);
+}
+
+void client_resume(struct client *c)
+{
+	if (c->fd < 0)
+		return;
+	process_input(c);
+	if (c->fd >= 0)
+		flush_out(c);
+}
+
+void client_end(struct client *c, unsigned code, const char *reason)
+{
+	if (c->ss == SS_OPEN)
+		send_close(c, code, reason, SS_CLOSE_SENT);
+}
+
+void client_end_exit(struct client *c, pid_t pid, int status)
+{
+	if (c->ss != SS_OPEN)
+		return;
+	c->shared_pid = pid;
+	c->status = status;
+	send_exit_close(c);
 }

@@ -175,6 +175,30 @@ static bool is_port(const char *p, size_t len)
 	return v <= 65535;
 }
 
+/* Nothing of the HTTP layer fills these for a WebSocket, but a script may
+ * read them unchecked (set -u, os.environ[...]). A CGI request (--cgidir)
+ * has its CONTENT_* only when it has a body. */
+static void add_empty(struct env *e, const struct env_request *rq)
+{
+	static const char *const empty[] = { "AUTH_TYPE", "CONTENT_LENGTH",
+		"CONTENT_TYPE", "REMOTE_IDENT", "REMOTE_USER" };
+	for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++) {
+		if (!env_has(e, empty[i]) &&
+		    !(rq->plain_http && strncmp(empty[i], "CONTENT_", 8) == 0))
+			env_add(e, empty[i], "", 0);
+	}
+}
+
+static void add_passed(struct env *e, const struct env_request *rq)
+{
+	for (size_t i = 0; i < rq->npass; i++) {
+		const char *name = rq->pass_names[i];
+		if (rq->pass_values[i] && !env_is_cgi_name(name) &&
+		    !env_has(e, name))
+			add_str(e, name, rq->pass_values[i]);
+	}
+}
+
 void env_build(struct env *e, const struct env_request *rq)
 {
 	add_str(e, "PATH", rq->path);
@@ -196,6 +220,12 @@ void env_build(struct env *e, const struct env_request *rq)
 		env_add(e, "SERVER_PORT", rq->server_port, rq->server_port_len);
 	else
 		add_str(e, "SERVER_PORT", rq->tls == 1 ? "443" : "80");
+	if (rq->route_only) {
+		env_add(e, "SCRIPT_NAME", rq->script, rq->script_len);
+		add_empty(e, rq);
+		add_passed(e, rq);
+		return;
+	}
 	env_add(e, "REQUEST_URI", rq->target, rq->target_len);
 	env_add(e, "SCRIPT_NAME", rq->script, rq->script_len);
 	env_add(e, "PATH_INFO", rq->path_info, rq->path_info_len);
@@ -213,25 +243,10 @@ void env_build(struct env *e, const struct env_request *rq)
 	add_str(e, "REMOTE_ADDR", rq->remote_addr);
 	add_str(e, "REMOTE_HOST", rq->remote_host);
 	add_uint(e, "REMOTE_PORT", (unsigned long)rq->remote_port);
-	/* Nothing of the HTTP layer fills these for a WebSocket, but a
-	 * script may read them unchecked (set -u, os.environ[...]). A CGI
-	 * request (--cgidir) has its CONTENT_* only when it has a body. */
-	static const char *const empty[] = { "AUTH_TYPE", "CONTENT_LENGTH",
-		"CONTENT_TYPE", "REMOTE_IDENT", "REMOTE_USER" };
-	for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++) {
-		if (!env_has(e, empty[i]) &&
-		    !(rq->plain_http && strncmp(empty[i], "CONTENT_", 8) == 0))
-			env_add(e, empty[i], "", 0);
-	}
+	add_empty(e, rq);
 	add_str(e, "UNIQUE_ID", rq->unique_id);
 	add_headers(e, rq->headers, rq->num_headers);
-
-	for (size_t i = 0; i < rq->npass; i++) {
-		const char *name = rq->pass_names[i];
-		if (rq->pass_values[i] && !env_is_cgi_name(name) &&
-		    !env_has(e, name))
-			add_str(e, name, rq->pass_values[i]);
-	}
+	add_passed(e, rq);
 }
 
 bool env_is_cgi_name(const char *name)

@@ -76,6 +76,10 @@ struct env_request {
 	const char *const *pass_names;  /* --passenv: names and the gateway's */
 	const char *const *pass_values; /* values (NULL when unset) */
 	size_t npass;
+	bool route_only;       /* a shared route's program: nothing of one
+				  client (no REQUEST_URI, PATH_INFO,
+				  PATH_TRANSLATED, QUERY_STRING, REMOTE_*,
+				  UNIQUE_ID, WEBSOCKET_PROTOCOL, HTTP_*) */
 };
 
 /* Adds the whole environment of a child for rq, in this order: PATH (always:

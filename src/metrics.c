@@ -40,6 +40,11 @@ void metrics_plain(struct metrics *m, int status)
 	count(m->plain, (unsigned)status);
 }
 
+void metrics_refused(struct metrics *m, enum metrics_refusal why)
+{
+	m->refused[why]++;
+}
+
 /* Upper bounds of the buckets, microseconds, ascending; 0 ends a list
  * (the +Inf bucket follows). The handshake is a spawn and an exec:
  * about a millisecond, more when the host is loaded or the program's
@@ -252,6 +257,16 @@ size_t metrics_render(const struct metrics *m, const struct metrics_live *live,
 			    "%llu\n", logsink_kind_name((enum log_kind)k),
 			    (unsigned long long)v);
 	}
+	single(&o, "connections", "gauge",
+	       "Connections held, of every kind.", live->connections);
+	head(&o, "connections_refused_total", "counter",
+	     "Connections answered 503 by --maxconns or --maxclients, by "
+	     "reason.");
+	put(&o, "portal_gw_connections_refused_total{reason=\"too many "
+	    "connections\"} %llu\n",
+	    (unsigned long long)m->refused[METRICS_REFUSED_CONNS]);
+	put(&o, "portal_gw_connections_refused_total{reason=\"route full\"} "
+	    "%llu\n", (unsigned long long)m->refused[METRICS_REFUSED_ROUTE_FULL]);
 	single(&o, "start_time_seconds", "gauge",
 	       "Start time of the gateway since the Unix epoch.",
 	       live->start_s);

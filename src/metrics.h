@@ -49,6 +49,13 @@ struct metrics {
 	struct metrics_count plain[METRICS_KEYS]; /* plain answers by status */
 	struct metrics_count closes[METRICS_KEYS]; /* close code sent, 0: none */
 	uint64_t exits[256 + 65];  /* exit status 0..255, then 256 + signal */
+	uint64_t refused[2];       /* by enum metrics_refusal */
+};
+
+/* Connections answered 503 by a limit (--maxconns, --maxclients). */
+enum metrics_refusal {
+	METRICS_REFUSED_CONNS,      /* "too many connections" */
+	METRICS_REFUSED_ROUTE_FULL, /* "route full" */
 };
 
 /* What is read off the live server when the metrics are asked for. */
@@ -57,6 +64,7 @@ struct metrics_live {
 	uint64_t children;       /* running: started, not yet reaped */
 	struct msg_counts n;     /* sums over the open sessions */
 	uint64_t start_s;        /* wall clock, seconds */
+	uint64_t connections;    /* held, of every kind */
 };
 
 /* Largest text metrics_render can write. */
@@ -67,6 +75,9 @@ void metrics_http_error(struct metrics *m, int status);
 
 /* A plain HTTP request (health, metrics, file, console) was answered. */
 void metrics_plain(struct metrics *m, int status);
+
+/* A connection was refused by a limit. */
+void metrics_refused(struct metrics *m, enum metrics_refusal why);
 
 /* A 101 was sent, us microseconds after the request head was read: the
  * time the client waited for the program's start. */

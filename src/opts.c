@@ -112,7 +112,7 @@ static char *resolve(const char *argv0)
 }
 
 static int add_resource(struct options *o, const char *path, size_t path_len,
-			char **argv, int argc)
+			char **argv, int argc, enum route_kind kind)
 {
 	for (size_t i = 0; i < o->nresources; i++) {
 		if (o->resources[i].path_len == path_len &&
@@ -129,6 +129,9 @@ static int add_resource(struct options *o, const char *path, size_t path_len,
 	o->resources = r;
 	r = &o->resources[o->nresources++];
 	memset(r, 0, sizeof *r);
+	r->kind = kind;
+	if (kind != ROUTE_ONE)
+		o->nshared++;
 	r->path = strndup(path, path_len);
 	r->path_len = path_len;
 	r->argv = calloc((size_t)argc + 1, sizeof *r->argv);
@@ -147,9 +150,17 @@ static int add_resource(struct options *o, const char *path, size_t path_len,
 	return OPTS_OK;
 }
 
-/* "/PATH=COMMAND". */
-static int parse_resource(struct options *o, const char *arg)
+static bool is_resource(const char *arg)
 {
+	return arg[0] == '/' && strchr(arg, '=') != NULL;
+}
+
+int opts_add_resource(struct options *o, const char *arg, enum route_kind kind)
+{
+	if (!is_resource(arg)) {
+		usage_error("'%s' is not a /PATH=COMMAND resource", arg);
+		return OPTS_USAGE;
+	}
 	const char *eq = strchr(arg, '=');
 	size_t plen = (size_t)(eq - arg);
 	while (plen > 1 && arg[plen - 1] == '/')
@@ -178,15 +189,10 @@ static int parse_resource(struct options *o, const char *arg)
 		usage_error("no command in '%s'", arg);
 		rc = OPTS_USAGE;
 	} else {
-		rc = add_resource(o, arg, plen, argv, n);
+		rc = add_resource(o, arg, plen, argv, n, kind);
 	}
 	free(words);
 	return rc;
-}
-
-static bool is_resource(const char *arg)
-{
-	return arg[0] == '/' && strchr(arg, '=') != NULL;
 }
 
 int opts_parse(int argc, char **argv, struct options *o)
@@ -206,7 +212,7 @@ int opts_parse(int argc, char **argv, struct options *o)
 			if ((rc = opts_flag_parse(o, argc, argv, &i, seen)) != OPTS_OK)
 				return rc;
 		} else if (is_resource(a)) {
-			if ((rc = parse_resource(o, a)) != OPTS_OK)
+			if ((rc = opts_add_resource(o, a, ROUTE_ONE)) != OPTS_OK)
 				return rc;
 		} else if (o->nresources > 0) {
 			usage_error("'%s' is not a /PATH=COMMAND resource", a);
@@ -214,7 +220,8 @@ int opts_parse(int argc, char **argv, struct options *o)
 		} else {
 			/* websocketd form: PROGRAM [ARGS...] at every path;
 			 * everything after PROGRAM is its own. */
-			if ((rc = add_resource(o, "/", 1, argv + i, argc - i)) != OPTS_OK)
+			rc = add_resource(o, "/", 1, argv + i, argc - i, ROUTE_ONE);
+			if (rc != OPTS_OK)
 				return rc;
 			program_form = true;
 			break;
@@ -228,6 +235,12 @@ int opts_parse(int argc, char **argv, struct options *o)
 	if (o->dir && program_form) {
 		usage_error("%s--dir serves one program per file; it cannot be "
 			    "combined with the PROGRAM form", "");
+		return OPTS_USAGE;
+	}
+	if (o->nshared && o->mode == MODE_BINARY) {
+		usage_error("%s--binary cannot be used with --broadcast/--hub: "
+			    "messages from many clients would mix in one byte "
+			    "stream; use --framed", "");
 		return OPTS_USAGE;
 	}
 	if (o->ping_ms && !o->pong_ms)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "route.h"
 
 #define OPTS_MAX_ADDRESSES 16
 #define OPTS_MAX_LIST 32 /* entries of a repeatable or comma-list flag */
@@ -31,11 +32,14 @@ enum msg_mode {
 	MODE_FRAMED, /* --framed: "T text" / "B base64" lines both ways */
 };
 
+/* What a resource runs: a program per client, or one for all its clients
+ * (man portal-gw, SHARED ROUTES). */
 struct resource {
 	char *path;     /* "/echo"; "/" serves every path */
 	size_t path_len;
 	char **argv;    /* argv[0] as written, NULL-terminated */
 	char *program;  /* what is executed: argv[0] resolved through PATH */
+	enum route_kind kind;
 };
 
 struct options {
@@ -72,9 +76,16 @@ struct options {
 	const char *health_path;       /* --health PATH, or NULL */
 	const char *metrics_path;      /* --metrics PATH, or NULL */
 	enum log_format log_format;    /* --log-format */
+	unsigned maxconns;             /* all connections; 0: no limit */
+	unsigned history;              /* --history: lines a broadcast joiner gets */
+	int linger_ms;                 /* shared program's EOF after; -1: never */
+	unsigned maxclients;           /* clients per shared route; 0: no limit */
+	size_t max_queue;              /* bytes queued per shared-route client */
+	struct opts_list hub_headers;  /* --hub-header: names passed as =ID lines */
 	struct opts_list owned;        /* storage of the lists above */
 	struct resource *resources;
 	size_t nresources;
+	size_t nshared;                /* resources of kind broadcast or hub */
 };
 
 enum {
@@ -88,6 +99,11 @@ enum {
  * flag or argument to stdout/stderr. Resolves and checks every program.
  * Returns an OPTS_ value. */
 int opts_parse(int argc, char **argv, struct options *o);
+
+/* Adds arg, "/PATH=COMMAND", as a resource of that kind: a usage error
+ * (printed) for a bad path, a bad COMMAND or a PATH given before, a failure
+ * for a program that cannot run. Returns an OPTS_ value. */
+int opts_add_resource(struct options *o, const char *arg, enum route_kind kind);
 
 /* Releases what opts_parse allocated. */
 void opts_free(struct options *o);

@@ -313,6 +313,15 @@ static int set_maxforks(struct options *o, const struct opts_flag *f,
 	return OPTS_OK;
 }
 
+/* --broadcast and --hub: f->min is the route_kind. */
+static int set_shared(struct options *o, const struct opts_flag *f,
+		      const char *v)
+{
+	if (v[0] != '/' || !strchr(v, '='))
+		return bad_value(f, v);
+	return opts_add_resource(o, v, (enum route_kind)f->min);
+}
+
 /* --binary and --framed: f->min is the mode when on. */
 static int set_mode(struct options *o, const struct opts_flag *f, const char *v)
 {
@@ -429,6 +438,9 @@ const struct opts_flag opts_flags[] = {
 	{"maxforks", OPTS_NUM, "N",
 	 "at most N children at once; 503 beyond (0 or less:\nno limit)",
 	 .max = 1000000, .set = set_maxforks, FIELD(maxforks)},
+	{"maxconns", OPTS_NUM, "N",
+	 "at most N connections of every kind at once; 503\nbeyond (0: no limit)",
+	 .max = 1000000, FIELD(maxconns)},
 	{"origin", OPTS_LIST, "LIST",
 	 "allowed Origins: host, host:port, scheme://host[:port]",
 	 FIELD(origins)},
@@ -484,6 +496,31 @@ const struct opts_flag opts_flags[] = {
 	 .max = HOUR_MS, FIELD(closems)},
 	{"reverselookup", OPTS_BOOL, NULL,
 	 "REMOTE_HOST from a reverse lookup of the client", FIELD(reverselookup)},
+
+	{"broadcast", OPTS_STRING, "/PATH=COMMAND",
+	 "one COMMAND for all clients of PATH: each line it\nprints goes to "
+	 "every one (repeatable)", .group = "shared routes (man portal-gw, "
+	 "SHARED ROUTES)", .min = ROUTE_BROADCAST, .set = set_shared},
+	{"hub", OPTS_STRING, "/PATH=COMMAND",
+	 "one COMMAND for all clients of PATH that sees who\nis who "
+	 "(repeatable)", .min = ROUTE_HUB, .set = set_shared},
+	{"history", OPTS_NUM, "N",
+	 "a client joining a broadcast route first gets the\nlast N lines",
+	 .max = 10000, FIELD(history)},
+	{"linger", OPTS_NUM, "MS",
+	 "end a shared program this long after its last\nclient left (0: at "
+	 "once; -1: never)", .def = "5000", .min = -1, .max = HOUR_MS,
+	 FIELD(linger_ms)},
+	{"maxclients", OPTS_NUM, "N",
+	 "at most N clients per shared route; 503 beyond\n(0: no limit)",
+	 .max = 1000000, FIELD(maxclients)},
+	{"maxqueue", OPTS_NUM, "BYTES",
+	 "bytes queued for one client of a shared route;\nbeyond, it is "
+	 "closed (1008)", .def = "1048576", .min = 1, .max = LLONG_MAX,
+	 FIELD(max_queue)},
+	{"hub-header", OPTS_LIST, "LIST",
+	 "request headers passed to a hub as '=ID Name value'\nlines (comma "
+	 "list)", .valid = token_ok, FIELD(hub_headers)},
 
 	{"max-message", OPTS_NUM, "BYTES", "largest client message",
 	 .group = "limits", .def = "1048576", .min = 1, .max = LLONG_MAX,

@@ -9,6 +9,7 @@
 #include "base64.h"
 #include "framed.h"
 #include "log.h"
+#include "proc.h"
 #include "server.h"
 #include "session.h"
 #include "utf8.h"
@@ -34,10 +35,16 @@ static void send_data(struct client *c, unsigned op, const uint8_t *p, size_t n,
 	}
 	if (c->console && op == WS_TEXT && !c->frag_open) {
 		/* The console's tag goes first, as a fragment of its own. */
-		queue_frame(c, WS_TEXT, false, (const uint8_t *)"o", 1);
+		if (!queue_frame(c, WS_TEXT, false, (const uint8_t *)"o", 1)) {
+			client_fail(c, "out of memory for a message");
+			return;
+		}
 		c->frag_open = true;
 	}
-	queue_frame(c, c->frag_open ? WS_CONT : op, fin, p, n);
+	if (!queue_frame(c, c->frag_open ? WS_CONT : op, fin, p, n)) {
+		client_fail(c, "out of memory for a message");
+		return;
+	}
 	c->frag_open = !fin;
 	c->n.bytes_out += n;
 	if (fin)
@@ -98,7 +105,7 @@ static size_t send_framed(struct client *c, const uint8_t *p, size_t n, bool fin
  * of p consumed. */
 static size_t send_line(struct client *c, const uint8_t *p, size_t n, bool fin)
 {
-	if (c->srv->opts->mode == MODE_FRAMED)
+	if (c->lim->mode == MODE_FRAMED)
 		return send_framed(c, p, n, fin);
 	send_text(c, p, n, fin);
 	return n;
@@ -149,53 +156,34 @@ static void emit_lines(struct client *c, bool eof)
 	}
 }
 
-void close_child_out(struct client *c)
+void client_proc_out_eof(void *owner)
 {
-	if (c->cout < 0)
-		return;
+	struct client *c = owner;
 	emit_lines(c, true);
-	loop_del(c->srv->loop, c->cout);
-	close(c->cout);
-	c->cout = -1;
-	client_suspect(c); /* stdout ends when a child exits */
+	c->out_done = true;
 	finish_output(c);
 }
 
-void on_child_out(struct loop *l, int fd, unsigned ev, void *arg)
+void client_proc_out(void *owner, const uint8_t *p, size_t n)
 {
-	(void)l;
-	(void)fd;
-	(void)ev;
-	struct client *c = arg;
-	uint8_t *p = buf_reserve(&c->line, READ_CHUNK);
-	if (!p)
-		return;
-	ssize_t n = read(c->cout, p, READ_CHUNK);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+	struct client *c = owner;
+	if (c->lim->mode == MODE_BINARY) {
+		/* Each read is one binary message, as websocketd's --binary. */
+		if (can_send(c) && !queue_frame(c, WS_BINARY, true, p, n)) {
+			client_fail(c, "out of memory for a message");
+		} else if (can_send(c)) {
+			c->n.msgs_out++;
+			c->n.bytes_out += n;
+		}
+	} else {
+		if (buf_append(&c->line, p, n) < 0) {
+			client_fail(c, "out of memory for the child's output");
+			return;
+		}
+		emit_lines(c, false);
 		if (c->line.len == 0)
 			buf_free(&c->line);
-		return;
 	}
-	if (n <= 0) {
-		close_child_out(c);
-		return;
-	}
-	buf_commit(&c->line, (size_t)n);
-	c->out_read = loop_now(c->srv->loop);
-	if (c->srv->opts->mode == MODE_BINARY) {
-		/* Each read is one binary message, as websocketd's --binary. */
-		if (can_send(c)) {
-			queue_frame(c, WS_BINARY, true, buf_data(&c->line),
-				    c->line.len);
-			c->n.msgs_out++;
-			c->n.bytes_out += c->line.len;
-		}
-		buf_consume(&c->line, c->line.len);
-	} else {
-		emit_lines(c, false);
-	}
-	if (c->line.len == 0)
-		buf_free(&c->line);
 	if (c->fd >= 0)
 		flush_out(c);
 	else
@@ -210,14 +198,17 @@ void on_child_out(struct loop *l, int fd, unsigned ev, void *arg)
  * line, tagged 'e', and the log what --stderr says. */
 static void stderr_line(struct client *c, const uint8_t *p, size_t n)
 {
-	enum stderr_mode m = c->srv->opts->err_mode;
+	enum stderr_mode m = c->lim->err_mode;
 	bool sent = false;
 	if ((m == STDERR_SEND || m == STDERR_BOTH || c->console) &&
 	    can_send(c) && !c->frag_open) {
-		if (c->console) {
-			queue_frame(c, WS_TEXT, false, (const uint8_t *)"e", 1);
-			c->frag_open = true;
+		if (c->console &&
+		    !queue_frame(c, WS_TEXT, false, (const uint8_t *)"e", 1)) {
+			client_fail(c, "out of memory for a message");
+			return;
 		}
+		if (c->console)
+			c->frag_open = true;
 		send_text(c, p, n, true);
 		sent = true;
 	}
@@ -244,55 +235,27 @@ static void log_err_lines(struct client *c, bool eof)
 	}
 }
 
-/* Reads what the dead child left in its stderr pipe (at most a pipe's
- * worth, unless something it started still writes there) and closes it. */
-static void close_child_err(struct client *c)
+void client_drain_stderr(struct client *c)
 {
-	log_err_lines(c, true);
-	buf_free(&c->errline);
-	loop_del(c->srv->loop, c->cerr);
-	close(c->cerr);
-	c->cerr = -1;
+	bool was = c->draining;
+	c->draining = true;
+	proc_drain_err(c->proc);
+	c->draining = was;
 }
 
-void drain_stderr(struct client *c)
+void client_proc_err(void *owner, const uint8_t *p, size_t n)
 {
-	for (int i = 0; i < ERR_DRAIN_READS && c->cerr >= 0; i++) {
-		uint8_t *p = buf_reserve(&c->errline, READ_CHUNK);
-		ssize_t n = p ? read(c->cerr, p, READ_CHUNK) : -1;
-		if (n <= 0)
-			break;
-		buf_commit(&c->errline, (size_t)n);
-		log_err_lines(c, false);
-	}
-	if (c->cerr >= 0)
-		close_child_err(c);
-}
-
-void on_child_err(struct loop *l, int fd, unsigned ev, void *arg)
-{
-	(void)l;
-	(void)fd;
-	(void)ev;
-	struct client *c = arg;
-	/* The same budget per wake-up as stdout (on_child_out), so that a
-	 * child's flood of stderr neither waits behind its stdout nor takes
-	 * more than its share of the loop. */
-	uint8_t *p = buf_reserve(&c->errline, READ_CHUNK);
-	if (!p)
-		return;
-	ssize_t n = read(c->cerr, p, READ_CHUNK);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-		if (c->errline.len == 0)
-			buf_free(&c->errline);
+	struct client *c = owner;
+	if (n == 0) {
+		log_err_lines(c, true);
+		buf_free(&c->errline);
 		return;
 	}
-	if (n <= 0) {
-		close_child_err(c);
+	if (buf_append(&c->errline, p, n) < 0) {
+		client_fail(c, "out of memory for the child's stderr");
 		return;
 	}
-	buf_commit(&c->errline, (size_t)n);
 	log_err_lines(c, false);
-	if (c->fd >= 0 && c->out.len > 0)
+	if (!c->draining && c->fd >= 0 && c->out.len > 0)
 		flush_out(c);
 }

@@ -35,6 +35,7 @@
 #include "range.h"
 #include "route.h"
 #include "server.h"
+#include "shared.h"
 #include "session.h"
 #include "static.h"
 
@@ -84,7 +85,7 @@ static void answer(struct client *c, bool head_only, const struct answer *a)
 	size_t cap = 512 + strlen(extra) + strlen(more);
 	/* cap is enough by construction: 512 covers the status line and
 	 * the fixed lines with the longest Content-Type. */
-	char *h = (char *)buf_reserve(&c->out, cap);
+	char *h = (char *)outq_reserve(&c->out, cap);
 	keep = keep && h; /* nothing to answer with: end the connection */
 	if (h) {
 		int k = snprintf(h, cap, "HTTP/1.1 %d %s\r\n", a->status,
@@ -98,7 +99,7 @@ static void answer(struct client *c, bool head_only, const struct answer *a)
 			      keep ? "keep-alive" : "close",
 			      a->no_store ? "Cache-Control: no-store\r\n" : "",
 			      more, extra);
-		buf_commit(&c->out, (size_t)k);
+		outq_commit(&c->out, (size_t)k);
 	}
 	client_answered(c, a->status, a->why);
 	metrics_plain(&srv->metrics, a->status);
@@ -107,7 +108,7 @@ static void answer(struct client *c, bool head_only, const struct answer *a)
 	else
 		buf_free(&c->in);
 	if (h && !head_only && a->body &&
-	    buf_append(&c->out, a->body, (size_t)a->length) < 0)
+	    outq_append(&c->out, a->body, (size_t)a->length) < 0)
 		keep = false; /* the client sees the body cut short */
 	if (h && !head_only && a->fd >= 0 && a->length > 0) {
 		c->body_fd = a->fd;
@@ -144,7 +145,10 @@ static void answer_metrics(struct client *c, bool head_only)
 	}
 	live.children = srv->nchildren;
 	live.start_s = srv->started_s;
+	live.connections = srv->nclients;
 	size_t n = metrics_render(&srv->metrics, &live, text, sizeof text);
+	if (n)
+		n += shared_metrics(srv, text + n, sizeof text - n);
 	struct answer a = {200, "text/plain; version=0.0.4; charset=utf-8", n,
 			   NULL, true, text, -1, "metrics"};
 	answer(c, head_only, &a);
@@ -436,7 +440,7 @@ bool plain_refill(struct client *c)
 {
 	size_t want = c->body_left < BODY_CHUNK ? (size_t)c->body_left
 						: BODY_CHUNK;
-	uint8_t *p = want ? buf_reserve(&c->out, want) : NULL;
+	uint8_t *p = want ? outq_reserve(&c->out, want) : NULL;
 	ssize_t n = -1;
 	if (p) {
 		do
@@ -444,7 +448,7 @@ bool plain_refill(struct client *c)
 		while (n < 0 && errno == EINTR);
 	}
 	if (n > 0) {
-		buf_commit(&c->out, (size_t)n);
+		outq_commit(&c->out, (size_t)n);
 		c->body_left -= (uint64_t)n;
 	} else if (want) {
 		/* The connection ends short of Content-Length, which tells

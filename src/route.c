@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "opts.h"
 #include "program.h"
 
 /* path is "/NAME" or "/NAME/rest", decoded. Each segment names an entry of
@@ -75,6 +76,7 @@ int route_find(const struct options *o, const char *path, size_t len,
 			best = res;
 	}
 	if (best) {
+		r->kind = best->kind;
 		r->program = best->program;
 		r->argv = best->argv;
 		r->script = best->path;
@@ -86,6 +88,7 @@ int route_find(const struct options *o, const char *path, size_t len,
 	if (o->dir && len > 1 && path[0] == '/' && dir_find(o->dir, path, len, r))
 		return 0;
 	if (root) {
+		r->kind = root->kind;
 		r->program = root->program;
 		r->argv = root->argv;
 		/* As websocketd: the program is at "/", all the path is

@@ -6,9 +6,17 @@
 #include <limits.h>
 #include <stddef.h>
 
-#include "opts.h"
+struct options;
+struct opts_list;
+
+enum route_kind {
+	ROUTE_ONE,       /* /PATH=COMMAND: a program per client (default) */
+	ROUTE_BROADCAST, /* --broadcast: each line the program prints to all */
+	ROUTE_HUB,       /* --hub: the program sees who is who */
+};
 
 struct route {
+	enum route_kind kind;   /* ROUTE_ONE for --dir */
 	const char *program;    /* what to execute */
 	char *const *argv;
 	const char *script;     /* SCRIPT_NAME */

@@ -17,9 +17,11 @@
 #include "buf.h"
 #include "child.h"
 #include "client.h"
+#include "proc.h"
 #include "log.h"
 #include "logsink.h"
 #include "net.h"
+#include "shared.h"
 #include "sig.h"
 
 #define ACCEPT_BATCH 64       /* connections taken per wake-up */
@@ -68,7 +70,17 @@ static void on_listen(struct loop *l, int fd, unsigned ev, void *arg)
 		struct sockaddr_storage peer;
 		int cfd = net_accept(fd, &peer);
 		if (cfd >= 0) {
-			client_start(srv, cfd, &peer, srv->lport[i]);
+			unsigned max = srv->opts->maxconns;
+			bool over = max && srv->nclients >= max;
+			struct client *c = client_start(srv, cfd, &peer,
+							srv->lport[i]);
+			if (c && over) {
+				/* Answered and closed, never dropped. */
+				metrics_refused(&srv->metrics,
+						METRICS_REFUSED_CONNS);
+				client_refuse(c, 503, "too many connections",
+					      "Retry-After: 1\r\n");
+			}
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)
@@ -95,9 +107,9 @@ static void sweep(struct server *srv)
 	pid_t pid;
 	srv->last_sweep = loop_now(srv->loop);
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		struct client *c = pidmap_get(&srv->children, pid);
-		if (c)
-			client_reaped(c, status);
+		struct proc *p = pidmap_get(&srv->children, pid);
+		if (p)
+			proc_reaped(p, status);
 		else
 			log_msg(LV_DEBUG, "reaped orphan %ld", (long)pid);
 	}
@@ -113,7 +125,7 @@ static void on_sweep_timer(struct loop *l, struct loop_timer *t)
  * now, and a sweep for any other follows within REAP_SWEEP_MS. */
 static void reap(struct server *srv)
 {
-	client_reap_suspects(srv);
+	proc_reap_suspects(srv);
 	if (srv->sweep_timer.slot)
 		return;
 	uint64_t since = loop_now(srv->loop) - srv->last_sweep;
@@ -148,6 +160,7 @@ static void abort_all(struct server *srv)
 		next = client_next(c);
 		client_abort(c);
 	}
+	shared_abort(srv);
 	/* Each session ends as soon as its child is reaped, which SIGKILL
 	 * makes a matter of milliseconds; then the loop ends. */
 }
@@ -173,6 +186,7 @@ static void drain(struct server *srv)
 		next = client_next(c);
 		client_go_away(c);
 	}
+	shared_drain(srv);
 }
 
 static bool any_upgrading(const struct server *srv)
@@ -403,6 +417,18 @@ static void on_stray_timer(struct loop *l, struct loop_timer *t)
 		loop_timer_start(l, t, srv->strays[0].due - now, on_stray_timer);
 }
 
+int server_child_add(struct server *srv, pid_t pid, struct proc *p)
+{
+	srv->nchildren++;
+	return pidmap_put(&srv->children, pid, p);
+}
+
+void server_child_del(struct server *srv, pid_t pid)
+{
+	srv->nchildren--;
+	pidmap_del(&srv->children, pid);
+}
+
 void server_end_group(struct server *srv, pid_t pgid, unsigned ms)
 {
 	if (child_kill_group(pgid, SIGTERM) < 0)
@@ -423,6 +449,7 @@ int server_run(const struct options *o)
 	struct server srv;
 	memset(&srv, 0, sizeof srv);
 	srv.opts = o;
+	client_limits_init(&srv.climits, o);
 	srv.loop = loop_new();
 	if (!srv.loop) {
 		log_msg(LV_FATAL, "cannot create the event loop: %s",
@@ -453,7 +480,7 @@ int server_run(const struct options *o)
 
 	logsink_start(srv.loop);
 	bool idle = true; /* nothing served since the memory was last given back */
-	while (!(srv.draining && srv.nclients == 0)) {
+	while (!(srv.draining && srv.nclients == 0 && !shared_busy(&srv))) {
 		if (loop_run_once(srv.loop, -1) < 0) {
 			log_msg(LV_FATAL, "event loop: %s", strerror(errno));
 			goto out;
@@ -473,6 +500,7 @@ out:
 	 * their children's groups once we exit. */
 	abort_all(&srv);
 	bury(&srv);
+	shared_free_all(&srv);
 	for (size_t i = 0; i < srv.nstrays; i++)
 		child_kill_group(srv.strays[i].pgid, SIGKILL);
 	stop_listening(&srv);

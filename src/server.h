@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "client.h"
 #include "devconsole.h"
 #include "loop.h"
 #include "metrics.h"
@@ -14,6 +15,9 @@
 #include "pidmap.h"
 
 struct client;
+struct proc;
+struct shared;
+struct shared_run;
 
 #define SERVER_MAX_STRAYS 256
 
@@ -37,9 +41,9 @@ struct server {
 	uint64_t next_id;
 	uint64_t started_s;   /* wall-clock start, for UNIQUE_ID */
 	size_t nchildren;     /* children started and not yet reaped */
-	struct pidmap children; /* their pids -> struct client */
-	struct client *suspects; /* children likely to have exited, reaped by
-				    pid at each SIGCHLD (client.c) */
+	struct pidmap children; /* their pids -> struct proc */
+	struct proc *suspects; /* children likely to have exited, reaped by
+				  pid at each SIGCHLD (proc.c's list) */
 	struct loop_timer sweep_timer; /* the next waitpid(-1) sweep */
 	uint64_t last_sweep;
 	bool draining;
@@ -51,6 +55,9 @@ struct server {
 	char *extra_ws;       /* header lines added to 101 responses */
 	char *extra_http;     /* and to every other response */
 	struct metrics metrics;
+	struct client_limits climits; /* every session's (client.h) */
+	struct shared *shared; /* shared routes that have had a client */
+	struct shared_run *runs; /* their programs, until reaped (shared.c) */
 	struct devconsole_refusals refused; /* --devconsole: to explain */
 	/* Process groups whose leader was reaped with members left (a
 	 * background job that ignores SIGINT and SIGTERM): SIGKILL when due,
@@ -64,6 +71,12 @@ struct server {
  * reaped: what is left of the group gets SIGTERM now and SIGKILL after ms
  * unless it is empty by then (and SIGKILL at once when too many groups
  * wait). Nothing when the group is empty. */
+/* The registry of children: a started child (counted for --maxforks) and
+ * its proc, found by pid when reaped. server_child_add returns 0, or -1
+ * when out of memory (counted all the same, but reaped only by pid). */
+int server_child_add(struct server *srv, pid_t pid, struct proc *p);
+void server_child_del(struct server *srv, pid_t pid);
+
 void server_end_group(struct server *srv, pid_t pgid, unsigned ms);
 
 /* Runs the gateway until it has drained after SIGTERM/SIGINT. Returns the

@@ -10,9 +10,11 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "log.h"
 #include "loop.h"
 #include "metrics.h"
 #include "net.h"
+#include "outq.h"
 #include "ws.h"
 
 struct cgireq;
@@ -24,16 +26,13 @@ struct route;
 
 #define READ_CHUNK 65536     /* one read from the socket or a pipe */
 #define OUT_HIGH 65536       /* socket queue high-water mark */
-#define TOCHILD_HIGH 65536   /* stdin queue high-water mark */
 #define LINE_CHUNK 65536     /* a longer partial line goes out as a fragment */
 #define ERR_LINE_MAX 4096    /* stderr lines are logged in pieces this long */
-#define ERR_DRAIN_READS 4    /* of READ_CHUNK, from a dead child's stderr */
 #define CLOSE_WAIT_MS 2000   /* for the peer's Close, then for its FIN */
-#define EOF_GRACE_MS 100     /* after stdin EOF, before SIGINT (+closems) */
-#define INT_GRACE_MS 200     /* after SIGINT, before SIGTERM (+closems) */
-#define KILL_GRACE_MS 300    /* after SIGTERM, before SIGKILL (+closems) */
 #define END_WAIT_MS 1500     /* for the child's last output (+3 closems) */
 #define LOOKUP_MS 2000       /* --reverselookup: for the client's name */
+#define SLOW_CLOSE_MS 10000  /* a client cut as too slow: for its Close to
+				leave, as it reads what was queued before */
 
 enum sock_state {
 	SS_HANDSHAKE, /* reading the request head */
@@ -55,16 +54,6 @@ enum sock_state {
 			 script's answer to the socket */
 };
 
-enum child_state {
-	CS_NONE,     /* not started */
-	CS_RUNNING,
-	CS_EOF_SENT, /* stdin closed (or closing); SIGINT when the timer fires */
-	CS_INT_SENT, /* SIGTERM when the timer fires */
-	CS_TERM_SENT, /* SIGKILL when the timer fires */
-	CS_KILL_SENT,
-	CS_REAPED,
-};
-
 /* --trust-proxy with a valid X-Forwarded-For: both addresses, for the
  * access line (c->peer becomes the forwarded one for a session). */
 struct forwarded {
@@ -74,6 +63,7 @@ struct forwarded {
 
 struct client {
 	struct server *srv;
+	const struct client_limits *lim; /* the server's, read only */
 	struct client *prev, *next;
 	uint64_t id;
 	uint64_t started;
@@ -86,7 +76,8 @@ struct client {
 	struct sockaddr_storage peer;
 	int local_port;
 	char path[256]; /* request path, for the log */
-	struct buf in, out;
+	struct buf in;
+	struct outq out; /* to the socket: own bytes and shared frames */
 	struct ws_decoder dec;
 	struct loop_timer sock_timer;
 	struct loop_timer ping_timer;
@@ -105,17 +96,11 @@ struct client {
 				  nothing is read meanwhile */
 	char *remote_host;    /* the name found, or NULL */
 
-	enum child_state cs;
-	pid_t pid;
-	int cin, cout, cerr;
-	int exec_fd;        /* SS_SPAWNING: the child's exec status pipe */
-	void *spawn_mem;    /* struct child's mem until the exec's outcome */
+	struct proc *proc;  /* the child, or NULL: none started */
+	bool out_done;      /* its stdout has ended (or never will start) */
+	bool reaped;        /* ... it has exited, with status */
 	char *program;      /* SS_SPAWNING: what is exec'd, for the log */
-	uint64_t out_read;  /* when stdout last gave bytes */
-	struct buf tochild, line, errline;
-	bool cin_full;      /* the stdin pipe took less than offered */
-	size_t partial;     /* bytes at the end of tochild of a message that
-			       has not fully arrived: held back, never written */
+	struct buf line, errline;
 	bool frag_open;     /* a stdout line is going out in fragments */
 	unsigned frag_type; /* --framed: WS_TEXT or WS_BINARY of that line */
 	bool warned_frame;
@@ -123,9 +108,7 @@ struct client {
 	size_t b64_n;         /* child that await a group of three */
 	bool warned_utf8;
 	int status;
-	struct loop_timer child_timer;
-	bool suspect;       /* on srv->suspects */
-	struct client *sus_prev, *sus_next;
+	bool draining;      /* stderr is being drained: no flush meanwhile */
 
 	unsigned close_code; /* what we sent, for the log */
 	unsigned end_code;   /* SS_ENDING: the Close to send, 0 for none */
@@ -150,6 +133,14 @@ struct client {
 	bool ws_request;     /* the request being answered has an Upgrade */
 	bool console;        /* the console's subprotocol: output tagged */
 	struct forwarded *fwd; /* malloc'd, or NULL */
+
+	/* A shared route's session (client.h, bindings): no child of its
+	 * own; its binding gets its messages whole. */
+	const struct client_binding_ops *bops; /* or NULL */
+	void *bowner;
+	struct buf msg;      /* the message arriving, handed over whole */
+	pid_t shared_pid;    /* the shared program that ended the session by
+				exiting (status in status), else 0 */
 };
 
 /* upgrade.c */
@@ -183,6 +174,13 @@ void http_error(struct client *c, int status, const char *why);
 
 /* client.c */
 
+/* The one teardown of the connection: logs why at lv, closes the socket,
+ * ends the child; the session is freed once the child is gone too. */
+void client_close(struct client *c, enum log_level lv, const char *why);
+/* An internal failure (out of memory): logged as an error; the child is
+ * ended and an open session gets Close 1011 with why (after what is
+ * queued), any other connection is closed. */
+void client_fail(struct client *c, const char *why);
 void flush_out(struct client *c);
 /* Queues one frame for the socket; false when out of memory. */
 bool queue_frame(struct client *c, unsigned opcode, bool fin,
@@ -200,32 +198,25 @@ void client_set_path(struct client *c, const char *p, size_t len);
 /* Notes the answer's status and reason (why may be NULL) for the access
  * line. */
 void client_answered(struct client *c, int status, const char *why);
-void close_child_in(struct client *c);
-/* Takes over the child child_spawn started for c: its pid, pipes (not yet
- * on the loop) and memory; counted, and known by pid for reaping. */
-void client_adopt_child(struct client *c, const struct child *ch);
-/* Writes what is queued for the child's stdin, as far as the pipe takes. */
-void flush_child(struct client *c);
-/* Ends the child: stdin EOF now (after what is queued), then SIGINT,
- * SIGTERM and SIGKILL to its process group while it does not exit. */
-void child_stop(struct client *c);
-/* The child has most likely exited: reaped by pid now if it has, else at
- * the next SIGCHLD. */
-void client_suspect(struct client *c);
-void on_child_in(struct loop *l, int fd, unsigned ev, void *arg);
+/* The session's side of its proc (struct proc_ops): */
+void client_proc_stdin_room(void *owner);
+void client_proc_exited(void *owner, int status);
+/* Ends the child, if any (proc_stop). */
+void client_child_stop(struct client *c);
 void on_sock_timer(struct loop *l, struct loop_timer *t);
 void on_ping_timer(struct loop *l, struct loop_timer *t);
 
 /* output.c */
 
-void on_child_out(struct loop *l, int fd, unsigned ev, void *arg);
-void on_child_err(struct loop *l, int fd, unsigned ev, void *arg);
+void client_proc_out(void *owner, const uint8_t *p, size_t n);
 /* The child's stdout has ended: its last line goes out even without a
- * "\n", the pipe is closed, and the session moves on to its end. */
-void close_child_out(struct client *c);
+ * "\n", and the session moves on to its end. */
+void client_proc_out_eof(void *owner);
+/* Stderr bytes (n == 0: its end) to lines, logged or sent (--stderr). */
+void client_proc_err(void *owner, const uint8_t *p, size_t n);
 /* At the session's end: what the child's stderr still holds (a bounded
  * number of reads, without blocking) is logged or sent, then it is
  * closed. */
-void drain_stderr(struct client *c);
+void client_drain_stderr(struct client *c);
 
 #endif

@@ -18,10 +18,12 @@
 #include "lookup.h"
 #include "net.h"
 #include "plain.h"
+#include "proc.h"
 #include "program.h"
 #include "route.h"
 #include "server.h"
 #include "session.h"
+#include "shared.h"
 
 #ifndef PORTAL_VERSION
 #define PORTAL_VERSION "dev"
@@ -53,7 +55,10 @@ void http_error_extra(struct client *c, int status, const char *why,
 	if (c->srv->opts->devconsole && c->ws_request)
 		console_refused(c, status, why);
 	buf_free(&c->in);
-	buf_append(&c->out, resp, n);
+	if (outq_append(&c->out, resp, n) < 0) {
+		client_close(c, LV_ERROR, "out of memory for an answer");
+		return;
+	}
 	c->ss = SS_CLOSING;
 	loop_timer_start(c->srv->loop, &c->sock_timer, CLOSE_WAIT_MS,
 			 on_sock_timer);
@@ -220,24 +225,9 @@ void build_env(struct client *c, const struct http_request *req,
 		.pass_names = o->passenv.item,
 		.pass_values = values,
 		.npass = o->passenv.n,
+		.route_only = r->kind != ROUTE_ONE,
 	};
 	env_build(e, &rq);
-}
-
-/* Closes the parent's ends of the child's pipes after a failed start; the
- * child, if there is one, exits 127 on its own and is reaped as usual. */
-static void drop_child_pipes(struct client *c)
-{
-	struct loop *l = c->srv->loop;
-	close_child_in(c);
-	int *fds[] = { &c->cout, &c->cerr, &c->exec_fd };
-	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
-		if (*fds[i] < 0)
-			continue;
-		loop_del(l, *fds[i]);
-		close(*fds[i]);
-		*fds[i] = -1;
-	}
 }
 
 /* Answers a request whose program could not be started (err: from fork or
@@ -260,7 +250,16 @@ static void refuse_start(struct client *c, int err, const char *cause)
 		http_error(c, 500, "cannot start program");
 }
 
-static void on_child_exec(struct loop *l, int fd, unsigned ev, void *arg);
+static void on_exec_done(void *owner, int err);
+
+static const struct proc_ops session_proc_ops = {
+	.exec_done = on_exec_done,
+	.out = client_proc_out,
+	.out_eof = client_proc_out_eof,
+	.err = client_proc_err,
+	.stdin_room = client_proc_stdin_room,
+	.exited = client_proc_exited,
+};
 
 static int start_child(struct client *c, const struct http_request *req,
 		       const struct hs_info *hs, const char *decoded,
@@ -279,40 +278,30 @@ static int start_child(struct client *c, const struct http_request *req,
 	char *program = strdup(r->program);
 	if (!program)
 		return ENOMEM;
-	struct child ch;
-	int err = child_spawn(r->program, r->argv, env_finish(&e), &ch);
-	if (err) {
+	/* The pipes are read only once the exec is known to have worked
+	 * (on_exec_done): output the child writes before the 101 has left
+	 * waits in its pipe. */
+	char tag[24];
+	snprintf(tag, sizeof tag, "#%llu", (unsigned long long)c->id);
+	struct proc_limits lim = { .closems = c->lim->closems };
+	int err = proc_start(c->srv, &lim, tag, r->program, r->argv,
+			     env_finish(&e), &session_proc_ops, c, &c->proc);
+	if (err && c->proc)
+		c->out_done = true; /* started, killed, to be reaped */
+	if (err)
 		free(program);
-		return err;
-	}
-	c->program = program;
-	client_adopt_child(c, &ch);
-	/* The pipes are polled only once the session is open: output the
-	 * child writes before the 101 has left waits in its pipe. */
-	struct loop *l = c->srv->loop;
-	if (loop_add(l, c->cin, 0, on_child_in, c) < 0 ||
-	    loop_add(l, c->cout, 0, on_child_out, c) < 0 ||
-	    loop_add(l, c->cerr, 0, on_child_err, c) < 0 ||
-	    loop_add(l, c->exec_fd, LOOP_READ, on_child_exec, c) < 0) {
-		err = errno;
-		child_kill_group(c->pid, SIGKILL);
-		c->cs = CS_KILL_SENT;
-		drop_child_pipes(c);
-		return err;
-	}
-	return 0;
+	else
+		c->program = program;
+	return err;
 }
 
-/* Forgets the exec status pipe and the program's name. */
+/* Forgets the exec's outcome and the program's name. */
 static void forget_exec(struct client *c)
 {
 	free(c->program);
 	c->program = NULL;
-	if (c->exec_fd >= 0) {
-		loop_del(c->srv->loop, c->exec_fd);
-		close(c->exec_fd);
-		c->exec_fd = -1;
-	}
+	if (c->proc)
+		proc_abandon_exec(c->proc);
 }
 
 void upgrade_abandon(struct client *c)
@@ -323,8 +312,14 @@ void upgrade_abandon(struct client *c)
 	}
 	if (c->ss != SS_SPAWNING)
 		return;
+	if (c->bops) {
+		/* Waiting for a shared program's start: no longer. */
+		const struct client_binding_ops *ops = c->bops;
+		c->bops = NULL;
+		ops->gone(c->bowner, c, 1006);
+	}
 	forget_exec(c);
-	buf_free(&c->out); /* the 101 */
+	outq_free(&c->out); /* the 101 */
 	c->ss = SS_HANDSHAKE; /* the request is unanswered again */
 }
 
@@ -339,31 +334,34 @@ static uint64_t clock_us(void)
 
 /* The exec's outcome: the queued 101 goes out and the session opens, or
  * the request gets its 500/503 and the failed child is left to be reaped. */
-static void on_child_exec(struct loop *l, int fd, unsigned ev, void *arg)
+static void on_exec_done(void *owner, int err)
 {
-	(void)fd;
-	(void)ev;
-	struct client *c = arg;
-	int err = child_exec_result(c->exec_fd);
-	if (err == EINPROGRESS)
-		return;
-	free(c->spawn_mem); /* the child is done with it */
-	c->spawn_mem = NULL;
+	struct client *c = owner;
 	if (err) {
 		char why[PROGRAM_WHY_MAX];
 		program_explain(c->program, err, why, sizeof why);
 		log_msg(LV_ERROR, "#%llu cannot start %s: %s",
 			(unsigned long long)c->id, c->program, why);
 		upgrade_abandon(c);
-		if (c->cs == CS_RUNNING)
-			c->cs = CS_KILL_SENT; /* it exits 127 by itself */
-		drop_child_pipes(c);
-		client_suspect(c);
+		c->out_done = true; /* the proc has closed the pipes */
 		refuse_start(c, err, why);
 		return;
 	}
+	client_open(c);
+	process_input(c);
+	flush_out(c);
+}
+
+void client_refuse_start(struct client *c, int err, const char *why)
+{
+	upgrade_abandon(c);
+	refuse_start(c, err, why);
+}
+
+void client_open(struct client *c)
+{
+	struct loop *l = c->srv->loop;
 	forget_exec(c);
-	const struct options *o = c->srv->opts;
 	c->ss = SS_OPEN;
 	c->upgraded = true;
 	client_answered(c, 101, NULL);
@@ -372,14 +370,18 @@ static void on_child_exec(struct loop *l, int fd, unsigned ev, void *arg)
 	c->opened = loop_now(l);
 	c->last_read = loop_now(l);
 	loop_timer_stop(l, &c->sock_timer);
-	if (o->ping_ms)
-		loop_timer_start(l, &c->ping_timer, o->ping_ms, on_ping_timer);
+	if (c->lim->ping_ms)
+		loop_timer_start(l, &c->ping_timer, c->lim->ping_ms,
+				 on_ping_timer);
 	char peer[NET_ADDR_TEXT];
 	net_addr_text(&c->peer, peer, sizeof peer);
-	log_msg(LV_INFO, "#%llu %s connected to %s, child %ld",
-		(unsigned long long)c->id, peer, c->path, (long)c->pid);
-	process_input(c);
-	flush_out(c);
+	if (c->proc)
+		log_msg(LV_INFO, "#%llu %s connected to %s, child %ld",
+			(unsigned long long)c->id, peer, c->path,
+			(long)proc_pid(c->proc));
+	else
+		log_msg(LV_INFO, "#%llu %s connected to %s, a shared route",
+			(unsigned long long)c->id, peer, c->path);
 }
 
 /* --reverselookup: the client's name is known (or NULL: none, or not in
@@ -428,6 +430,36 @@ static bool identify_peer(struct client *c, const struct http_request *req)
 	return true;
 }
 
+/* A shared route's session, its 101 queued: joins the route's program,
+ * started for it if need be with the route's environment (none of the
+ * client's). What the request says is gathered before its head (n bytes)
+ * is consumed. */
+static void join_shared(struct client *c, const struct http_request *req,
+			size_t n, const struct hs_info *hs,
+			const char *decoded, size_t dlen, const struct route *r)
+{
+	char envbuf[16384];
+	char *vars[100];
+	struct env e;
+	env_init(&e, envbuf, sizeof envbuf, vars, sizeof vars / sizeof vars[0]);
+	build_env(c, req, hs, decoded, dlen, r, NULL, &e);
+	struct shared_joiner j = {.route = r, .envp = env_finish(&e)};
+	if (r->kind == ROUTE_HUB) {
+		char addr[NET_ADDR_TEXT];
+		net_addr_host(&c->peer, addr, sizeof addr);
+		j.join = shared_hub_lines(c->srv, c->id, addr, req);
+		if (!j.join) {
+			client_refuse_start(c, ENOMEM, "out of memory");
+			return;
+		}
+	}
+	buf_consume(&c->in, n);
+	loop_timer_start(c->srv->loop, &c->sock_timer,
+			 c->lim->handshake_ms, on_sock_timer);
+	loop_set(c->srv->loop, c->fd, 0);
+	shared_join(c->srv, c, &j);
+}
+
 /* The head req (n bytes) passed hs_check: route, admission, the child's
  * start, the 101 queued. decoded[0..dlen): the path, percent-decoded. */
 static void answer(struct client *c, const struct http_request *req, size_t n,
@@ -451,7 +483,13 @@ static void answer(struct client *c, const struct http_request *req, size_t n,
 		http_error(c, 503, "shutting down");
 		return;
 	}
-	if (o->maxforks && c->srv->nchildren >= o->maxforks) {
+	struct shared_refusal no;
+	if (r.kind != ROUTE_ONE && shared_admit(c->srv, &r, &no)) {
+		http_error_extra(c, no.status, no.why, no.more);
+		return;
+	}
+	if (r.kind == ROUTE_ONE && o->maxforks &&
+	    c->srv->nchildren >= o->maxforks) {
 		http_error_extra(c, 503, "--maxforks reached", "Retry-After: 1\r\n");
 		return;
 	}
@@ -463,7 +501,9 @@ static void answer(struct client *c, const struct http_request *req, size_t n,
 	/* The console's is answered, the child sees --protocol's choice. */
 	static const char *const console[] = {DEVCONSOLE_PROTOCOL};
 	c->console = o->devconsole && hs_select_protocol(req, console, 1) == 0;
-	int err = start_child(c, req, hs, decoded, dlen, &r, protocol);
+	int err = r.kind == ROUTE_ONE
+			  ? start_child(c, req, hs, decoded, dlen, &r, protocol)
+			  : 0;
 	if (err) {
 		log_msg(LV_ERROR, "#%llu cannot start %s: %s",
 			(unsigned long long)c->id, r.program, strerror(err));
@@ -480,9 +520,16 @@ static void answer(struct client *c, const struct http_request *req, size_t n,
 		 c->srv->extra_ws ? c->srv->extra_ws : "");
 	size_t len = hs_response_101(resp, sizeof resp, hs->key, hs->key_len,
 				     extra);
-	buf_append(&c->out, resp, len);
+	c->ss = SS_SPAWNING; /* so that a failure here abandons the exec */
+	if (outq_append(&c->out, resp, len) < 0) {
+		client_close(c, LV_ERROR, "out of memory for the 101");
+		return;
+	}
+	if (r.kind != ROUTE_ONE) {
+		join_shared(c, req, n, hs, decoded, dlen, &r);
+		return;
+	}
 	buf_consume(&c->in, n);
-	c->ss = SS_SPAWNING;
 	loop_timer_start(c->srv->loop, &c->sock_timer, o->handshake_ms,
 			 on_sock_timer);
 	loop_set(c->srv->loop, c->fd, 0);

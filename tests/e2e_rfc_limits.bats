@@ -174,3 +174,23 @@ EOF_
 	expect_status 0
 	[[ ${lines[0]} == "frame op=1 fin=0 len="* ]]
 }
+
+# tests/preload/failmalloc.c fails every allocation over FAILMALLOC_OVER
+# bytes: a message that the child's stdin queue cannot hold is never lost
+# silently.
+@test "out of memory for a message to the child: the session ends with 1011 and the gateway serves on" {
+	local so=$BATS_TEST_TMPDIR/failmalloc.so
+	"${CC:-cc}" -shared -fPIC -o "$so" "$BATS_TEST_DIRNAME/preload/failmalloc.c" -ldl ||
+		skip "cannot build an LD_PRELOAD library"
+	LD_PRELOAD=$so FAILMALLOC_OVER=1048576 \
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+		start_gw --max-message 4194304 /echo=cat
+	run ws /echo text:before recv textn:1572864 recv close:1000 wait
+	expect_status 0
+	expect_lines "text before" "close 1011 out of memory for the child's stdin" "eof"
+	wait_log "#1 out of memory for the child's stdin; the session ends with 1011"
+	wait_log 'access #1 .*close=1011'
+	run ws /echo text:after recv close:1000 recv
+	expect_status 0
+	expect_lines "text after" "close 1000*"
+}

@@ -1,18 +1,22 @@
 /* wsclient: a scriptable WebSocket client for portal-gw's end-to-end tests.
  *
  *   wsclient [-t MS] [-H 'Name: value']... [--frames] [--unix SOCKET]
- *            HOST PORT PATH [STEP...]
+ *            [--rcvbuf BYTES] HOST PORT PATH [STEP...]
  *   wsclient [-t MS] [--unix SOCKET] --http HOST PORT REQUEST
  *
  * --unix SOCKET connects to that Unix socket instead of HOST PORT (which
  * then only make the Host header). Options may stand anywhere before PATH
- * (or REQUEST). -H adds a header, or
+ * (or REQUEST). --rcvbuf sets SO_RCVBUF before connecting (a small one
+ * lets a client that stops reading fall behind quickly). -H adds a header, or
  * replaces the default one of the same name (Host, Upgrade, Connection,
  * Sec-WebSocket-Key, Sec-WebSocket-Version). Steps, run in order:
  *   text:STRING bin:HEX textn:N echo:N ping:STRING pong:STRING
  *   frame:op=N,fin=0|1,rsv=N,mask=0|1,len=N,text=STRING|hex=HEX
  *   close close:CODE close:CODE:REASON raw:HEX chunk:N recv recv:N wait
  *   sleep:MS shut quit reset (close with a TCP reset)
+ *   mark:FILE (creates FILE: "every step before this one is done", e.g.
+ *   the handshake) until:FILE (reads nothing until FILE exists; timeout
+ *   after -t MS)
  * STRING takes the C escapes \n \r \t \\ \xHH; in frame: fields a comma
  * is written \x2c. Every frame is masked with a fresh random key unless
  * frame: says mask=0.
@@ -311,6 +315,8 @@ enum step_kind {
 	S_SHUT,
 	S_QUIT,
 	S_RESET,
+	S_MARK,
+	S_UNTIL,
 };
 
 struct step {
@@ -429,6 +435,11 @@ static void parse_step(const char *s, struct step *st)
 		st->kind = S_QUIT;
 	} else if (strcmp(s, "reset") == 0) {
 		st->kind = S_RESET;
+	} else if (has_prefix(s, "mark:", &a) || has_prefix(s, "until:", &a)) {
+		st->kind = s[0] == 'm' ? S_MARK : S_UNTIL;
+		if (!*a)
+			usage("no file in '%s'", s);
+		bytes_add(&st->data, a, strlen(a) + 1);
 	} else {
 		usage("unknown step '%s'", s);
 	}
@@ -437,6 +448,7 @@ static void parse_step(const char *s, struct step *st)
 /* ---- the socket ---- */
 
 static const char *unix_path; /* --unix */
+static int rcvbuf;	      /* --rcvbuf, 0: the system's */
 
 static void connect_unix(void)
 {
@@ -478,6 +490,9 @@ static void connect_to(const char *host, const char *port)
 			err = errno;
 			continue;
 		}
+		if (rcvbuf && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+					 sizeof rcvbuf) < 0)
+			die_errno("SO_RCVBUF");
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
 			C.fd = fd;
 			break;
@@ -1061,6 +1076,24 @@ static void run_step(const struct step *st)
 		C.fd = -1;
 		break;
 	}
+	case S_MARK: {
+		int fd = open((const char *)st->data.p,
+			      O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0)
+			die_errno((const char *)st->data.p);
+		close(fd);
+		break;
+	}
+	case S_UNTIL:
+		/* Stays connected, reading nothing, so that what the server
+		 * sends piles up in its queue. */
+		for (long waited = 0; access((const char *)st->data.p, F_OK) < 0;
+		     waited += 10) {
+			if (waited >= C.timeout_ms)
+				timed_out();
+			nap_ms(10);
+		}
+		break;
 	}
 }
 
@@ -1330,6 +1363,11 @@ int main(int argc, char **argv)
 			http = true;
 		} else if (strcmp(a, "--unix") == 0 && i + 1 < argc) {
 			unix_path = argv[++i];
+		} else if (strcmp(a, "--rcvbuf") == 0 && i + 1 < argc) {
+			uint64_t n;
+			if (!parse_u64(argv[++i], 1u << 30, &n) || n == 0)
+				usage("bad --rcvbuf '%s'", argv[i]);
+			rcvbuf = (int)n;
 		} else {
 			usage("unknown or incomplete option '%s'", a);
 		}

@@ -326,5 +326,25 @@ put("mime", "duplicates", b"text/javascript js mjs\napplication/javascript js JS
 put("mime", "malformed", b"nothing a\n/x c\nx/ d\na/b/c e\ntext/plain ok b@d "
     + b"a" * 40 + b" good.ext\n\x00x/y z\n")
 
+# --- hub: a line a hub program printed (byte 0 also seeds the formatters) --
+
+put("hub", "to-one", b"7 hello")
+put("hub", "to-one-empty", b"7 ")
+put("hub", "to-one-cr", b"7 a\r")
+put("hub", "to-all", b"* everyone")
+put("hub", "close", b"-3")
+put("hub", "close-code", b"-3 4000")
+put("hub", "close-reason", b"-3 3000 bye now")
+put("hub", "close-long-reason", b"-3 3000 " + "\u00e9".encode() * 80)
+put("hub", "close-bad-code", b"-3 1006 no")
+put("hub", "close-bad-utf8", b"-3 1000 \xc3")
+put("hub", "max-id", b"18446744073709551615 x")
+put("hub", "over-id", b"18446744073709551616 x")
+put("hub", "leading-zero", b"07 x")
+put("hub", "no-space", b"7")
+put("hub", "join-like", b"+7 127.0.0.1 /chat?x=1")
+put("hub", "multi-line", b"\x05a\nb\r\n\nc")
+put("hub", "empty", b"")
+
 for target in sorted(written):
     print("%s: %d files" % (target, written[target]), file=sys.stderr)

@@ -103,6 +103,106 @@ static void test_numbers(void)
 	number_bad("9223372036854775808");
 }
 
+/* Shared routes (issue 12): their kinds, one PATH across kinds, --binary
+ * refused with them, and the limits' defaults and bounds. */
+static void test_shared(void)
+{
+	struct options o;
+
+	CHECK_INT(PARSE(&o, "/e=cat"), OPTS_OK);
+	CHECK_INT(o.linger_ms, 5000);
+	CHECK_INT(o.max_queue, 1048576);
+	CHECK(o.history == 0 && o.maxclients == 0 && o.maxconns == 0);
+	CHECK(o.nshared == 0 && o.hub_headers.n == 0);
+	CHECK_INT(o.resources[0].kind, ROUTE_ONE);
+	opts_free(&o);
+
+	CHECK_INT(PARSE(&o, "--broadcast", "/chat=cat", "--hub=/room=cat -u",
+			"/e=cat", "-broadcast", "/log/=tail -F x"), OPTS_OK);
+	CHECK_INT(o.nresources, 4);
+	CHECK_INT(o.nshared, 3);
+	if (o.nresources == 4) {
+		CHECK_INT(o.resources[0].kind, ROUTE_BROADCAST);
+		CHECK(strcmp(o.resources[0].path, "/chat") == 0);
+		CHECK_INT(o.resources[1].kind, ROUTE_HUB);
+		CHECK(strcmp(o.resources[1].argv[1], "-u") == 0);
+		CHECK_INT(o.resources[2].kind, ROUTE_ONE);
+		CHECK(strcmp(o.resources[3].path, "/log") == 0);
+		CHECK(strcmp(o.resources[3].argv[2], "x") == 0);
+	}
+	opts_free(&o);
+	/* A shared route alone is a server. */
+	CHECK_INT(PARSE(&o, "--hub", "/h=cat"), OPTS_OK);
+	opts_free(&o);
+
+	/* One PATH once, whatever its kind. */
+	CHECK_INT(PARSE(&o, "--broadcast", "/a=cat", "/a=cat"), OPTS_USAGE);
+	opts_free(&o);
+	CHECK_INT(PARSE(&o, "--broadcast", "/a=cat", "--hub", "/a/=cat"),
+		  OPTS_USAGE);
+	opts_free(&o);
+	CHECK_INT(PARSE(&o, "--hub", "/a=cat", "--hub", "/a=cat"), OPTS_USAGE);
+	opts_free(&o);
+	/* Not /PATH=COMMAND, or a program that cannot run. */
+	CHECK_INT(PARSE(&o, "--broadcast", "cat"), OPTS_USAGE);
+	opts_free(&o);
+	CHECK_INT(PARSE(&o, "--hub", "/a"), OPTS_USAGE);
+	opts_free(&o);
+	CHECK_INT(PARSE(&o, "--hub", "/a="), OPTS_USAGE);
+	opts_free(&o);
+	CHECK_INT(PARSE(&o, "--hub", "/a b=cat"), OPTS_USAGE);
+	opts_free(&o);
+	CHECK_INT(PARSE(&o, "--broadcast", "/a=/nonexistent/prog"), OPTS_FAIL);
+	opts_free(&o);
+
+	/* --binary would mix clients in one byte stream; --framed is exact. */
+	CHECK_INT(PARSE(&o, "--binary", "--broadcast", "/a=cat"), OPTS_USAGE);
+	opts_free(&o);
+	CHECK_INT(PARSE(&o, "--hub", "/a=cat", "--binary"), OPTS_USAGE);
+	opts_free(&o);
+	CHECK_INT(PARSE(&o, "--binary", "/a=cat"), OPTS_OK);
+	opts_free(&o);
+	CHECK_INT(PARSE(&o, "--framed", "--hub", "/a=cat", "--broadcast",
+			"/b=cat"), OPTS_OK);
+	CHECK_INT(o.mode, MODE_FRAMED);
+	opts_free(&o);
+
+	CHECK_INT(PARSE(&o, "--linger", "-1", "--history", "10000",
+			"--maxclients", "50", "--maxconns=0x100", "--maxqueue",
+			"65536", "--hub-header", "Cookie, Authorization",
+			"--hub-header=X-User", "/e=cat"), OPTS_OK);
+	CHECK_INT(o.linger_ms, -1);
+	CHECK_INT(o.history, 10000);
+	CHECK_INT(o.maxclients, 50);
+	CHECK_INT(o.maxconns, 256);
+	CHECK_INT(o.max_queue, 65536);
+	CHECK_INT(o.hub_headers.n, 3);
+	if (o.hub_headers.n == 3) {
+		CHECK(strcmp(o.hub_headers.item[0], "Cookie") == 0);
+		CHECK(strcmp(o.hub_headers.item[1], "Authorization") == 0);
+		CHECK(strcmp(o.hub_headers.item[2], "X-User") == 0);
+	}
+	opts_free(&o);
+	CHECK_INT(PARSE(&o, "--linger", "0", "/e=cat"), OPTS_OK);
+	CHECK_INT(o.linger_ms, 0);
+	opts_free(&o);
+
+	static const char *const bad[][2] = {
+		{"--linger", "-2"},	   {"--linger", "soon"},
+		{"--history", "-1"},	   {"--history", "10001"},
+		{"--maxclients", "-1"},	   {"--maxconns", "-5"},
+		{"--maxqueue", "0"},	   {"--maxqueue", "1M"},
+		{"--hub-header", "Bad Name"}, {"--hub-header", "X:Y"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (!check_at(PARSE(&o, bad[i][0], bad[i][1], "/e=cat") ==
+				      OPTS_USAGE,
+			      __FILE__, __LINE__, "bad value refused"))
+			fprintf(stderr, "    %s %s\n", bad[i][0], bad[i][1]);
+		opts_free(&o);
+	}
+}
+
 /* Go's flag syntax and each websocketd flag's value. */
 static void test_parse(void)
 {
@@ -340,6 +440,7 @@ int main(void)
 	test_numbers();
 	test_parse();
 	test_man();
+	test_shared();
 	test_websocketd();
 	test_help();
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "opts.h"
 #include "route.h"
 
 static int ok(const char *allowed_csv, int same, const char *origin,
@@ -37,8 +38,8 @@ static void test_find(void)
 	char p_root[] = "/", p_echo[] = "/echo", prog[] = "/bin/cat";
 	char *argv[] = { prog, NULL };
 	struct resource res[] = {
-		{ p_root, 1, argv, prog },
-		{ p_echo, 5, argv, prog },
+		{ p_root, 1, argv, prog, ROUTE_ONE },
+		{ p_echo, 5, argv, prog, ROUTE_ONE },
 	};
 	struct options o;
 	memset(&o, 0, sizeof o);
@@ -58,6 +59,17 @@ static void test_find(void)
 	o.nresources = 1;
 	CHECK(strcmp(find(&o, "/echoes"), "404") == 0);
 	CHECK(strcmp(find(&o, "/"), "404") == 0);
+
+	/* A route carries its resource's kind. */
+	struct route r;
+	res[0].kind = ROUTE_BROADCAST;
+	res[1].kind = ROUTE_HUB;
+	o.resources = res;
+	o.nresources = 2;
+	CHECK(route_find(&o, "/echo/x", 7, &r) == 0 && r.kind == ROUTE_HUB);
+	CHECK(route_find(&o, "/other", 6, &r) == 0 && r.kind == ROUTE_BROADCAST);
+	res[1].kind = ROUTE_ONE;
+	CHECK(route_find(&o, "/echo", 5, &r) == 0 && r.kind == ROUTE_ONE);
 }
 
 int main(void)
