@@ -48,7 +48,8 @@
 #define BACKOFF_FIRST_MS 1000
 #define BACKOFF_MAX_MS 30000
 #define STEADY_RUN_MS 10000    /* a run this long resets the back-off */
-#define LINE_MAX_BYTES 1048576 /* a longer line goes out in pieces */
+#define LINE_MAX_BYTES 1048576 /* a longer line goes out in pieces ... */
+#define LINE_MIN_PIECE 4096    /* ... as does one over half of --maxqueue */
 #define TAG_MAX 300
 #define SHARED_OUT_HIGH 65536  /* a member's queue's high-water mark */
 
@@ -391,6 +392,16 @@ static void flush_members(struct shared *sh)
 	}
 }
 
+/* The longest message a line makes: a longer line goes out in pieces of
+ * this many bytes (cut at character boundaries), so that a piece fits in
+ * the queue of a client that keeps up. */
+static size_t line_piece(const struct shared *sh)
+{
+	size_t half = opts(sh)->max_queue / 2;
+	return half > LINE_MAX_BYTES ? LINE_MAX_BYTES
+	       : half < LINE_MIN_PIECE ? LINE_MIN_PIECE : half;
+}
+
 /* Sends the complete lines of b while a member has room (all of them at
  * eof, and then the rest as a last line). Returns whether there was room
  * to the end. */
@@ -408,22 +419,28 @@ static bool emit_lines(struct shared *sh, struct buf *b, bool eof)
 		if (sh->run != run)
 			return false;
 	}
-	if ((room && b->len > LINE_MAX_BYTES) || (eof && b->len > 0)) {
-		/* Cut at a character boundary; the rest is a line of its own. */
+	size_t piece = line_piece(sh);
+	while ((room || eof) && b->len > piece) {
+		/* Cut at a character boundary; the rest goes on as a line of
+		 * its own. */
 		const uint8_t *p = buf_data(b);
-		size_t n = eof ? b->len : b->len - utf8_partial_tail(p, b->len);
+		size_t n = piece - utf8_partial_tail(p, piece);
 		room = emit(sh, (const char *)p, n);
 		buf_consume(b, n);
+		if (sh->run != run)
+			return false;
 	}
+	if (eof && b->len > 0)
+		room = emit(sh, (const char *)buf_data(b), b->len);
 	if (b->len == 0)
 		buf_free(b);
 	return room;
 }
 
-static bool line_waiting(const struct buf *b)
+static bool line_waiting(const struct shared *sh, const struct buf *b)
 {
 	return b->len && (memchr(buf_data(b), '\n', b->len) ||
-			  b->len > LINE_MAX_BYTES);
+			  b->len > line_piece(sh));
 }
 
 static void set_paused(struct shared_run *run, bool paused)
@@ -451,7 +468,7 @@ static void pump(struct shared *sh)
 		if (sh->run != run)
 			break;
 		bool room = any_room(sh);
-		if (!room || !line_waiting(&run->line)) {
+		if (!room || !line_waiting(sh, &run->line)) {
 			set_paused(run, !room);
 			break;
 		}
