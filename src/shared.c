@@ -934,11 +934,10 @@ int shared_admit(struct server *srv, const struct route *r,
 	}
 	uint64_t t = loop_now(srv->loop);
 	if (!sh->run && t < sh->backoff_until) {
-		static char why[64];
-		snprintf(why, sizeof why, "restarting after %u quick exits",
-			 sh->quick);
+		snprintf(no->why_buf, sizeof no->why_buf,
+			 "restarting after %u quick exits", sh->quick);
 		no->status = 503;
-		no->why = why;
+		no->why = no->why_buf;
 		snprintf(no->more_buf, sizeof no->more_buf,
 			 "Retry-After: %llu\r\n",
 			 (unsigned long long)(sh->backoff_until - t + 999) / 1000);
