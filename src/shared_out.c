@@ -160,8 +160,6 @@ static bool broadcast_line(struct shared *sh, const char *line, size_t n)
 /* Sends one line; returns whether another may follow (shared_any_room). */
 static bool emit(struct shared *sh, const char *line, size_t n)
 {
-	if (n > 0 && line[n - 1] == '\r')
-		n--;
 	if (sh->kind == ROUTE_BROADCAST)
 		return broadcast_line(sh, line, n);
 	shared_hub_out(sh, line, n);
@@ -192,25 +190,28 @@ static size_t line_piece(const struct shared *sh)
 bool shared_emit_lines(struct shared *sh, struct buf *b, bool eof)
 {
 	struct shared_run *run = sh->run;
+	size_t piece = line_piece(sh);
 	bool room = true;
 	while (room || eof) {
 		char *p = (char *)buf_data(b);
-		char *nl = b->len ? memchr(p, '\n', b->len) : NULL;
-		if (!nl)
-			break;
-		room = emit(sh, p, (size_t)(nl - p));
-		buf_consume(b, (size_t)(nl - p) + 1);
-		if (sh->run != run)
-			return false;
-	}
-	size_t piece = line_piece(sh);
-	while ((room || eof) && b->len > piece) {
-		/* Cut at a character boundary; the rest goes on as a line of
-		 * its own. */
-		const uint8_t *p = buf_data(b);
-		size_t n = piece - utf8_partial_tail(p, piece);
-		room = emit(sh, (const char *)p, n);
-		buf_consume(b, n);
+		size_t look = b->len < piece + 2 ? b->len : piece + 2;
+		char *nl = look ? memchr(p, '\n', look) : NULL;
+		size_t n, used;
+		if (nl) {
+			used = (size_t)(nl - p) + 1;
+			n = used - 1;
+			if (n > 0 && p[n - 1] == '\r')
+				n--; /* "\r\n" ends a line too */
+		}
+		if (!nl || n > piece) {
+			if (b->len <= piece)
+				break; /* the line's end has not arrived */
+			/* Cut at a character boundary; the rest goes on as a
+			 * line of its own. */
+			n = used = piece - utf8_partial_tail((uint8_t *)p, piece);
+		}
+		room = emit(sh, p, n);
+		buf_consume(b, used);
 		if (sh->run != run)
 			return false;
 	}
