@@ -627,9 +627,11 @@ void on_sock_timer(struct loop *l, struct loop_timer *t)
 	}
 	if (c->ss == SS_SPAWNING) {
 		log_msg(LV_ERROR, "#%llu %s: exec not done in time",
-			(unsigned long long)c->id, c->program);
+			(unsigned long long)c->id,
+			c->program ? c->program : "shared program");
 		upgrade_abandon(c);
-		proc_kill(c->proc);
+		if (c->proc)
+			proc_kill(c->proc);
 		http_error_extra(c, 503, "cannot start program",
 				 "Retry-After: 1\r\n");
 		return;

@@ -23,6 +23,7 @@ struct shared_refusal {
 	int status;
 	const char *why;
 	const char *more;
+	char why_buf[48];
 	char more_buf[40];
 };
 

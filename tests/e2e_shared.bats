@@ -259,6 +259,23 @@ EOF_
 	[ "$(sed -n 2p "$T/in")" = 'B AP8KDQ==' ]
 }
 
+@test "broadcast: a line longer than half of --maxqueue goes out as messages of that length, none lost" {
+	local p
+	p=$(mkscript long.sh <<'EOF_'
+#!/bin/sh
+read -r l
+head -c 300000 /dev/zero | tr '\0' a
+echo
+echo after
+EOF_
+)
+	start_gw --maxqueue 262144 --broadcast "/b=$p"
+	run ws /b text:go recv:4 close:1000 wait
+	expect_status 0
+	expect_lines "text <131072 bytes>" "text <131072 bytes>" \
+		"text <37856 bytes>" "text after" "close 1000*" "eof"
+}
+
 # --- hub ----------------------------------------------------------------------
 
 @test "hub: +ID ADDR URI when a client joins; ID is the session number of its log lines" {

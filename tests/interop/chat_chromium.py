@@ -6,9 +6,9 @@ browser talk to each other through the gateway (issue 12).
 
 The gateway at PORT serves (run.sh starts it so; by hand:
     portal-gw --address 127.0.0.1 --port 0 \
-        --broadcast /chat=cat --hub /room=tests/interop/chat-hub.sh
+        --broadcast /chat=cat --hub /room=examples/chat-hub.sh
 and PORT from its "listening on" line)
-chat-hub.sh being the issue's hub loop: "+ID ..." -> "* ID joined",
+examples/chat-hub.sh being the issue's hub loop: "+ID ..." -> "* ID joined",
 "-ID ..." -> "* ID left", "ID TEXT" -> "* ID: TEXT" (so every client of
 /room receives "ID joined", "ID left", "ID: TEXT").
 

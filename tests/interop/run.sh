@@ -12,7 +12,7 @@
 # headless Chromium as a user would), devconsole-firefox (the same page in
 # headless Firefox through Marionette), chat (two tabs of headless Chromium
 # talking through the shared routes --broadcast /chat=cat and
-# --hub /room=chat-hub.sh: chat_chromium.py; skipped, and passing, when the
+# --hub /room=examples/chat-hub.sh: chat_chromium.py; skipped, and passing, when the
 # portal-gw under test has no --broadcast), nginx (Debian's nginx
 # terminating TLS in front of the gateway, driven by python3-websockets over
 # wss://; nginx.sh, which starts its own gateway) and redis (two gateways
@@ -232,7 +232,8 @@ run_client() {
 		fi
 		cmd=("$PY" "$here/chat_chromium.py")
 		# The gateway's own quoting (see COMMAND in the man page).
-		gw_flags=(--broadcast /chat=cat --hub "/room='$here/chat-hub.sh'")
+		gw_flags=(--broadcast /chat=cat
+			  --hub "/room='$here/../../examples/chat-hub.sh'")
 		;;
 	nginx)
 		# Starts and checks its own gateway and nginx (and prints

@@ -264,9 +264,65 @@ static void test_names_and_decoding(void)
 	}
 }
 
+/* A shared route's program: the route's variables, nothing of a client. */
+static void test_route_only(void)
+{
+	static char buf[4096];
+	char *vars[64];
+	struct env e;
+	struct http_header h[] = { { "Host", 4, "example.com", 11 },
+				   { "X-Secret", 8, "s", 1 } };
+	const char *names[] = { "FOO" };
+	const char *values[] = { "foo" };
+	struct env_request rq = {
+		.path = "/bin",
+		.software = "portal-gw/test",
+		.server_name = "example.com",
+		.server_name_len = 11,
+		.target = "/chat/x?q=1",
+		.target_len = 11,
+		.decoded = "/chat/x",
+		.decoded_len = 7,
+		.script = "/chat",
+		.script_len = 5,
+		.path_info = "/x",
+		.path_info_len = 2,
+		.query = "q=1",
+		.query_len = 3,
+		.tls = -1,
+		.remote_addr = "127.0.0.1",
+		.remote_host = "127.0.0.1",
+		.remote_port = 40000,
+		.unique_id = "u1",
+		.headers = h,
+		.num_headers = 2,
+		.pass_names = names,
+		.pass_values = values,
+		.npass = 1,
+		.route_only = true,
+	};
+	env_init(&e, buf, sizeof buf, vars, 64);
+	env_build(&e, &rq);
+	char **v = env_finish(&e);
+	CHECK(!e.overflow);
+	CHECK(eq(v, "SCRIPT_NAME", "/chat"));
+	CHECK(eq(v, "GATEWAY_INTERFACE", "CGI/1.1"));
+	CHECK(eq(v, "SERVER_NAME", "example.com"));
+	CHECK(eq(v, "SERVER_PORT", "80"));
+	CHECK(eq(v, "FOO", "foo"));
+	CHECK(eq(v, "AUTH_TYPE", ""));
+	const char *none[] = { "REQUEST_URI", "PATH_INFO", "PATH_TRANSLATED",
+			       "QUERY_STRING", "REMOTE_ADDR", "REMOTE_HOST",
+			       "REMOTE_PORT", "UNIQUE_ID", "HTTP_HOST",
+			       "HTTP_X_SECRET" };
+	for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
+		CHECK(find(v, none[i]) == NULL);
+}
+
 int main(void)
 {
 	test_build();
+	test_route_only();
 	test_names_and_decoding();
 
 	char buf[512];

@@ -1,0 +1,105 @@
+/* The hub protocol's side of a hub route's binding (shared_int.h; the
+ * lines themselves are hub.c's): a client's "+ID", "=ID", "ID TEXT" and
+ * "-ID" lines for the program, and the program's lines out. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "http.h"
+#include "hub.h"
+#include "log.h"
+#include "outq.h"
+#include "shared.h"
+#include "shared_int.h"
+
+void shared_hub_out(struct shared *sh, const char *line, size_t n)
+{
+	struct hub_cmd cmd;
+	hub_parse(line, n, &cmd);
+	if (cmd.kind == HUB_INVALID) {
+		log_msg(LV_INFO, "%s: protocol error: %.*s (%s)", sh->tag,
+			n > 200 ? 200 : (int)n, line, cmd.error);
+		return;
+	}
+	struct client *c = NULL;
+	if (cmd.kind != HUB_TO_ALL && !(c = shared_member(sh, cmd.id))) {
+		log_msg(LV_DEBUG, "%s: no client %llu; skipped: %.*s", sh->tag,
+			(unsigned long long)cmd.id, n > 200 ? 200 : (int)n, line);
+		return;
+	}
+	if (cmd.kind == HUB_CLOSE) {
+		char reason[HUB_REASON_MAX + 1];
+		memcpy(reason, cmd.text ? cmd.text : "", cmd.text_len);
+		reason[cmd.text_len] = '\0';
+		client_end(c, cmd.code, cmd.text ? reason : NULL);
+		return;
+	}
+	uint8_t *tmp;
+	size_t plen;
+	struct frame *f = shared_line_frame(sh, cmd.text, cmd.text_len, &tmp, &plen);
+	if (!f)
+		return;
+	if (c)
+		shared_send_one(sh, c, f, tmp, plen);
+	else
+		shared_send_all(sh, f, tmp, plen);
+	frame_unref(f);
+	free(tmp);
+}
+
+
+char *shared_hub_lines(const struct server *srv, uint64_t id,
+		       const char *addr, const struct http_request *req)
+{
+	const struct options *o = srv->opts;
+	size_t alen = strlen(addr);
+	size_t need = hub_fmt_join(NULL, 0, id, addr, alen, req->target,
+				   req->target_len);
+	const struct http_header *h[OPTS_MAX_LIST];
+	for (size_t i = 0; i < o->hub_headers.n; i++) {
+		const char *name = o->hub_headers.item[i];
+		h[i] = http_header_find(req, name);
+		if (h[i])
+			need += hub_fmt_header(NULL, 0, id, name, strlen(name),
+					       h[i]->value, h[i]->value_len);
+	}
+	char *s = malloc(need + 1);
+	if (!s)
+		return NULL;
+	size_t k = hub_fmt_join(s, need, id, addr, alen, req->target,
+				req->target_len);
+	for (size_t i = 0; i < o->hub_headers.n; i++) {
+		const char *name = o->hub_headers.item[i];
+		if (h[i])
+			k += hub_fmt_header(s + k, need - k, id, name,
+					    strlen(name), h[i]->value,
+					    h[i]->value_len);
+	}
+	s[k] = '\0';
+	return s;
+}
+
+void shared_hub_message(struct shared *sh, const struct client *c,
+			const uint8_t *p, size_t n)
+{
+	/* One "ID TEXT" line per line of it (the framed form has one). */
+	size_t need = hub_fmt_message(NULL, 0, client_id(c), (const char *)p, n);
+	char *line = malloc(need);
+	if (!line) {
+		log_msg(LV_ERROR, "%s: out of memory; a message from #%llu is "
+			"lost", sh->tag, (unsigned long long)client_id(c));
+		return;
+	}
+	hub_fmt_message(line, need, client_id(c), (const char *)p, n);
+	shared_to_program(sh, line, need, NULL, 0);
+	free(line);
+}
+
+void shared_hub_leave(struct shared *sh, const struct client *c,
+		      unsigned code)
+{
+	char line[HUB_ID_DIGITS + 16];
+	size_t n = hub_fmt_leave(line, sizeof line, client_id(c),
+				 (uint16_t)code);
+	shared_to_program(sh, line, n, NULL, 0);
+}
