@@ -1,4 +1,4 @@
-# Shell helpers shared by run.sh and nginx.sh (sourced).
+# Shell helpers shared by run.sh, nginx.sh and redis.sh (sourced).
 
 # now_ms: milliseconds of the wall clock.
 now_ms() {
@@ -13,4 +13,27 @@ alive() {
 	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
 	stat=${stat##*) }
 	[ "${stat%% *}" != Z ]
+}
+
+# wait_until DESC CMD...: retries CMD every 20 ms for DEADLINE_MS
+# (set by the caller).
+wait_until() {
+	local desc=$1 end=$(($(now_ms) + DEADLINE_MS))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		if [ "$(now_ms)" -ge "$end" ]; then
+			echo "# timed out waiting for $desc" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# free_port: a TCP port of 127.0.0.1 free now ($PY: a python3).
+free_port() {
+	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+port_open() { # port_open PORT
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }

@@ -80,27 +80,6 @@ summary() {
 	exit
 }
 
-# wait_until DESC CMD...: retries CMD every 20 ms for DEADLINE_MS.
-wait_until() {
-	local desc=$1 end=$(($(now_ms) + DEADLINE_MS))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		if [ "$(now_ms)" -ge "$end" ]; then
-			echo "# timed out waiting for $desc" >&2
-			return 1
-		fi
-		sleep 0.02
-	done
-}
-
-free_port() {
-	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-port_open() { # port_open PORT
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
 missing=
 [ -x "$NGINX" ] || missing+=" nginx"
 [ -x "$REDIS" ] || missing+=" redis-server"
