@@ -41,10 +41,9 @@ def connect(host, port, timeout):
     return s
 
 
-def read_head(sock, deadline):
-    """Reads up to the blank line; returns (status, headers, rest) or
-    (None, reason, b'')."""
-    data = b""
+def read_head(sock, deadline, data=b""):
+    """Reads up to the blank line, after the bytes already read (data);
+    returns (status, headers, rest) or (None, reason, b'')."""
     while b"\r\n\r\n" not in data:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -293,7 +292,7 @@ def _exchange(s, raw, method, deadline, repeat):
         except OSError as e:
             answers.append({"error": "send: %s" % e.__class__.__name__})
             break
-        status, headers, got = _head_with(s, rest, deadline)
+        status, headers, got = read_head(s, deadline, rest)
         if status is None:
             answers.append({"error": headers})
             break
@@ -303,38 +302,6 @@ def _exchange(s, raw, method, deadline, repeat):
             r["body_error"] = err
         answers.append(r)
     return answers if repeat else answers[0]
-
-
-def _head_with(s, data, deadline):
-    while b"\r\n\r\n" not in data:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return None, "timeout", b""
-        s.settimeout(left)
-        try:
-            chunk = s.recv(65536)
-        except socket.timeout:
-            return None, "timeout", b""
-        except OSError as e:
-            return None, "error %s" % e.__class__.__name__, b""
-        if not chunk:
-            return None, "eof" if not data else "eof in head", b""
-        data += chunk
-    return read_head(_Prefilled(data), deadline)
-
-
-class _Prefilled:
-    """A socket-like object holding bytes already read."""
-
-    def __init__(self, data):
-        self.data = data
-
-    def settimeout(self, t):
-        pass
-
-    def recv(self, n):
-        d, self.data = self.data, b""
-        return d
 
 
 def _recv(s, deadline):
