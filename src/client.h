@@ -21,7 +21,7 @@ struct frame;
 struct client_limits {
 	unsigned handshake_ms; /* --handshake-timeout: the request head */
 	unsigned ping_ms;      /* --ping-interval; 0: no pings */
-	unsigned pong_ms;      /* a pong must come within this */
+	unsigned pong_ms;      /* --ping-timeout: for a pong */
 	unsigned closems;      /* --closems */
 	size_t max_head;       /* --max-head */
 	uint64_t max_message;  /* --max-message */

@@ -22,7 +22,7 @@
 static void send_data(struct client *c, unsigned op, const uint8_t *p, size_t n,
 		      bool fin)
 {
-	static uint8_t scrubbed[UTF8_SCRUB_MAX(LINE_CHUNK + READ_CHUNK)];
+	static uint8_t scrubbed[UTF8_SCRUB_MAX(LINE_CHUNK + PROC_READ_MAX)];
 	if (op == WS_TEXT && utf8_valid_prefix(p, n) != n) {
 		size_t replaced;
 		n = utf8_scrub(p, n, scrubbed, &replaced);
@@ -60,7 +60,7 @@ static void send_text(struct client *c, const uint8_t *p, size_t n, bool fin)
  * bytes consumed; the rest waits for more input. */
 static size_t send_framed(struct client *c, const uint8_t *p, size_t n, bool fin)
 {
-	static uint8_t dec[LINE_CHUNK + READ_CHUNK];
+	static uint8_t dec[LINE_CHUNK + PROC_READ_MAX];
 	size_t used = 0, k;
 	if (!c->frag_open) {
 		if (n >= 2 && (p[0] == 'T' || p[0] == 'B') && p[1] == ' ') {

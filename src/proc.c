@@ -23,7 +23,7 @@
 #include "loop.h"
 #include "server.h"
 
-#define READ_CHUNK 65536   /* one read from a pipe */
+#define READ_CHUNK PROC_READ_MAX /* one read from a pipe */
 #define ERR_DRAIN_READS 4  /* of READ_CHUNK, from a dead child's stderr */
 #define EOF_GRACE_MS 100   /* after stdin EOF, before SIGINT (+closems) */
 #define INT_GRACE_MS 200   /* after SIGINT, before SIGTERM (+closems) */

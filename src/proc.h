@@ -16,6 +16,7 @@ struct proc;
 struct server;
 
 #define PROC_STDIN_HIGH 65536 /* stdin queue high-water mark */
+#define PROC_READ_MAX 65536   /* most bytes one out or err call passes */
 
 /* What a proc needs of the command line, filled once by its owner. */
 struct proc_limits {

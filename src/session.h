@@ -18,13 +18,12 @@
 #include "ws.h"
 
 struct cgireq;
-struct child;
 struct env;
 struct hs_info;
 struct http_request;
 struct route;
 
-#define READ_CHUNK 65536     /* one read from the socket or a pipe */
+#define READ_CHUNK 65536     /* one read from the socket */
 #define OUT_HIGH 65536       /* socket queue high-water mark */
 #define LINE_CHUNK 65536     /* a longer partial line goes out as a fragment */
 #define ERR_LINE_MAX 4096    /* stderr lines are logged in pieces this long */
