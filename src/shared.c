@@ -26,7 +26,7 @@
 #include "base64.h"
 #include "buf.h"
 #include "child.h"
-#include "client.h"
+#include "conn.h"
 #include "framed.h"
 #include "hist.h"
 #include "http.h"
@@ -53,7 +53,7 @@
 #define SHARED_OUT_HIGH 65536  /* a member's queue's high-water mark */
 
 struct member {
-	struct client *c;
+	struct conn *c;
 	char *join; /* hub: its "+ID" and "=ID" lines, until it opens */
 };
 
@@ -100,7 +100,7 @@ struct shared {
 	uint64_t starts, slow;
 };
 
-static const struct client_binding_ops binding_ops;
+static const struct conn_ops binding_ops;
 static const struct proc_ops run_ops;
 
 static uint64_t now(const struct shared *sh)
@@ -120,7 +120,7 @@ static bool framed(const struct shared *sh)
 
 /* --- members ------------------------------------------------------------ */
 
-static int members_add(struct members *ms, struct client *c, char *join)
+static int members_add(struct members *ms, struct conn *c, char *join)
 {
 	if (ms->n == ms->cap) {
 		size_t cap = ms->cap ? 2 * ms->cap : 8;
@@ -135,7 +135,7 @@ static int members_add(struct members *ms, struct client *c, char *join)
 }
 
 /* Removes c; returns false when it is not there. */
-static bool members_del(struct members *ms, struct client *c)
+static bool members_del(struct members *ms, struct conn *c)
 {
 	for (size_t i = 0; i < ms->n; i++) {
 		if (ms->m[i].c != c)
@@ -152,10 +152,10 @@ static bool members_del(struct members *ms, struct client *c)
 	return false;
 }
 
-static struct client *member_by_id(const struct shared *sh, uint64_t id)
+static struct conn *member_by_id(const struct shared *sh, uint64_t id)
 {
 	for (size_t i = 0; i < sh->mem.n; i++) {
-		if (client_id(sh->mem.m[i].c) == id)
+		if (conn_id(sh->mem.m[i].c) == id)
 			return sh->mem.m[i].c;
 	}
 	return NULL;
@@ -269,9 +269,9 @@ static size_t high_mark(const struct shared *sh)
 	return half < SHARED_OUT_HIGH ? half : SHARED_OUT_HIGH;
 }
 
-static bool below_mark(const struct shared *sh, const struct client *c)
+static bool below_mark(const struct shared *sh, const struct conn *c)
 {
-	return client_queued(c) < high_mark(sh);
+	return conn_queued(c) < high_mark(sh);
 }
 
 /* Whether a line may be sent now: some open member is below its mark, or
@@ -282,8 +282,8 @@ static bool any_room(const struct shared *sh)
 {
 	bool open = false;
 	for (size_t i = 0; i < sh->mem.n; i++) {
-		const struct client *c = sh->mem.m[i].c;
-		if (!client_is_open(c))
+		const struct conn *c = sh->mem.m[i].c;
+		if (!conn_is_open(c))
 			continue;
 		if (below_mark(sh, c))
 			return true;
@@ -293,10 +293,10 @@ static bool any_room(const struct shared *sh)
 }
 
 /* Sends f (payload p[0..n)) to c; counts a client cut as too slow. */
-static void send_one(struct shared *sh, struct client *c, struct frame *f,
+static void send_one(struct shared *sh, struct conn *c, struct frame *f,
 		     const uint8_t *p, size_t n)
 {
-	if (client_send_frame(c, f, p, n, opts(sh)->max_queue) == 1)
+	if (conn_send_frame(c, f, p, n, opts(sh)->max_queue) == 1)
 		sh->slow++;
 }
 
@@ -309,9 +309,9 @@ static bool send_all(struct shared *sh, struct frame *f, const uint8_t *p,
 	for (size_t i = sh->mem.n; i-- > 0;) {
 		if (i >= sh->mem.n)
 			continue;
-		struct client *c = sh->mem.m[i].c;
+		struct conn *c = sh->mem.m[i].c;
 		send_one(sh, c, f, p, n);
-		if (client_is_open(c)) {
+		if (conn_is_open(c)) {
 			open = true;
 			room = room || below_mark(sh, c);
 		}
@@ -346,7 +346,7 @@ static void hub_line(struct shared *sh, const char *line, size_t n)
 			n > 200 ? 200 : (int)n, line, cmd.error);
 		return;
 	}
-	struct client *c = NULL;
+	struct conn *c = NULL;
 	if (cmd.kind != HUB_TO_ALL && !(c = member_by_id(sh, cmd.id))) {
 		log_msg(LV_DEBUG, "%s: no client %llu; skipped: %.*s", sh->tag,
 			(unsigned long long)cmd.id, n > 200 ? 200 : (int)n, line);
@@ -356,7 +356,7 @@ static void hub_line(struct shared *sh, const char *line, size_t n)
 		char reason[HUB_REASON_MAX + 1];
 		memcpy(reason, cmd.text ? cmd.text : "", cmd.text_len);
 		reason[cmd.text_len] = '\0';
-		client_end(c, cmd.code, cmd.text ? reason : NULL);
+		conn_end(c, cmd.code, cmd.text ? reason : NULL);
 		return;
 	}
 	uint8_t *tmp;
@@ -387,7 +387,7 @@ static void flush_members(struct shared *sh)
 {
 	for (size_t i = sh->mem.n; i-- > 0;) {
 		if (i < sh->mem.n)
-			client_flush(sh->mem.m[i].c);
+			conn_flush(sh->mem.m[i].c);
 	}
 }
 
@@ -583,11 +583,11 @@ static void run_end(struct shared_run *run)
 		struct members mem = sh->mem;
 		sh->mem = (struct members){0};
 		for (size_t i = 0; i < mem.n; i++)
-			client_bind(mem.m[i].c, NULL, NULL);
+			conn_bind(mem.m[i].c, NULL, NULL);
 		pid_t pid = proc_pid(run->proc);
 		for (size_t i = 0; i < mem.n; i++) {
-			client_end_exit(mem.m[i].c, pid, run->status);
-			client_flush(mem.m[i].c);
+			conn_end_exit(mem.m[i].c, pid, run->status);
+			conn_flush(mem.m[i].c);
 			free(mem.m[i].join);
 		}
 		free(mem.m);
@@ -642,13 +642,13 @@ static void run_stdin_room(void *owner)
 		if (k == 0)
 			i = sh->rr % sh->mem.n;
 		sh->rr = i;
-		client_resume(sh->mem.m[i].c);
+		conn_resume(sh->mem.m[i].c);
 	}
 	if (sh->run == run && sh->mem.n)
 		sh->rr = (sh->rr + 1) % sh->mem.n;
 }
 
-static void member_open(struct shared *sh, struct client *c, char *join);
+static void member_open(struct shared *sh, struct conn *c, char *join);
 
 static void run_exec_done(void *owner, int err)
 {
@@ -666,10 +666,10 @@ static void run_exec_done(void *owner, int err)
 		run->sh = NULL;
 		note_exit(sh, run);
 		while (sh->wait.n) {
-			struct client *c = sh->wait.m[0].c;
+			struct conn *c = sh->wait.m[0].c;
 			members_del(&sh->wait, c);
-			client_bind(c, NULL, NULL);
-			client_refuse_start(c, err, why);
+			conn_bind(c, NULL, NULL);
+			conn_refuse_start(c, err, why);
 		}
 		return;
 	}
@@ -677,7 +677,7 @@ static void run_exec_done(void *owner, int err)
 	log_msg(LV_INFO, "%s: started %s, child %ld", sh->tag, sh->program,
 		(long)proc_pid(run->proc));
 	while (sh->wait.n && sh->run == run) {
-		struct client *c = sh->wait.m[0].c;
+		struct conn *c = sh->wait.m[0].c;
 		char *join = sh->wait.m[0].join;
 		sh->wait.m[0].join = NULL;
 		members_del(&sh->wait, c);
@@ -732,15 +732,15 @@ static int run_start(struct shared *sh, char *const envp[])
 
 /* c's 101 goes out; it becomes a member: a hub reads its "+ID" lines, a
  * broadcast client gets the history; then what it sent meanwhile. */
-static void member_open(struct shared *sh, struct client *c, char *join)
+static void member_open(struct shared *sh, struct conn *c, char *join)
 {
 	if (members_add(&sh->mem, c, NULL) < 0) {
 		free(join);
-		client_bind(c, NULL, NULL);
-		client_refuse_start(c, ENOMEM, "out of memory");
+		conn_bind(c, NULL, NULL);
+		conn_refuse_start(c, ENOMEM, "out of memory");
 		return;
 	}
-	client_open(c);
+	conn_open(c, 0);
 	if (join) {
 		to_program(sh, join, strlen(join), NULL, 0);
 		free(join);
@@ -751,10 +751,10 @@ static void member_open(struct shared *sh, struct client *c, char *join)
 		const uint8_t *p = frame_payload(f, &n);
 		send_one(sh, c, f, p, n);
 	}
-	client_resume(c);
+	conn_resume(c);
 }
 
-static void on_message(void *owner, struct client *c, unsigned opcode,
+static void on_message(void *owner, struct conn *c, unsigned opcode,
 		       const uint8_t *p, size_t n)
 {
 	struct shared *sh = owner;
@@ -778,34 +778,34 @@ static void on_message(void *owner, struct client *c, unsigned opcode,
 		return;
 	}
 	/* Hub: "ID TEXT" for each line (the framed form has one). */
-	size_t need = hub_fmt_message(NULL, 0, client_id(c), (const char *)p,
+	size_t need = hub_fmt_message(NULL, 0, conn_id(c), (const char *)p,
 				      len);
 	char *line = malloc(need);
 	if (!line) {
 		free(form);
 		goto oom;
 	}
-	hub_fmt_message(line, need, client_id(c), (const char *)p, len);
+	hub_fmt_message(line, need, conn_id(c), (const char *)p, len);
 	to_program(sh, line, need, NULL, 0);
 	free(line);
 	free(form);
 	return;
 oom:
 	log_msg(LV_ERROR, "%s: out of memory; a message from #%llu is lost",
-		sh->tag, (unsigned long long)client_id(c));
+		sh->tag, (unsigned long long)conn_id(c));
 }
 
-static bool on_room(void *owner, const struct client *c)
+static bool on_room(void *owner, const struct conn *c)
 {
 	(void)c;
 	struct shared *sh = owner;
 	return !sh->run || proc_queued(sh->run->proc) < PROC_STDIN_HIGH;
 }
 
-static void on_drained(void *owner, struct client *c)
+static void on_writable(void *owner, struct conn *c, bool room)
 {
 	struct shared *sh = owner;
-	if (sh->run && sh->run->paused && below_mark(sh, c))
+	if (room && sh->run && sh->run->paused && below_mark(sh, c))
 		pump_soon(sh);
 }
 
@@ -831,13 +831,14 @@ static void check_empty(struct shared *sh)
 				 on_linger);
 }
 
-static void on_gone(void *owner, struct client *c, unsigned code)
+static void on_gone(void *owner, struct conn *c, unsigned code)
 {
 	struct shared *sh = owner;
+	conn_bind(c, NULL, NULL); /* its last call */
 	if (members_del(&sh->mem, c)) {
 		if (sh->kind == ROUTE_HUB) {
 			char line[HUB_ID_DIGITS + 16];
-			size_t n = hub_fmt_leave(line, sizeof line, client_id(c),
+			size_t n = hub_fmt_leave(line, sizeof line, conn_id(c),
 						 (uint16_t)code);
 			to_program(sh, line, n, NULL, 0);
 		}
@@ -847,10 +848,10 @@ static void on_gone(void *owner, struct client *c, unsigned code)
 	check_empty(sh);
 }
 
-static const struct client_binding_ops binding_ops = {
+static const struct conn_ops binding_ops = {
 	.message = on_message,
 	.room = on_room,
-	.drained = on_drained,
+	.writable = on_writable,
 	.gone = on_gone,
 };
 
@@ -962,19 +963,19 @@ char *shared_hub_lines(const struct server *srv, uint64_t id,
 	return s;
 }
 
-void shared_join(struct server *srv, struct client *c,
+void shared_join(struct server *srv, struct conn *c,
 		 const struct shared_joiner *j)
 {
 	struct shared *sh = find_or_make(srv, j->route);
 	char *join = j->join;
 	if (!sh) {
 		free(join);
-		client_refuse_start(c, ENOMEM, "out of memory");
+		conn_refuse_start(c, ENOMEM, "out of memory");
 		return;
 	}
 	loop_timer_stop(srv->loop, &sh->linger);
 	if (sh->run && sh->run->running) {
-		client_bind(c, &binding_ops, sh);
+		conn_bind(c, &binding_ops, sh);
 		member_open(sh, c, join);
 		return;
 	}
@@ -984,17 +985,17 @@ void shared_join(struct server *srv, struct client *c,
 			free(join);
 			log_msg(LV_ERROR, "%s: cannot start %s: %s", sh->tag,
 				sh->program, strerror(err));
-			client_refuse_start(c, err, strerror(err));
+			conn_refuse_start(c, err, strerror(err));
 			return;
 		}
 	}
 	if (members_add(&sh->wait, c, join) < 0) {
 		free(join);
-		client_refuse_start(c, ENOMEM, "out of memory");
+		conn_refuse_start(c, ENOMEM, "out of memory");
 		check_empty(sh);
 		return;
 	}
-	client_bind(c, &binding_ops, sh);
+	conn_bind(c, &binding_ops, sh);
 }
 
 void shared_drain(struct server *srv)
