@@ -233,7 +233,7 @@ static int spawn(struct conn *c, const struct http_request *req,
 bool cgireq_request(struct conn *c, const struct http_request *req,
 		    size_t head_len)
 {
-	const struct options *o = c->srv->opts;
+	const struct conn_http_limits *o = &c->lim->http;
 	const char *q = memchr(req->target, '?', req->target_len);
 	size_t len = q ? (size_t)(q - req->target) : req->target_len;
 	char rel[PATH_MAX], file[PATH_MAX];

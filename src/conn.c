@@ -732,6 +732,21 @@ void conn_limits_init(struct conn_limits *l, const struct options *o)
 		.max_message = o->max_message,
 		.mode = o->mode,
 		.err_mode = o->err_mode,
+		.http = {
+			.devconsole = o->devconsole,
+			.trust_proxy = o->trust_proxy,
+			.reverselookup = o->reverselookup,
+			.sameorigin = o->sameorigin,
+			.maxforks = o->maxforks,
+			.origins = &o->origins,
+			.passenv = &o->passenv,
+			.protocols = &o->protocols,
+			.staticdir = o->staticdir,
+			.cgidir = o->cgidir,
+			.health_path = o->health_path,
+			.metrics_path = o->metrics_path,
+			.routes = o,
+		},
 	};
 }
 

@@ -19,6 +19,26 @@ struct conn;
 struct frame;
 struct server;
 
+/* What the answering of a request (upgrade.c, plain.c, cgireq.c) reads of
+ * the command line. */
+struct conn_http_limits {
+	bool devconsole;        /* --devconsole */
+	bool trust_proxy;       /* --trust-proxy */
+	bool reverselookup;     /* --reverselookup */
+	bool sameorigin;        /* --sameorigin */
+	unsigned maxforks;      /* --maxforks; 0: no limit */
+	const struct opts_list *origins;   /* --origin */
+	const struct opts_list *passenv;   /* --passenv */
+	const struct opts_list *protocols; /* --protocol */
+	const char *staticdir;  /* --staticdir, or NULL */
+	const char *cgidir;     /* --cgidir, or NULL */
+	const char *health_path;  /* --health, or NULL */
+	const char *metrics_path; /* --metrics, or NULL */
+	/* The route table (the resources and --dir), for route_find and the
+	 * console's index: read, never changed. */
+	const struct options *routes;
+};
+
 /* What a connection (and its binding) reads of the command line, filled
  * once at start: no connection or binding file reads an option field. */
 struct conn_limits {
@@ -30,6 +50,7 @@ struct conn_limits {
 	uint64_t max_message;  /* --max-message */
 	enum msg_mode mode;    /* lines, --binary, --framed */
 	enum stderr_mode err_mode; /* --stderr */
+	struct conn_http_limits http;
 };
 
 void conn_limits_init(struct conn_limits *l, const struct options *o);

@@ -241,7 +241,7 @@ static bool try_static(struct conn *c, const struct http_request *req,
 		return false;
 	}
 	struct static_file f;
-	int st = static_open(c->srv->opts->staticdir, rel, &f);
+	int st = static_open(c->lim->http.staticdir, rel, &f);
 	if (st == 404) {
 		*why = "no such file";
 		return false;
@@ -302,7 +302,7 @@ static void answer_index(struct conn *c, bool head_only)
 {
 	static char page[DEVCONSOLE_INDEX_MAX];
 	static char names[INDEX_DIR_MAX][NAME_MAX + 2];
-	const struct options *o = c->srv->opts;
+	const struct options *o = c->lim->http.routes;
 	const char *paths[OPTS_MAX_LIST + INDEX_DIR_MAX];
 	size_t n = 0, nd = 0;
 	for (size_t i = 0; i < o->nresources && n < OPTS_MAX_LIST; i++)
@@ -369,7 +369,7 @@ static bool keep_alive(const struct http_request *req)
 bool plain_request(struct conn *c, const struct http_request *req,
 		   size_t head_len)
 {
-	const struct options *o = c->srv->opts;
+	const struct conn_http_limits *o = &c->lim->http;
 	c->keep_head = keep_alive(req) ? head_len : 0;
 	if (req->target_len == 0 || req->target[0] != '/')
 		return false;
@@ -416,7 +416,7 @@ bool plain_request(struct conn *c, const struct http_request *req,
 		return false; /* --cgidir: any method may be a script's */
 	struct route r;
 	if ((get || head) && o->devconsole &&
-	    route_find(o, path, len, &r) == 0) {
+	    route_find(o->routes, path, len, &r) == 0) {
 		struct answer a = {200, "text/html; charset=utf-8",
 				   devconsole_page_len, console_csp, true,
 				   devconsole_page, -1, "console"};

@@ -53,7 +53,7 @@ void http_error_extra(struct conn *c, int status, const char *why,
 				     k > 0 && (size_t)k < sizeof extra ? extra : NULL);
 	conn_answered(c, status, why);
 	metrics_http_error(&c->srv->metrics, status);
-	if (c->srv->opts->devconsole && c->ws_request)
+	if (c->lim->http.devconsole && c->ws_request)
 		console_refused(c, status, why);
 	buf_free(&c->in);
 	if (outq_append(&c->out, resp, n) < 0) {
@@ -137,7 +137,7 @@ static void note_request(struct conn *c, const struct http_request *req)
 	const char *q = memchr(req->target, '?', req->target_len);
 	conn_set_path(c, req->target,
 			q ? (size_t)(q - req->target) : req->target_len);
-	const char *v = c->srv->opts->trust_proxy
+	const char *v = c->lim->http.trust_proxy
 				? last_element(req, "X-Forwarded-For", &len)
 				: NULL;
 	struct sockaddr_storage a;
@@ -163,7 +163,7 @@ void build_env(struct conn *c, const struct http_request *req,
 	       size_t decoded_len, const struct route *r,
 	       const char *protocol, struct env *e)
 {
-	const struct options *o = c->srv->opts;
+	const struct conn_http_limits *o = &c->lim->http;
 	char addr[NET_ADDR_TEXT], uid[48];
 	const char *values[OPTS_MAX_LIST];
 
@@ -172,8 +172,8 @@ void build_env(struct conn *c, const struct http_request *req,
 	snprintf(uid, sizeof uid, "%llx-%ld-%llu",
 		 (unsigned long long)c->srv->started_s, (long)getpid(),
 		 (unsigned long long)c->id);
-	for (size_t i = 0; i < o->passenv.n; i++)
-		values[i] = getenv(o->passenv.item[i]);
+	for (size_t i = 0; i < o->passenv->n; i++)
+		values[i] = getenv(o->passenv->item[i]);
 	const char *path = getenv("PATH");
 	/* --trust-proxy: the host the client addressed, as the proxy says
 	 * (X-Forwarded-Host, else Host: what nginx's Host $http_host sends),
@@ -223,9 +223,9 @@ void build_env(struct conn *c, const struct http_request *req,
 		.unique_id = uid,
 		.headers = req->headers,
 		.num_headers = req->num_headers,
-		.pass_names = o->passenv.item,
+		.pass_names = o->passenv->item,
 		.pass_values = values,
-		.npass = o->passenv.n,
+		.npass = o->passenv->n,
 		.route_only = r->kind != ROUTE_ONE,
 	};
 	env_build(e, &rq);
@@ -238,7 +238,7 @@ static void refuse_start(struct conn *c, int err, const char *cause)
 {
 	bool busy = err == EAGAIN || err == EMFILE || err == ENFILE ||
 		    err == ENOMEM;
-	if (c->srv->opts->devconsole) {
+	if (c->lim->http.devconsole) {
 		char why[PROGRAM_WHY_MAX + 32];
 		snprintf(why, sizeof why, "cannot start program: %s", cause);
 		console_refused(c, busy ? 503 : 500, why);
@@ -343,7 +343,7 @@ static void on_lookup(void *arg, const char *name)
  * from on_lookup, with nothing read from the socket meanwhile. */
 static bool identify_peer(struct conn *c, const struct http_request *req)
 {
-	const struct options *o = c->srv->opts;
+	const struct conn_http_limits *o = &c->lim->http;
 	if (c->peer_known)
 		return false;
 	c->peer_known = true;
@@ -403,14 +403,14 @@ static void join_shared(struct conn *c, const struct http_request *req,
 static void answer(struct conn *c, const struct http_request *req, size_t n,
 		   const struct hs_info *hs, const char *decoded, size_t dlen)
 {
-	const struct options *o = c->srv->opts;
+	const struct conn_http_limits *o = &c->lim->http;
 	struct route r;
-	int status = route_find(o, decoded, dlen, &r);
+	int status = route_find(o->routes, decoded, dlen, &r);
 	if (status) {
 		http_error(c, status, "handshake refused");
 		return;
 	}
-	if (!route_origin_ok(&o->origins, o->sameorigin, hs->origin, hs->origin_len,
+	if (!route_origin_ok(o->origins, o->sameorigin, hs->origin, hs->origin_len,
 			     hs->host, hs->host_len)) {
 		free(c->origin);
 		c->origin = hs->origin ? strndup(hs->origin, hs->origin_len) : NULL;
@@ -434,8 +434,9 @@ static void answer(struct conn *c, const struct http_request *req, size_t n,
 
 	if (identify_peer(c, req))
 		return;
-	int proto = hs_select_protocol(req, o->protocols.item, o->protocols.n);
-	const char *protocol = proto >= 0 ? o->protocols.item[proto] : NULL;
+	int proto = hs_select_protocol(req, o->protocols->item,
+				       o->protocols->n);
+	const char *protocol = proto >= 0 ? o->protocols->item[proto] : NULL;
 	/* The console's is answered, the child sees --protocol's choice. */
 	static const char *const console[] = {DEVCONSOLE_PROTOCOL};
 	c->console = o->devconsole && hs_select_protocol(req, console, 1) == 0;
@@ -470,14 +471,13 @@ static void answer(struct conn *c, const struct http_request *req, size_t n,
 		return;
 	}
 	buf_consume(&c->in, n);
-	loop_timer_start(c->srv->loop, &c->sock_timer, o->handshake_ms,
+	loop_timer_start(c->srv->loop, &c->sock_timer, c->lim->handshake_ms,
 			 on_sock_timer);
 	loop_set(c->srv->loop, c->fd, 0);
 }
 
 void upgrade_request(struct conn *c)
 {
-	const struct options *o = c->srv->opts;
 	if (c->lookup)
 		return; /* on_lookup answers it */
 	struct http_header headers[MAX_HEADERS];
@@ -485,7 +485,7 @@ void upgrade_request(struct conn *c)
 	int n = http_parse_request((const char *)buf_data(&c->in), c->in.len, &req,
 				   headers, MAX_HEADERS);
 	if (n == HTTP_INCOMPLETE) {
-		if (c->in.len >= o->max_head)
+		if (c->in.len >= c->lim->max_head)
 			http_error(c, 431, "request head too large");
 		return;
 	}
@@ -527,7 +527,8 @@ void upgrade_request(struct conn *c)
 		http_error(c, 400, "bad percent-encoding in the path");
 	else if (!plain_get)
 		answer(c, &req, (size_t)n, &hs, decoded, (size_t)dlen);
-	else if (route_find(o, decoded, (size_t)dlen, &r) == 0)
+	else if (route_find(c->lim->http.routes, decoded, (size_t)dlen,
+			    &r) == 0)
 		/* What a browser or curl user should be told. */
 		http_error(c, 426, "a WebSocket resource: upgrade needed");
 	else
