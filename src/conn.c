@@ -707,16 +707,7 @@ void conn_maybe_done(struct conn *c)
 	if (c->body_fd >= 0)
 		close(c->body_fd);
 
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		srv->clients = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	srv->nclients--;
-	c->prev = NULL;
-	c->next = srv->graveyard;
-	srv->graveyard = c;
+	server_conn_done(srv, c);
 }
 
 /* --- the server's side ------------------------------------------------ */
@@ -774,11 +765,6 @@ struct conn *conn_start(struct server *srv, int fd,
 		free(c);
 		return NULL;
 	}
-	c->next = srv->clients;
-	if (c->next)
-		c->next->prev = c;
-	srv->clients = c;
-	srv->nclients++;
 	loop_timer_start(srv->loop, &c->sock_timer, srv->climits.handshake_ms,
 			 on_sock_timer);
 	return c;
@@ -834,7 +820,12 @@ bool conn_upgrading(const struct conn *c)
 
 struct conn *conn_next(const struct conn *c)
 {
-	return c->next;
+	return c->link.next;
+}
+
+struct conn_link *conn_link(struct conn *c)
+{
+	return &c->link;
 }
 
 void conn_free(struct conn *c)

@@ -58,8 +58,8 @@ void conn_limits_init(struct conn_limits *l, const struct options *o);
 /* --- the server's side ----------------------------------------------------- */
 
 /* Takes over the accepted socket fd; local_port is the listener's port.
- * Returns the new connection (on the server's list), or NULL (fd closed:
- * out of memory). */
+ * Returns the new connection (for the server to register:
+ * server_conn_add), or NULL (fd closed: out of memory). */
 struct conn *conn_start(struct server *srv, int fd,
 			const struct sockaddr_storage *peer, int local_port);
 
@@ -81,8 +81,14 @@ void conn_go_away(struct conn *c);
  * is closed. */
 void conn_abort(struct conn *c);
 
-/* The server's list of connections, and its graveyard's end. */
+/* The server's registry of connections: the links are set by server.c
+ * alone (server_conn_add, server_conn_done). */
+struct conn_link {
+	struct conn *prev, *next;
+};
+struct conn_link *conn_link(struct conn *c);
 struct conn *conn_next(const struct conn *c);
+/* The graveyard's end, after the loop's iteration in which c ended. */
 void conn_free(struct conn *c);
 
 /* --- bindings: what a session's messages go to ---------------------------- */

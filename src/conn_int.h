@@ -63,7 +63,7 @@ struct forwarded {
 struct conn {
 	struct server *srv;
 	const struct conn_limits *lim; /* the server's, read only */
-	struct conn *prev, *next;
+	struct conn_link link; /* the server's registry (server.c) */
 	uint64_t id;
 	uint64_t started;
 	uint64_t head_us; /* when the upgrade's head was read (CLOCK_MONOTONIC

@@ -74,6 +74,8 @@ static void on_listen(struct loop *l, int fd, unsigned ev, void *arg)
 			bool over = max && srv->nclients >= max;
 			struct conn *c = conn_start(srv, cfd, &peer,
 							srv->lport[i]);
+			if (c)
+				server_conn_add(srv, c);
 			if (c && over) {
 				/* Answered and closed, never dropped. */
 				metrics_refused(&srv->metrics,
@@ -252,6 +254,32 @@ static void on_signal(struct loop *l, int fd, unsigned ev, void *arg)
 	srv->handing_over = true;
 	srv->handover_end = loop_now(l) + HANDOVER_MAX_MS;
 	on_handover_timer(l, &srv->handover_timer);
+}
+
+void server_conn_add(struct server *srv, struct conn *c)
+{
+	struct conn_link *k = conn_link(c);
+	k->prev = NULL;
+	k->next = srv->clients;
+	if (k->next)
+		conn_link(k->next)->prev = c;
+	srv->clients = c;
+	srv->nclients++;
+}
+
+void server_conn_done(struct server *srv, struct conn *c)
+{
+	struct conn_link *k = conn_link(c);
+	if (k->prev)
+		conn_link(k->prev)->next = k->next;
+	else
+		srv->clients = k->next;
+	if (k->next)
+		conn_link(k->next)->prev = k->prev;
+	srv->nclients--;
+	k->prev = NULL;
+	k->next = srv->graveyard;
+	srv->graveyard = c;
 }
 
 static void bury(struct server *srv)

@@ -79,6 +79,13 @@ void server_child_del(struct server *srv, pid_t pid);
 
 void server_end_group(struct server *srv, pid_t pgid, unsigned ms);
 
+/* The registry of connections (clients, nclients): a new one is added by
+ * the server; one that has ended (conn.c: its socket closed, its binding
+ * done) is taken off and put on the graveyard, freed after the loop's
+ * iteration. */
+void server_conn_add(struct server *srv, struct conn *c);
+void server_conn_done(struct server *srv, struct conn *c);
+
 /* Runs the gateway until it has drained after SIGTERM/SIGINT. Returns the
  * process exit status. */
 int server_run(const struct options *o);
