@@ -4,9 +4,9 @@
  *   stdout -> head (until cgi_parse has it) -> our head, then the body,
  *             chunked (HTTP/1.1) or as is -> out -> socket
  *
- * The child is a session's child like a WebSocket program's (client.c
- * ends and reaps it, output.c logs its stderr); this file reads its stdout
- * and answers. Both queues are bounded as for a session: stdout is read
+ * The connection's plain answer by a child: this file owns the script's
+ * proc (the one file of the connection's that knows a child, as a
+ * binding does), logs its stderr, reads its stdout and answers. Both queues are bounded as for a session: stdout is read
  * only while out is below OUT_HIGH, the socket only while tochild is below
  * PROC_STDIN_HIGH. The answer ends with "Connection: close".
  */
@@ -25,7 +25,6 @@
 
 #include "cgi.h"
 #include "child.h"
-#include "client.h"
 #include "env.h"
 #include "handshake.h"
 #include "http.h"
@@ -33,7 +32,7 @@
 #include "proc.h"
 #include "route.h"
 #include "server.h"
-#include "session.h"
+#include "conn_int.h"
 #include "static.h"
 
 #define HEAD_MAX 16384  /* the script's head; more is a 502 */
@@ -50,17 +49,22 @@ struct cgireq {
 	bool head_req;     /* the request is HEAD */
 	bool http11;       /* ... HTTP/1.1 or later: a body may be chunked */
 	bool warned_long;  /* the body outgrew its Content-Length */
+	struct proc *proc; /* the script, or NULL: none started */
+	bool out_done;     /* its stdout has ended (or never will start) */
+	bool reaped;       /* ... it has exited, with status */
+	int status;
+	struct buf errline; /* its stderr, to be logged by lines */
 };
 
 
-static void log_id(struct client *c, enum log_level level, const char *what)
+static void log_id(struct conn *c, enum log_level level, const char *what)
 {
 	log_msg(level, "#%llu %s: %s", (unsigned long long)c->id, c->path, what);
 }
 
 /* Ends the request with an error answer of our own (text/plain), as
  * plain.c and upgrade.c answer; a script still running is ended. */
-static void fail(struct client *c, int status, const char *why,
+static void fail(struct conn *c, int status, const char *why,
 		 const char *more)
 {
 	struct server *srv = c->srv;
@@ -81,12 +85,12 @@ static void fail(struct client *c, int status, const char *why,
 				 extra, head_only ? "" : body);
 		outq_commit(&c->out, (size_t)k);
 	}
-	client_answered(c, status, why);
+	conn_answered(c, status, why);
 	metrics_plain(&srv->metrics, status);
 	buf_free(&c->in);
 	if (c->cgi)
 		buf_free(&c->cgi->head);
-	client_child_stop(c);
+	cgireq_stop(c, false);
 	c->ss = SS_CLOSING;
 	loop_timer_start(srv->loop, &c->sock_timer, CLOSE_WAIT_MS, on_sock_timer);
 	flush_out(c);
@@ -145,11 +149,11 @@ static bool body_length(const struct http_request *req, uint64_t *len)
 
 static void on_cgi_exec(void *owner, int err)
 {
-	struct client *c = owner;
+	struct conn *c = owner;
 	if (!err)
 		return;
 	/* The child exits 127 by itself and is reaped as usual. */
-	c->out_done = true; /* the proc has closed the pipes */
+	c->cgi->out_done = true; /* the proc has closed the pipes */
 	log_msg(LV_ERROR, "#%llu cannot start %s: %s", (unsigned long long)c->id,
 		c->path, strerror(err));
 	if (c->ss == SS_CGI)
@@ -158,18 +162,21 @@ static void on_cgi_exec(void *owner, int err)
 
 static void on_cgi_out(void *owner, const uint8_t *p, size_t n);
 static void on_cgi_out_eof(void *owner);
+static void on_cgi_err(void *owner, const uint8_t *p, size_t n);
+static void on_cgi_stdin_room(void *owner);
+static void on_cgi_exited(void *owner, int status);
 
 static const struct proc_ops cgi_proc_ops = {
 	.exec_done = on_cgi_exec,
 	.out = on_cgi_out,
 	.out_eof = on_cgi_out_eof,
-	.err = client_proc_err,
-	.stdin_room = client_proc_stdin_room,
-	.exited = client_proc_exited,
+	.err = on_cgi_err,
+	.stdin_room = on_cgi_stdin_room,
+	.exited = on_cgi_exited,
 };
 
 /* Starts file for req with the CGI environment. Returns 0 or an errno. */
-static int spawn(struct client *c, const struct http_request *req,
+static int spawn(struct conn *c, const struct http_request *req,
 		 const char *file, uint64_t length)
 {
 	const char *path = req->target;
@@ -217,16 +224,16 @@ static int spawn(struct client *c, const struct http_request *req,
 	snprintf(tag, sizeof tag, "#%llu", (unsigned long long)c->id);
 	struct proc_limits lim = { .closems = c->lim->closems };
 	int err = proc_start(c->srv, &lim, tag, file, argv, env_finish(&e),
-			     &cgi_proc_ops, c, &c->proc);
-	if (err && c->proc)
-		c->out_done = true; /* started, killed, to be reaped */
+			     &cgi_proc_ops, c, &c->cgi->proc);
+	if (err && c->cgi->proc)
+		c->cgi->out_done = true; /* started, killed, to be reaped */
 	return err;
 }
 
-bool cgireq_request(struct client *c, const struct http_request *req,
+bool cgireq_request(struct conn *c, const struct http_request *req,
 		    size_t head_len)
 {
-	const struct options *o = c->srv->opts;
+	const struct conn_http_limits *o = &c->lim->http;
 	const char *q = memchr(req->target, '?', req->target_len);
 	size_t len = q ? (size_t)(q - req->target) : req->target_len;
 	char rel[PATH_MAX], file[PATH_MAX];
@@ -278,7 +285,7 @@ bool cgireq_request(struct client *c, const struct http_request *req,
 	}
 	log_msg(LV_DEBUG, "#%llu %s: CGI script %s, child %ld",
 		(unsigned long long)c->id, c->path, file,
-		(long)proc_pid(c->proc));
+		(long)proc_pid(c->cgi->proc));
 	buf_consume(&c->in, head_len); /* the body follows */
 	c->ss = SS_CGI;
 	/* A script may take its time; the client's leaving ends it. */
@@ -289,7 +296,7 @@ bool cgireq_request(struct client *c, const struct http_request *req,
 
 /* --- the request body -------------------------------------------------- */
 
-void cgireq_input(struct client *c)
+void cgireq_input(struct conn *c)
 {
 	struct cgireq *q = c->cgi;
 	while (c->in.len > 0) {
@@ -302,41 +309,41 @@ void cgireq_input(struct client *c)
 			buf_free(&c->in);
 			break;
 		}
-		size_t queued = proc_queued(c->proc);
+		size_t queued = proc_queued(c->cgi->proc);
 		if (queued >= PROC_STDIN_HIGH)
 			break; /* resumed when the script reads */
 		if (take > PROC_STDIN_HIGH - queued)
 			take = PROC_STDIN_HIGH - queued;
 		/* Dropped once the script has closed its stdin. */
-		proc_write(c->proc, buf_data(&c->in), take);
-		proc_commit(c->proc);
+		proc_write(c->cgi->proc, buf_data(&c->in), take);
+		proc_commit(c->cgi->proc);
 		buf_consume(&c->in, take);
 		q->body_in -= take;
 	}
-	proc_flush(c->proc);
-	if (q->body_in == 0 && proc_queued(c->proc) == 0)
-		proc_close_in(c->proc); /* the body's end is the script's EOF */
+	proc_flush(c->cgi->proc);
+	if (q->body_in == 0 && proc_queued(c->cgi->proc) == 0)
+		proc_close_in(c->cgi->proc); /* the body's end is the script's EOF */
 }
 
-bool cgireq_wants_input(const struct client *c)
+bool cgireq_wants_input(const struct conn *c)
 {
 	return c->cgi->body_in > 0 && c->in.len < READ_CHUNK &&
-	       proc_queued(c->proc) < PROC_STDIN_HIGH;
+	       proc_queued(c->cgi->proc) < PROC_STDIN_HIGH;
 }
 
 /* --- the answer -------------------------------------------------------- */
 
-static bool queue(struct client *c, const void *p, size_t n)
+static bool queue(struct conn *c, const void *p, size_t n)
 {
 	if (outq_append(&c->out, p, n) == 0)
 		return true;
 	log_id(c, LV_ERROR, "out of memory; answer cut short");
-	client_abort(c);
+	conn_abort(c);
 	return false;
 }
 
 /* A part of the script's body. */
-static void send_body(struct client *c, const uint8_t *p, size_t n)
+static void send_body(struct conn *c, const uint8_t *p, size_t n)
 {
 	struct cgireq *q = c->cgi;
 	if (q->no_body || n == 0)
@@ -365,7 +372,7 @@ static void send_body(struct client *c, const uint8_t *p, size_t n)
 }
 
 /* The script's head h is complete: our head goes out. */
-static void send_head(struct client *c, const struct cgi_head *h)
+static void send_head(struct conn *c, const struct cgi_head *h)
 {
 	struct cgireq *q = c->cgi;
 	const char *extra = c->srv->extra_http ? c->srv->extra_http : "";
@@ -381,7 +388,7 @@ static void send_head(struct client *c, const struct cgi_head *h)
 	char *o = (char *)outq_reserve(&c->out, cap);
 	if (!o) {
 		log_id(c, LV_ERROR, "out of memory");
-		client_abort(c);
+		conn_abort(c);
 		return;
 	}
 	const char *rs = h->reason ? h->reason : cgi_reason(h->status);
@@ -404,7 +411,7 @@ static void send_head(struct client *c, const struct cgi_head *h)
 			      extra);
 	outq_commit(&c->out, k);
 	q->head_sent = true;
-	client_answered(c, h->status, "CGI");
+	conn_answered(c, h->status, "CGI");
 	metrics_plain(&c->srv->metrics, h->status);
 	if (h->ignored)
 		log_id(c, LV_INFO, "script's head had lines that are not "
@@ -413,7 +420,7 @@ static void send_head(struct client *c, const struct cgi_head *h)
 
 /* New bytes in the head buffer: sends our head once the script's is
  * complete, with the body bytes that came after it. */
-static void take_head(struct client *c)
+static void take_head(struct conn *c)
 {
 	struct cgireq *q = c->cgi;
 	struct http_header hs[HEAD_LINES];
@@ -438,18 +445,74 @@ static void take_head(struct client *c)
 	buf_free(&q->head);
 }
 
-/* The script is done: its end (cgireq_end) once reaped. */
+static void end_answer(struct conn *c);
+
+/* Once the script's stdout has ended and it is reaped: what its stderr
+ * still holds is logged, and the answer ends. */
+static void finish(struct conn *c)
+{
+	struct cgireq *q = c->cgi;
+	if (!q->out_done || !q->reaped)
+		return;
+	proc_drain_err(q->proc);
+	end_answer(c);
+	conn_maybe_done(c);
+}
+
+/* The script is done: its end (end_answer) once reaped. */
 static void on_cgi_out_eof(void *owner)
 {
-	struct client *c = owner;
-	c->out_done = true;
-	finish_output(c);
-	client_child_stop(c); /* in case it lives on without its stdout */
+	struct conn *c = owner;
+	c->cgi->out_done = true;
+	finish(c);
+	cgireq_stop(c, false); /* in case it lives on without its stdout */
+}
+
+static void on_cgi_exited(void *owner, int status)
+{
+	struct conn *c = owner;
+	c->cgi->status = status;
+	c->cgi->reaped = true;
+	finish(c);
+}
+
+static void on_cgi_stdin_room(void *owner)
+{
+	struct conn *c = owner;
+	process_input(c);
+	update_interest(c);
+}
+
+/* Its stderr, by lines (in pieces of ERR_LINE_MAX), to the log as a
+ * session child's is, unless --stderr drops it (there is no client to
+ * send it to); n == 0: its end. */
+static void on_cgi_err(void *owner, const uint8_t *p, size_t n)
+{
+	struct conn *c = owner;
+	struct buf *b = &c->cgi->errline;
+	if (n > 0 && buf_append(b, p, n) < 0) {
+		cgireq_stop(c, false);
+		log_id(c, LV_ERROR, "out of memory for the script's stderr");
+		return;
+	}
+	for (;;) {
+		uint8_t *s = buf_data(b);
+		uint8_t *nl = b->len ? memchr(s, '\n', b->len) : NULL;
+		size_t k = nl ? (size_t)(nl - s) : b->len;
+		if (!nl && (k == 0 || (n > 0 && k < ERR_LINE_MAX)))
+			break;
+		size_t show = k > 0 && s[k - 1] == '\r' ? k - 1 : k;
+		if (c->lim->err_mode != STDERR_IGNORE)
+			log_stderr(c->id, s, show);
+		buf_consume(b, nl ? k + 1 : k);
+	}
+	if (b->len == 0)
+		buf_free(b);
 }
 
 static void on_cgi_out(void *owner, const uint8_t *chunk, size_t n)
 {
-	struct client *c = owner;
+	struct conn *c = owner;
 	struct cgireq *q = c->cgi;
 	if (c->ss != SS_CGI || c->fd < 0)
 		return; /* answered already, or nobody to answer: dropped */
@@ -466,11 +529,13 @@ static void on_cgi_out(void *owner, const uint8_t *chunk, size_t n)
 		flush_out(c);
 }
 
-void cgireq_end(struct client *c)
+/* The script is reaped and its stdout has ended: the answer ends (502 if
+ * the script never sent a usable head). */
+static void end_answer(struct conn *c)
 {
 	struct cgireq *q = c->cgi;
 	char why[64], sig[32];
-	int st = c->status;
+	int st = c->cgi->status;
 	bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
 	if (WIFEXITED(st))
 		snprintf(why, sizeof why, "exit status %d", WEXITSTATUS(st));
@@ -505,10 +570,45 @@ void cgireq_end(struct client *c)
 	flush_out(c);
 }
 
-void cgireq_free(struct client *c)
+void cgireq_stop(struct conn *c, bool now)
+{
+	if (c->cgi && c->cgi->proc && now)
+		proc_kill(c->cgi->proc);
+	else if (c->cgi && c->cgi->proc)
+		proc_stop(c->cgi->proc);
+}
+
+void cgireq_writable(struct conn *c, bool room)
+{
+	if (!c->cgi->proc)
+		return;
+	proc_pause_out(c->cgi->proc, !room);
+	enum stderr_mode m = c->lim->err_mode;
+	proc_pause_err(c->cgi->proc,
+		       !room && (m == STDERR_SEND || m == STDERR_BOTH));
+}
+
+bool cgireq_busy(const struct conn *c)
+{
+	const struct cgireq *q = c->cgi;
+	return q->proc && (!q->out_done || !q->reaped);
+}
+
+void cgireq_finish(struct conn *c)
+{
+	struct cgireq *q = c->cgi;
+	if (!q->proc)
+		return;
+	proc_finish(q->proc);
+	conn_note_exit(c, proc_pid(q->proc), q->status);
+}
+
+void cgireq_free(struct conn *c)
 {
 	if (!c->cgi)
 		return;
+	proc_free(c->cgi->proc);
+	buf_free(&c->cgi->errline);
 	buf_free(&c->cgi->head);
 	free(c->cgi);
 	c->cgi = NULL;

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct client;
+struct conn;
 struct http_request;
 
 /* req, the head_len bytes of c->in, asks for no upgrade. When its path names a
@@ -16,22 +16,29 @@ struct http_request;
  * false, having done nothing, when the path names nothing to run there (no
  * such file, a directory, a dot segment), so that --staticdir or a 404 may
  * answer it. */
-bool cgireq_request(struct client *c, const struct http_request *req,
+bool cgireq_request(struct conn *c, const struct http_request *req,
 		    size_t head_len);
 
 /* SS_CGI: passes the request body in c->in on to the script's stdin (as
  * much as its queue takes) and closes the stdin once the body is done. */
-void cgireq_input(struct client *c);
+void cgireq_input(struct conn *c);
 
 /* SS_CGI: whether to read the socket: while the body is still to come and
  * the queues it goes through have room. */
-bool cgireq_wants_input(const struct client *c);
+bool cgireq_wants_input(const struct conn *c);
 
-/* SS_CGI: the script is reaped and its stdout has ended: the answer ends
- * (502 if the script never sent a usable head). */
-void cgireq_end(struct client *c);
+/* c is ending: its script (if any) is ended; now: SIGKILL at once. */
+void cgireq_stop(struct conn *c, bool now);
+/* c->cgi set: the socket queue has room (or the socket is closed), or
+ * not: the script's stdout is read accordingly. */
+void cgireq_writable(struct conn *c, bool room);
+/* c->cgi set: its script has not yet been reaped with its stdout ended. */
+bool cgireq_busy(const struct conn *c);
+/* c->cgi set, its socket closed and the script done: the script's last
+ * stderr is logged, its group ended, its status noted for the log. */
+void cgireq_finish(struct conn *c);
 
 /* Frees c's CGI state, if any. */
-void cgireq_free(struct client *c);
+void cgireq_free(struct conn *c);
 
 #endif

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "cgireq.h"
-#include "client.h"
+#include "conn.h"
 #include "devconsole.h"
 #include "handshake.h"
 #include "log.h"
@@ -36,7 +36,7 @@
 #include "route.h"
 #include "server.h"
 #include "shared.h"
-#include "session.h"
+#include "conn_int.h"
 #include "static.h"
 
 #define BODY_CHUNK 65536 /* one read of a file body; OUT_HIGH of socket queue */
@@ -76,7 +76,7 @@ static const char *reason(int status)
 /* Queues the answer (only its head for HEAD) and logs it; then either
  * keeps the connection for the next request (c->keep_head) or ends it once
  * the answer has been sent, as http_error_extra does. Takes over a->fd. */
-static void answer(struct client *c, bool head_only, const struct answer *a)
+static void answer(struct conn *c, bool head_only, const struct answer *a)
 {
 	struct server *srv = c->srv;
 	bool keep = c->keep_head > 0 && a->status < 500 && !srv->draining;
@@ -101,7 +101,7 @@ static void answer(struct client *c, bool head_only, const struct answer *a)
 			      more, extra);
 		outq_commit(&c->out, (size_t)k);
 	}
-	client_answered(c, a->status, a->why);
+	conn_answered(c, a->status, a->why);
 	metrics_plain(&srv->metrics, a->status);
 	if (keep)
 		buf_consume(&c->in, c->keep_head); /* what follows is the next */
@@ -123,7 +123,7 @@ static void answer(struct client *c, bool head_only, const struct answer *a)
 }
 
 /* A short text answer: an error, the health state. */
-static void answer_text(struct client *c, bool head_only, int status,
+static void answer_text(struct conn *c, bool head_only, int status,
 			const char *text, const char *more, bool no_store,
 			const char *why)
 {
@@ -132,12 +132,12 @@ static void answer_text(struct client *c, bool head_only, int status,
 	answer(c, head_only, &a);
 }
 
-static void answer_metrics(struct client *c, bool head_only)
+static void answer_metrics(struct conn *c, bool head_only)
 {
 	static char text[METRICS_TEXT_MAX];
 	struct server *srv = c->srv;
 	struct metrics_live live = {0};
-	for (struct client *s = srv->clients; s; s = client_next(s)) {
+	for (struct conn *s = srv->clients; s; s = conn_next(s)) {
 		if (!s->upgraded)
 			continue;
 		live.sessions_open++;
@@ -176,7 +176,7 @@ static enum range_result want_range(const struct http_request *req,
  * modification time; else 206 with the one byte range asked for, 416 when
  * that range lies past the end, or 200 with the whole body. The body is
  * streamed from the file. */
-static void answer_file(struct client *c, const struct http_request *req,
+static void answer_file(struct conn *c, const struct http_request *req,
 			bool head_only, struct static_file *f)
 {
 	char date[STATIC_DATE_LEN + 1], more[192];
@@ -228,7 +228,7 @@ static void answer_file(struct client *c, const struct http_request *req,
 
 /* --staticdir: answers and returns true, or returns false with *why set
  * when there is no file to serve at path[0..len). */
-static bool try_static(struct client *c, const struct http_request *req,
+static bool try_static(struct conn *c, const struct http_request *req,
 		       bool get, bool head, const char *path, size_t len,
 		       const char **why)
 {
@@ -241,7 +241,7 @@ static bool try_static(struct client *c, const struct http_request *req,
 		return false;
 	}
 	struct static_file f;
-	int st = static_open(c->srv->opts->staticdir, rel, &f);
+	int st = static_open(c->lim->http.staticdir, rel, &f);
 	if (st == 404) {
 		*why = "no such file";
 		return false;
@@ -298,11 +298,11 @@ static int cmp_names(const void *a, const void *b)
 /* --devconsole, GET / when / is no resource: the resources, and the
  * executables at the top of --dir (at most INDEX_DIR_MAX of them, sorted),
  * as links to their consoles. */
-static void answer_index(struct client *c, bool head_only)
+static void answer_index(struct conn *c, bool head_only)
 {
 	static char page[DEVCONSOLE_INDEX_MAX];
 	static char names[INDEX_DIR_MAX][NAME_MAX + 2];
-	const struct options *o = c->srv->opts;
+	const struct options *o = c->lim->http.routes;
 	const char *paths[OPTS_MAX_LIST + INDEX_DIR_MAX];
 	size_t n = 0, nd = 0;
 	for (size_t i = 0; i < o->nresources && n < OPTS_MAX_LIST; i++)
@@ -330,7 +330,7 @@ static void answer_index(struct client *c, bool head_only)
 
 /* --devconsole, a GET with "X-Portal-Console: why": why this client's
  * last handshake to this path was refused, as JSON (devconsole.h). */
-static void answer_why(struct client *c, bool head_only)
+static void answer_why(struct conn *c, bool head_only)
 {
 	static char json[DEVCONSOLE_JSON_MAX];
 	char addr[NET_ADDR_TEXT];
@@ -366,17 +366,17 @@ static bool keep_alive(const struct http_request *req)
 	return conn && http_list_has(conn->value, conn->value_len, "keep-alive");
 }
 
-bool plain_request(struct client *c, const struct http_request *req,
+bool plain_request(struct conn *c, const struct http_request *req,
 		   size_t head_len)
 {
-	const struct options *o = c->srv->opts;
+	const struct conn_http_limits *o = &c->lim->http;
 	c->keep_head = keep_alive(req) ? head_len : 0;
 	if (req->target_len == 0 || req->target[0] != '/')
 		return false;
 	const char *q = memchr(req->target, '?', req->target_len);
 	const char *path = req->target;
 	size_t len = q ? (size_t)(q - path) : req->target_len;
-	client_set_path(c, path, len);
+	conn_set_path(c, path, len);
 
 	bool get = method_is(req, "GET"), head = method_is(req, "HEAD");
 	bool is_health = o->health_path && strlen(o->health_path) == len &&
@@ -416,7 +416,7 @@ bool plain_request(struct client *c, const struct http_request *req,
 		return false; /* --cgidir: any method may be a script's */
 	struct route r;
 	if ((get || head) && o->devconsole &&
-	    route_find(o, path, len, &r) == 0) {
+	    route_find(o->routes, path, len, &r) == 0) {
 		struct answer a = {200, "text/html; charset=utf-8",
 				   devconsole_page_len, console_csp, true,
 				   devconsole_page, -1, "console"};
@@ -436,7 +436,7 @@ bool plain_request(struct client *c, const struct http_request *req,
 	return false;
 }
 
-bool plain_refill(struct client *c)
+bool plain_refill(struct conn *c)
 {
 	size_t want = c->body_left < BODY_CHUNK ? (size_t)c->body_left
 						: BODY_CHUNK;

@@ -16,7 +16,7 @@
 
 #include "buf.h"
 #include "child.h"
-#include "client.h"
+#include "conn.h"
 #include "proc.h"
 #include "log.h"
 #include "logsink.h"
@@ -72,13 +72,15 @@ static void on_listen(struct loop *l, int fd, unsigned ev, void *arg)
 		if (cfd >= 0) {
 			unsigned max = srv->opts->maxconns;
 			bool over = max && srv->nclients >= max;
-			struct client *c = client_start(srv, cfd, &peer,
+			struct conn *c = conn_start(srv, cfd, &peer,
 							srv->lport[i]);
+			if (c)
+				server_conn_add(srv, c);
 			if (c && over) {
 				/* Answered and closed, never dropped. */
 				metrics_refused(&srv->metrics,
 						METRICS_REFUSED_CONNS);
-				client_refuse(c, 503, "too many connections",
+				conn_refuse(c, 503, "too many connections",
 					      "Retry-After: 1\r\n");
 			}
 			continue;
@@ -155,10 +157,10 @@ static void stop_listening(struct server *srv)
 /* SIGKILL to every child's group; sockets closed without a word. */
 static void abort_all(struct server *srv)
 {
-	struct client *c, *next;
+	struct conn *c, *next;
 	for (c = srv->clients; c; c = next) {
-		next = client_next(c);
-		client_abort(c);
+		next = conn_next(c);
+		conn_abort(c);
 	}
 	shared_abort(srv);
 	/* Each session ends as soon as its child is reaped, which SIGKILL
@@ -178,21 +180,21 @@ static void on_drain_timer(struct loop *l, struct loop_timer *t)
  * the last session has. */
 static void drain(struct server *srv)
 {
-	struct client *c, *next;
+	struct conn *c, *next;
 	srv->draining = true;
 	if (!accepting(srv))
 		stop_listening(srv);
 	for (c = srv->clients; c; c = next) {
-		next = client_next(c);
-		client_go_away(c);
+		next = conn_next(c);
+		conn_go_away(c);
 	}
 	shared_drain(srv);
 }
 
 static bool any_upgrading(const struct server *srv)
 {
-	for (const struct client *c = srv->clients; c; c = client_next(c)) {
-		if (client_upgrading(c))
+	for (const struct conn *c = srv->clients; c; c = conn_next(c)) {
+		if (conn_upgrading(c))
 			return true;
 	}
 	return false;
@@ -254,12 +256,38 @@ static void on_signal(struct loop *l, int fd, unsigned ev, void *arg)
 	on_handover_timer(l, &srv->handover_timer);
 }
 
+void server_conn_add(struct server *srv, struct conn *c)
+{
+	struct conn_link *k = conn_link(c);
+	k->prev = NULL;
+	k->next = srv->clients;
+	if (k->next)
+		conn_link(k->next)->prev = c;
+	srv->clients = c;
+	srv->nclients++;
+}
+
+void server_conn_done(struct server *srv, struct conn *c)
+{
+	struct conn_link *k = conn_link(c);
+	if (k->prev)
+		conn_link(k->prev)->next = k->next;
+	else
+		srv->clients = k->next;
+	if (k->next)
+		conn_link(k->next)->prev = k->prev;
+	srv->nclients--;
+	k->prev = NULL;
+	k->next = srv->graveyard;
+	srv->graveyard = c;
+}
+
 static void bury(struct server *srv)
 {
 	while (srv->graveyard) {
-		struct client *c = srv->graveyard;
-		srv->graveyard = client_next(c);
-		client_free(c);
+		struct conn *c = srv->graveyard;
+		srv->graveyard = conn_next(c);
+		conn_free(c);
 	}
 }
 
@@ -449,7 +477,7 @@ int server_run(const struct options *o)
 	struct server srv;
 	memset(&srv, 0, sizeof srv);
 	srv.opts = o;
-	client_limits_init(&srv.climits, o);
+	conn_limits_init(&srv.climits, o);
 	srv.loop = loop_new();
 	if (!srv.loop) {
 		log_msg(LV_FATAL, "cannot create the event loop: %s",

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "client.h"
+#include "conn.h"
 #include "devconsole.h"
 #include "loop.h"
 #include "metrics.h"
@@ -14,7 +14,7 @@
 #include "opts.h"
 #include "pidmap.h"
 
-struct client;
+struct conn;
 struct proc;
 struct shared;
 struct shared_run;
@@ -35,9 +35,9 @@ struct server {
 	bool accept_paused;
 	struct loop_timer accept_timer;
 	int sigfd;
-	struct client *clients; /* doubly linked, newest first */
+	struct conn *clients; /* doubly linked, newest first */
 	size_t nclients;
-	struct client *graveyard; /* ended this iteration, freed after it */
+	struct conn *graveyard; /* ended this iteration, freed after it */
 	uint64_t next_id;
 	uint64_t started_s;   /* wall-clock start, for UNIQUE_ID */
 	size_t nchildren;     /* children started and not yet reaped */
@@ -55,7 +55,7 @@ struct server {
 	char *extra_ws;       /* header lines added to 101 responses */
 	char *extra_http;     /* and to every other response */
 	struct metrics metrics;
-	struct client_limits climits; /* every session's (client.h) */
+	struct conn_limits climits; /* every connection's (conn.h) */
 	struct shared *shared; /* shared routes that have had a client */
 	struct shared_run *runs; /* their programs, until reaped (shared.c) */
 	struct devconsole_refusals refused; /* --devconsole: to explain */
@@ -78,6 +78,13 @@ int server_child_add(struct server *srv, pid_t pid, struct proc *p);
 void server_child_del(struct server *srv, pid_t pid);
 
 void server_end_group(struct server *srv, pid_t pgid, unsigned ms);
+
+/* The registry of connections (clients, nclients): a new one is added by
+ * the server; one that has ended (conn.c: its socket closed, its binding
+ * done) is taken off and put on the graveyard, freed after the loop's
+ * iteration. */
+void server_conn_add(struct server *srv, struct conn *c);
+void server_conn_done(struct server *srv, struct conn *c);
 
 /* Runs the gateway until it has drained after SIGTERM/SIGINT. Returns the
  * process exit status. */

@@ -23,7 +23,7 @@
 
 #include "base64.h"
 #include "child.h"
-#include "client.h"
+#include "conn.h"
 #include "framed.h"
 #include "log.h"
 #include "metrics.h"
@@ -39,7 +39,7 @@
 #define BACKOFF_MAX_MS 30000
 #define STEADY_RUN_MS 10000    /* a run this long resets the back-off */
 
-static const struct client_binding_ops binding_ops;
+static const struct conn_ops binding_ops;
 static const struct proc_ops run_ops;
 
 static uint64_t now(const struct shared *sh)
@@ -49,7 +49,7 @@ static uint64_t now(const struct shared *sh)
 
 /* --- members ------------------------------------------------------------ */
 
-static int members_add(struct members *ms, struct client *c, char *join)
+static int members_add(struct members *ms, struct conn *c, char *join)
 {
 	if (ms->n == ms->cap) {
 		size_t cap = ms->cap ? 2 * ms->cap : 8;
@@ -64,7 +64,7 @@ static int members_add(struct members *ms, struct client *c, char *join)
 }
 
 /* Removes c; returns false when it is not there. */
-static bool members_del(struct members *ms, struct client *c)
+static bool members_del(struct members *ms, struct conn *c)
 {
 	for (size_t i = 0; i < ms->n; i++) {
 		if (ms->m[i].c != c)
@@ -81,10 +81,10 @@ static bool members_del(struct members *ms, struct client *c)
 	return false;
 }
 
-struct client *shared_member(const struct shared *sh, uint64_t id)
+struct conn *shared_member(const struct shared *sh, uint64_t id)
 {
 	for (size_t i = 0; i < sh->mem.n; i++) {
-		if (client_id(sh->mem.m[i].c) == id)
+		if (conn_id(sh->mem.m[i].c) == id)
 			return sh->mem.m[i].c;
 	}
 	return NULL;
@@ -197,11 +197,11 @@ static void run_end(struct shared_run *run)
 		struct members mem = sh->mem;
 		sh->mem = (struct members){0};
 		for (size_t i = 0; i < mem.n; i++)
-			client_bind(mem.m[i].c, NULL, NULL);
+			conn_bind(mem.m[i].c, NULL, NULL);
 		pid_t pid = proc_pid(run->proc);
 		for (size_t i = 0; i < mem.n; i++) {
-			client_end_exit(mem.m[i].c, pid, run->status);
-			client_flush(mem.m[i].c);
+			conn_end_exit(mem.m[i].c, pid, run->status);
+			conn_flush(mem.m[i].c);
 			free(mem.m[i].join);
 		}
 		free(mem.m);
@@ -256,13 +256,13 @@ static void run_stdin_room(void *owner)
 		if (k == 0)
 			i = sh->rr % sh->mem.n;
 		sh->rr = i;
-		client_resume(sh->mem.m[i].c);
+		conn_resume(sh->mem.m[i].c);
 	}
 	if (sh->run == run && sh->mem.n)
 		sh->rr = (sh->rr + 1) % sh->mem.n;
 }
 
-static void member_open(struct shared *sh, struct client *c, char *join);
+static void member_open(struct shared *sh, struct conn *c, char *join);
 
 static void run_exec_done(void *owner, int err)
 {
@@ -280,10 +280,10 @@ static void run_exec_done(void *owner, int err)
 		run->sh = NULL;
 		note_exit(sh, run);
 		while (sh->wait.n) {
-			struct client *c = sh->wait.m[0].c;
+			struct conn *c = sh->wait.m[0].c;
 			members_del(&sh->wait, c);
-			client_bind(c, NULL, NULL);
-			client_refuse_start(c, err, why);
+			conn_bind(c, NULL, NULL);
+			conn_refuse_start(c, err, why);
 		}
 		return;
 	}
@@ -291,7 +291,7 @@ static void run_exec_done(void *owner, int err)
 	log_msg(LV_INFO, "%s: started %s, child %ld", sh->tag, sh->program,
 		(long)proc_pid(run->proc));
 	while (sh->wait.n && sh->run == run) {
-		struct client *c = sh->wait.m[0].c;
+		struct conn *c = sh->wait.m[0].c;
 		char *join = sh->wait.m[0].join;
 		sh->wait.m[0].join = NULL;
 		members_del(&sh->wait, c);
@@ -346,15 +346,15 @@ static int run_start(struct shared *sh, char *const envp[])
 
 /* c's 101 goes out; it becomes a member: a hub reads its "+ID" lines, a
  * broadcast client gets the history; then what it sent meanwhile. */
-static void member_open(struct shared *sh, struct client *c, char *join)
+static void member_open(struct shared *sh, struct conn *c, char *join)
 {
 	if (members_add(&sh->mem, c, NULL) < 0) {
 		free(join);
-		client_bind(c, NULL, NULL);
-		client_refuse_start(c, ENOMEM, "out of memory");
+		conn_bind(c, NULL, NULL);
+		conn_refuse_start(c, ENOMEM, "out of memory");
 		return;
 	}
-	client_open(c);
+	conn_open(c, 0);
 	if (join) {
 		shared_to_program(sh, join, strlen(join), NULL, 0);
 		free(join);
@@ -365,10 +365,10 @@ static void member_open(struct shared *sh, struct client *c, char *join)
 		const uint8_t *p = frame_payload(f, &n);
 		shared_send_one(sh, c, f, p, n);
 	}
-	client_resume(c);
+	conn_resume(c);
 }
 
-static void on_message(void *owner, struct client *c, unsigned opcode,
+static void on_message(void *owner, struct conn *c, unsigned opcode,
 		       const uint8_t *p, size_t n)
 {
 	struct shared *sh = owner;
@@ -394,20 +394,20 @@ static void on_message(void *owner, struct client *c, unsigned opcode,
 	return;
 oom:
 	log_msg(LV_ERROR, "%s: out of memory; a message from #%llu is lost",
-		sh->tag, (unsigned long long)client_id(c));
+		sh->tag, (unsigned long long)conn_id(c));
 }
 
-static bool on_room(void *owner, const struct client *c)
+static bool on_room(void *owner, const struct conn *c)
 {
 	(void)c;
 	struct shared *sh = owner;
 	return !sh->run || proc_queued(sh->run->proc) < PROC_STDIN_HIGH;
 }
 
-static void on_drained(void *owner, struct client *c)
+static void on_writable(void *owner, struct conn *c, bool room)
 {
 	struct shared *sh = owner;
-	if (sh->run && sh->run->paused && shared_below_mark(sh, c))
+	if (room && sh->run && sh->run->paused && shared_below_mark(sh, c))
 		shared_pump_soon(sh);
 }
 
@@ -433,9 +433,10 @@ static void check_empty(struct shared *sh)
 				 on_linger);
 }
 
-static void on_gone(void *owner, struct client *c, unsigned code)
+static void on_gone(void *owner, struct conn *c, unsigned code)
 {
 	struct shared *sh = owner;
+	conn_bind(c, NULL, NULL); /* its last call */
 	if (members_del(&sh->mem, c)) {
 		if (sh->kind == ROUTE_HUB)
 			shared_hub_leave(sh, c, code);
@@ -445,10 +446,10 @@ static void on_gone(void *owner, struct client *c, unsigned code)
 	check_empty(sh);
 }
 
-static const struct client_binding_ops binding_ops = {
+static const struct conn_ops binding_ops = {
 	.message = on_message,
 	.room = on_room,
-	.drained = on_drained,
+	.writable = on_writable,
 	.gone = on_gone,
 };
 
@@ -528,19 +529,19 @@ int shared_admit(struct server *srv, const struct route *r,
 	return 0;
 }
 
-void shared_join(struct server *srv, struct client *c,
+void shared_join(struct server *srv, struct conn *c,
 		 const struct shared_joiner *j)
 {
 	struct shared *sh = find_or_make(srv, j->route);
 	char *join = j->join;
 	if (!sh) {
 		free(join);
-		client_refuse_start(c, ENOMEM, "out of memory");
+		conn_refuse_start(c, ENOMEM, "out of memory");
 		return;
 	}
 	loop_timer_stop(srv->loop, &sh->linger);
 	if (sh->run && sh->run->running) {
-		client_bind(c, &binding_ops, sh);
+		conn_bind(c, &binding_ops, sh);
 		member_open(sh, c, join);
 		return;
 	}
@@ -550,17 +551,17 @@ void shared_join(struct server *srv, struct client *c,
 			free(join);
 			log_msg(LV_ERROR, "%s: cannot start %s: %s", sh->tag,
 				sh->program, strerror(err));
-			client_refuse_start(c, err, strerror(err));
+			conn_refuse_start(c, err, strerror(err));
 			return;
 		}
 	}
 	if (members_add(&sh->wait, c, join) < 0) {
 		free(join);
-		client_refuse_start(c, ENOMEM, "out of memory");
+		conn_refuse_start(c, ENOMEM, "out of memory");
 		check_empty(sh);
 		return;
 	}
-	client_bind(c, &binding_ops, sh);
+	conn_bind(c, &binding_ops, sh);
 }
 
 void shared_drain(struct server *srv)

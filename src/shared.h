@@ -1,10 +1,10 @@
 /* The binding of a shared route (--broadcast, --hub; man portal-gw, SHARED
  * ROUTES): one program for every client of the route, started by the first
- * one, with its members, linger, exit, crash back-off and history. It is
- * the only module besides client.c and upgrade.c that knows both sides: it
- * drives its clients through client.h's binding calls and its program
- * through proc.h. The server keeps the registry (struct server's shared
- * list) and calls the shared_ functions below. */
+ * one, with its members, linger, exit, crash back-off and history. It is,
+ * with bind_one.c, a binding: a module that knows both sides: it drives
+ * its clients through conn.h (hearing from them through struct conn_ops)
+ * and its program through proc.h. The server keeps the registry (struct
+ * server's shared list) and calls the shared_ functions below. */
 #ifndef PORTAL_SHARED_H
 #define PORTAL_SHARED_H
 
@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct client;
+struct conn;
 struct http_request;
 struct route;
 struct server;
@@ -46,10 +46,10 @@ struct shared_joiner {
 };
 
 /* c, admitted and with its 101 queued (not yet sent), joins the route's
- * program: at once if it runs (client_open), once its exec is known if it
+ * program: at once if it runs (conn_open), once its exec is known if it
  * is starting (the first client starts it; others arriving meanwhile wait
- * for the same exec), or c is refused (client_refuse_start). */
-void shared_join(struct server *srv, struct client *c,
+ * for the same exec), or c is refused (conn_refuse_start). */
+void shared_join(struct server *srv, struct conn *c,
 		 const struct shared_joiner *j);
 
 /* SIGTERM: no program lingers; each ends once its clients have left. */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client.h"
+#include "conn.h"
 #include "http.h"
 #include "hub.h"
 #include "log.h"
@@ -21,7 +21,7 @@ void shared_hub_out(struct shared *sh, const char *line, size_t n)
 			n > 200 ? 200 : (int)n, line, cmd.error);
 		return;
 	}
-	struct client *c = NULL;
+	struct conn *c = NULL;
 	if (cmd.kind != HUB_TO_ALL && !(c = shared_member(sh, cmd.id))) {
 		log_msg(LV_DEBUG, "%s: no client %llu; skipped: %.*s", sh->tag,
 			(unsigned long long)cmd.id, n > 200 ? 200 : (int)n, line);
@@ -31,7 +31,7 @@ void shared_hub_out(struct shared *sh, const char *line, size_t n)
 		char reason[HUB_REASON_MAX + 1];
 		memcpy(reason, cmd.text ? cmd.text : "", cmd.text_len);
 		reason[cmd.text_len] = '\0';
-		client_end(c, cmd.code, cmd.text ? reason : NULL);
+		conn_end(c, cmd.code, cmd.text ? reason : NULL);
 		return;
 	}
 	uint8_t *tmp;
@@ -79,27 +79,27 @@ char *shared_hub_lines(const struct server *srv, uint64_t id,
 	return s;
 }
 
-void shared_hub_message(struct shared *sh, const struct client *c,
+void shared_hub_message(struct shared *sh, const struct conn *c,
 			const uint8_t *p, size_t n)
 {
 	/* One "ID TEXT" line per line of it (the framed form has one). */
-	size_t need = hub_fmt_message(NULL, 0, client_id(c), (const char *)p, n);
+	size_t need = hub_fmt_message(NULL, 0, conn_id(c), (const char *)p, n);
 	char *line = malloc(need);
 	if (!line) {
 		log_msg(LV_ERROR, "%s: out of memory; a message from #%llu is "
-			"lost", sh->tag, (unsigned long long)client_id(c));
+			"lost", sh->tag, (unsigned long long)conn_id(c));
 		return;
 	}
-	hub_fmt_message(line, need, client_id(c), (const char *)p, n);
+	hub_fmt_message(line, need, conn_id(c), (const char *)p, n);
 	shared_to_program(sh, line, need, NULL, 0);
 	free(line);
 }
 
-void shared_hub_leave(struct shared *sh, const struct client *c,
+void shared_hub_leave(struct shared *sh, const struct conn *c,
 		      unsigned code)
 {
 	char line[HUB_ID_DIGITS + 16];
-	size_t n = hub_fmt_leave(line, sizeof line, client_id(c),
+	size_t n = hub_fmt_leave(line, sizeof line, conn_id(c),
 				 (uint16_t)code);
 	shared_to_program(sh, line, n, NULL, 0);
 }

@@ -16,7 +16,7 @@
 #include "route.h"
 #include "server.h"
 
-struct client;
+struct conn;
 struct frame;
 struct proc;
 
@@ -27,7 +27,7 @@ struct proc;
 
 
 struct member {
-	struct client *c;
+	struct conn *c;
 	char *join; /* hub: its "+ID" and "=ID" lines, until it opens */
 };
 
@@ -87,7 +87,7 @@ static inline bool shared_framed(const struct shared *sh)
 /* shared.c */
 
 /* The member with session id id, or NULL. */
-struct client *shared_member(const struct shared *sh, uint64_t id);
+struct conn *shared_member(const struct shared *sh, uint64_t id);
 /* Writes a[0..an) then b[0..bn) (bn may be 0) to the program's stdin as
  * one whole piece: never mixed with another client's. */
 void shared_to_program(struct shared *sh, const void *a, size_t an,
@@ -102,12 +102,12 @@ void shared_to_program(struct shared *sh, const void *a, size_t an,
 struct frame *shared_line_frame(struct shared *sh, const char *line, size_t n,
 			       uint8_t **tmp, size_t *plen);
 /* c's queue is below the mark under which it takes another line. */
-bool shared_below_mark(const struct shared *sh, const struct client *c);
+bool shared_below_mark(const struct shared *sh, const struct conn *c);
 /* Some open member is below its mark, or there is no open member. */
 bool shared_any_room(const struct shared *sh);
 /* f (payload p[0..n)) to c / to every member; a client cut as too slow is
  * counted. shared_send_all returns shared_any_room afterwards. */
-void shared_send_one(struct shared *sh, struct client *c, struct frame *f,
+void shared_send_one(struct shared *sh, struct conn *c, struct frame *f,
 		     const uint8_t *p, size_t n);
 bool shared_send_all(struct shared *sh, struct frame *f, const uint8_t *p,
 		     size_t n);
@@ -132,10 +132,10 @@ void shared_run_err(void *owner, const uint8_t *p, size_t n);
 void shared_hub_out(struct shared *sh, const char *line, size_t n);
 /* Message p[0..n) of c (in its --framed form with --framed) as "ID TEXT"
  * lines on the program's stdin. */
-void shared_hub_message(struct shared *sh, const struct client *c,
+void shared_hub_message(struct shared *sh, const struct conn *c,
 			const uint8_t *p, size_t n);
 /* "-ID CODE": c has left. */
-void shared_hub_leave(struct shared *sh, const struct client *c,
+void shared_hub_leave(struct shared *sh, const struct conn *c,
 		      unsigned code);
 
 #endif

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "base64.h"
-#include "client.h"
+#include "conn.h"
 #include "framed.h"
 #include "log.h"
 #include "outq.h"
@@ -91,9 +91,9 @@ static size_t high_mark(const struct shared *sh)
 	return half < SHARED_OUT_HIGH ? half : SHARED_OUT_HIGH;
 }
 
-bool shared_below_mark(const struct shared *sh, const struct client *c)
+bool shared_below_mark(const struct shared *sh, const struct conn *c)
 {
-	return client_queued(c) < high_mark(sh);
+	return conn_queued(c) < high_mark(sh);
 }
 
 /* Whether a line may be sent now: some open member is below its mark, or
@@ -104,8 +104,8 @@ bool shared_any_room(const struct shared *sh)
 {
 	bool open = false;
 	for (size_t i = 0; i < sh->mem.n; i++) {
-		const struct client *c = sh->mem.m[i].c;
-		if (!client_is_open(c))
+		const struct conn *c = sh->mem.m[i].c;
+		if (!conn_is_open(c))
 			continue;
 		if (shared_below_mark(sh, c))
 			return true;
@@ -115,10 +115,10 @@ bool shared_any_room(const struct shared *sh)
 }
 
 /* Sends f (payload p[0..n)) to c; counts a client cut as too slow. */
-void shared_send_one(struct shared *sh, struct client *c, struct frame *f,
+void shared_send_one(struct shared *sh, struct conn *c, struct frame *f,
 		     const uint8_t *p, size_t n)
 {
-	if (client_send_frame(c, f, p, n, shared_opts(sh)->max_queue) == 1)
+	if (conn_send_frame(c, f, p, n, shared_opts(sh)->max_queue) == 1)
 		sh->slow++;
 }
 
@@ -131,9 +131,9 @@ bool shared_send_all(struct shared *sh, struct frame *f, const uint8_t *p,
 	for (size_t i = sh->mem.n; i-- > 0;) {
 		if (i >= sh->mem.n)
 			continue;
-		struct client *c = sh->mem.m[i].c;
+		struct conn *c = sh->mem.m[i].c;
 		shared_send_one(sh, c, f, p, n);
-		if (client_is_open(c)) {
+		if (conn_is_open(c)) {
 			open = true;
 			room = room || shared_below_mark(sh, c);
 		}
@@ -170,7 +170,7 @@ void shared_flush_members(struct shared *sh)
 {
 	for (size_t i = sh->mem.n; i-- > 0;) {
 		if (i < sh->mem.n)
-			client_flush(sh->mem.m[i].c);
+			conn_flush(sh->mem.m[i].c);
 	}
 }
 

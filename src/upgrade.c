@@ -1,5 +1,6 @@
-/* A session's first part: the request head, its checks, the child's
- * environment and start, and the 101 answer. */
+/* A connection's first part: the request head, its checks, the program's
+ * environment, the 101 answer, and the choice point that hands an admitted
+ * connection to the binding its route's kind names (answer). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,12 +18,12 @@
 #include "log.h"
 #include "lookup.h"
 #include "net.h"
+#include "bind_one.h"
 #include "plain.h"
-#include "proc.h"
 #include "program.h"
 #include "route.h"
 #include "server.h"
-#include "session.h"
+#include "conn_int.h"
 #include "shared.h"
 
 #ifndef PORTAL_VERSION
@@ -34,7 +35,7 @@
 /* --devconsole: notes a refused handshake for the page to ask about,
  * under the socket's peer address (not X-Forwarded-For's: the page's
  * question comes over a socket of its own). */
-static void console_refused(struct client *c, int status, const char *why)
+static void console_refused(struct conn *c, int status, const char *why)
 {
 	char addr[NET_ADDR_TEXT];
 	net_addr_host(c->fwd ? &c->fwd->peer : &c->peer, addr, sizeof addr);
@@ -42,7 +43,7 @@ static void console_refused(struct client *c, int status, const char *why)
 			   loop_now(c->srv->loop));
 }
 
-void http_error_extra(struct client *c, int status, const char *why,
+void http_error_extra(struct conn *c, int status, const char *why,
 			     const char *more)
 {
 	char extra[2048], resp[4096];
@@ -50,13 +51,13 @@ void http_error_extra(struct client *c, int status, const char *why,
 	int k = snprintf(extra, sizeof extra, "%s%s", more ? more : "", h);
 	size_t n = hs_response_error(resp, sizeof resp, status,
 				     k > 0 && (size_t)k < sizeof extra ? extra : NULL);
-	client_answered(c, status, why);
+	conn_answered(c, status, why);
 	metrics_http_error(&c->srv->metrics, status);
-	if (c->srv->opts->devconsole && c->ws_request)
+	if (c->lim->http.devconsole && c->ws_request)
 		console_refused(c, status, why);
 	buf_free(&c->in);
 	if (outq_append(&c->out, resp, n) < 0) {
-		client_close(c, LV_ERROR, "out of memory for an answer");
+		conn_close(c, LV_ERROR, "out of memory for an answer");
 		return;
 	}
 	c->ss = SS_CLOSING;
@@ -65,7 +66,7 @@ void http_error_extra(struct client *c, int status, const char *why,
 	flush_out(c);
 }
 
-void http_error(struct client *c, int status, const char *why)
+void http_error(struct conn *c, int status, const char *why)
 {
 	http_error_extra(c, status, why, NULL);
 }
@@ -103,7 +104,7 @@ static const char *last_element(const struct http_request *req,
  * peer's (the proxy's) for the rest of the session: the environment and
  * every log line. Its port is unknown: 0. A value that is not an IP
  * literal is ignored (logged), and the peer's address stays. */
-static void trust_forwarded_for(struct client *c,
+static void trust_forwarded_for(struct conn *c,
 				const struct http_request *req)
 {
 	size_t len;
@@ -127,16 +128,16 @@ static void trust_forwarded_for(struct client *c,
 /* For the access line: the method, the path (also of a request refused
  * before it is looked at) and, under --trust-proxy, a valid
  * X-Forwarded-For next to the socket's peer. */
-static void note_request(struct client *c, const struct http_request *req)
+static void note_request(struct conn *c, const struct http_request *req)
 {
 	size_t len = req->method_len < sizeof c->method - 1
 			     ? req->method_len : sizeof c->method - 1;
 	memcpy(c->method, req->method, len);
 	c->method[len] = '\0';
 	const char *q = memchr(req->target, '?', req->target_len);
-	client_set_path(c, req->target,
+	conn_set_path(c, req->target,
 			q ? (size_t)(q - req->target) : req->target_len);
-	const char *v = c->srv->opts->trust_proxy
+	const char *v = c->lim->http.trust_proxy
 				? last_element(req, "X-Forwarded-For", &len)
 				: NULL;
 	struct sockaddr_storage a;
@@ -157,12 +158,12 @@ static int forwarded_tls(const struct http_request *req)
 		     (len == 3 && strncasecmp(v, "wss", 3) == 0)) ? 1 : 0;
 }
 
-void build_env(struct client *c, const struct http_request *req,
+void build_env(struct conn *c, const struct http_request *req,
 	       const struct hs_info *hs, const char *decoded,
 	       size_t decoded_len, const struct route *r,
 	       const char *protocol, struct env *e)
 {
-	const struct options *o = c->srv->opts;
+	const struct conn_http_limits *o = &c->lim->http;
 	char addr[NET_ADDR_TEXT], uid[48];
 	const char *values[OPTS_MAX_LIST];
 
@@ -171,8 +172,8 @@ void build_env(struct client *c, const struct http_request *req,
 	snprintf(uid, sizeof uid, "%llx-%ld-%llu",
 		 (unsigned long long)c->srv->started_s, (long)getpid(),
 		 (unsigned long long)c->id);
-	for (size_t i = 0; i < o->passenv.n; i++)
-		values[i] = getenv(o->passenv.item[i]);
+	for (size_t i = 0; i < o->passenv->n; i++)
+		values[i] = getenv(o->passenv->item[i]);
 	const char *path = getenv("PATH");
 	/* --trust-proxy: the host the client addressed, as the proxy says
 	 * (X-Forwarded-Host, else Host: what nginx's Host $http_host sends),
@@ -222,9 +223,9 @@ void build_env(struct client *c, const struct http_request *req,
 		.unique_id = uid,
 		.headers = req->headers,
 		.num_headers = req->num_headers,
-		.pass_names = o->passenv.item,
+		.pass_names = o->passenv->item,
 		.pass_values = values,
-		.npass = o->passenv.n,
+		.npass = o->passenv->n,
 		.route_only = r->kind != ROUTE_ONE,
 	};
 	env_build(e, &rq);
@@ -233,11 +234,11 @@ void build_env(struct client *c, const struct http_request *req,
 /* Answers a request whose program could not be started (err: from fork or
  * from the exec) with 503 when it may work later, else 500. The console
  * is told the cause as well. */
-static void refuse_start(struct client *c, int err, const char *cause)
+static void refuse_start(struct conn *c, int err, const char *cause)
 {
 	bool busy = err == EAGAIN || err == EMFILE || err == ENFILE ||
 		    err == ENOMEM;
-	if (c->srv->opts->devconsole) {
+	if (c->lim->http.devconsole) {
 		char why[PROGRAM_WHY_MAX + 32];
 		snprintf(why, sizeof why, "cannot start program: %s", cause);
 		console_refused(c, busy ? 503 : 500, why);
@@ -250,21 +251,12 @@ static void refuse_start(struct client *c, int err, const char *cause)
 		http_error(c, 500, "cannot start program");
 }
 
-static void on_exec_done(void *owner, int err);
-
-static const struct proc_ops session_proc_ops = {
-	.exec_done = on_exec_done,
-	.out = client_proc_out,
-	.out_eof = client_proc_out_eof,
-	.err = client_proc_err,
-	.stdin_room = client_proc_stdin_room,
-	.exited = client_proc_exited,
-};
-
-static int start_child(struct client *c, const struct http_request *req,
-		       const struct hs_info *hs, const char *decoded,
-		       size_t decoded_len, const struct route *r,
-		       const char *protocol)
+/* The one-to-one route: its program started for c alone, with c's
+ * environment; the 101 waits for the exec (bind_one.c). */
+static int start_one(struct conn *c, const struct http_request *req,
+		     const struct hs_info *hs, const char *decoded,
+		     size_t decoded_len, const struct route *r,
+		     const char *protocol)
 {
 	char envbuf[32768];
 	char *vars[200];
@@ -274,37 +266,10 @@ static int start_child(struct client *c, const struct http_request *req,
 	if (e.overflow)
 		log_msg(LV_INFO, "#%llu environment too large; some headers "
 			"left out", (unsigned long long)c->id);
-
-	char *program = strdup(r->program);
-	if (!program)
-		return ENOMEM;
-	/* The pipes are read only once the exec is known to have worked
-	 * (on_exec_done): output the child writes before the 101 has left
-	 * waits in its pipe. */
-	char tag[24];
-	snprintf(tag, sizeof tag, "#%llu", (unsigned long long)c->id);
-	struct proc_limits lim = { .closems = c->lim->closems };
-	int err = proc_start(c->srv, &lim, tag, r->program, r->argv,
-			     env_finish(&e), &session_proc_ops, c, &c->proc);
-	if (err && c->proc)
-		c->out_done = true; /* started, killed, to be reaped */
-	if (err)
-		free(program);
-	else
-		c->program = program;
-	return err;
+	return bind_one_start(c->srv, c, r, env_finish(&e));
 }
 
-/* Forgets the exec's outcome and the program's name. */
-static void forget_exec(struct client *c)
-{
-	free(c->program);
-	c->program = NULL;
-	if (c->proc)
-		proc_abandon_exec(c->proc);
-}
-
-void upgrade_abandon(struct client *c)
+void upgrade_abandon(struct conn *c)
 {
 	if (c->lookup) {
 		lookup_cancel(c->lookup);
@@ -312,13 +277,7 @@ void upgrade_abandon(struct client *c)
 	}
 	if (c->ss != SS_SPAWNING)
 		return;
-	if (c->bops) {
-		/* Waiting for a shared program's start: no longer. */
-		const struct client_binding_ops *ops = c->bops;
-		c->bops = NULL;
-		ops->gone(c->bowner, c, 1006);
-	}
-	forget_exec(c);
+	conn_tell_gone(c, 1006); /* its binding no longer waits for it */
 	outq_free(&c->out); /* the 101 */
 	c->ss = SS_HANDSHAKE; /* the request is unanswered again */
 }
@@ -332,39 +291,18 @@ static uint64_t clock_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-/* The exec's outcome: the queued 101 goes out and the session opens, or
- * the request gets its 500/503 and the failed child is left to be reaped. */
-static void on_exec_done(void *owner, int err)
-{
-	struct client *c = owner;
-	if (err) {
-		char why[PROGRAM_WHY_MAX];
-		program_explain(c->program, err, why, sizeof why);
-		log_msg(LV_ERROR, "#%llu cannot start %s: %s",
-			(unsigned long long)c->id, c->program, why);
-		upgrade_abandon(c);
-		c->out_done = true; /* the proc has closed the pipes */
-		refuse_start(c, err, why);
-		return;
-	}
-	client_open(c);
-	process_input(c);
-	flush_out(c);
-}
-
-void client_refuse_start(struct client *c, int err, const char *why)
+void conn_refuse_start(struct conn *c, int err, const char *why)
 {
 	upgrade_abandon(c);
 	refuse_start(c, err, why);
 }
 
-void client_open(struct client *c)
+void conn_open(struct conn *c, pid_t pid)
 {
 	struct loop *l = c->srv->loop;
-	forget_exec(c);
 	c->ss = SS_OPEN;
 	c->upgraded = true;
-	client_answered(c, 101, NULL);
+	conn_answered(c, 101, NULL);
 	uint64_t waited = clock_us() - c->head_us;
 	metrics_session_open(&c->srv->metrics, waited);
 	c->opened = loop_now(l);
@@ -375,10 +313,9 @@ void client_open(struct client *c)
 				 on_ping_timer);
 	char peer[NET_ADDR_TEXT];
 	net_addr_text(&c->peer, peer, sizeof peer);
-	if (c->proc)
+	if (pid > 0)
 		log_msg(LV_INFO, "#%llu %s connected to %s, child %ld",
-			(unsigned long long)c->id, peer, c->path,
-			(long)proc_pid(c->proc));
+			(unsigned long long)c->id, peer, c->path, (long)pid);
 	else
 		log_msg(LV_INFO, "#%llu %s connected to %s, a shared route",
 			(unsigned long long)c->id, peer, c->path);
@@ -388,7 +325,7 @@ void client_open(struct client *c)
  * time); the request, still whole in c->in, is answered now. */
 static void on_lookup(void *arg, const char *name)
 {
-	struct client *c = arg;
+	struct conn *c = arg;
 	c->lookup = NULL;
 	if (name) {
 		c->remote_host = strdup(name);
@@ -404,9 +341,9 @@ static void on_lookup(void *arg, const char *name)
  * X-Forwarded-For (--trust-proxy), then its name (--reverselookup).
  * Returns true when a lookup has started: the request is answered again
  * from on_lookup, with nothing read from the socket meanwhile. */
-static bool identify_peer(struct client *c, const struct http_request *req)
+static bool identify_peer(struct conn *c, const struct http_request *req)
 {
-	const struct options *o = c->srv->opts;
+	const struct conn_http_limits *o = &c->lim->http;
 	if (c->peer_known)
 		return false;
 	c->peer_known = true;
@@ -434,7 +371,7 @@ static bool identify_peer(struct client *c, const struct http_request *req)
  * started for it if need be with the route's environment (none of the
  * client's). What the request says is gathered before its head (n bytes)
  * is consumed. */
-static void join_shared(struct client *c, const struct http_request *req,
+static void join_shared(struct conn *c, const struct http_request *req,
 			size_t n, const struct hs_info *hs,
 			const char *decoded, size_t dlen, const struct route *r)
 {
@@ -449,7 +386,7 @@ static void join_shared(struct client *c, const struct http_request *req,
 		net_addr_host(&c->peer, addr, sizeof addr);
 		j.join = shared_hub_lines(c->srv, c->id, addr, req);
 		if (!j.join) {
-			client_refuse_start(c, ENOMEM, "out of memory");
+			conn_refuse_start(c, ENOMEM, "out of memory");
 			return;
 		}
 	}
@@ -460,19 +397,20 @@ static void join_shared(struct client *c, const struct http_request *req,
 	shared_join(c->srv, c, &j);
 }
 
-/* The head req (n bytes) passed hs_check: route, admission, the child's
- * start, the 101 queued. decoded[0..dlen): the path, percent-decoded. */
-static void answer(struct client *c, const struct http_request *req, size_t n,
+/* The head req (n bytes) passed hs_check: route, admission, the
+ * binding's start, the 101 queued. decoded[0..dlen): the path,
+ * percent-decoded. */
+static void answer(struct conn *c, const struct http_request *req, size_t n,
 		   const struct hs_info *hs, const char *decoded, size_t dlen)
 {
-	const struct options *o = c->srv->opts;
+	const struct conn_http_limits *o = &c->lim->http;
 	struct route r;
-	int status = route_find(o, decoded, dlen, &r);
+	int status = route_find(o->routes, decoded, dlen, &r);
 	if (status) {
 		http_error(c, status, "handshake refused");
 		return;
 	}
-	if (!route_origin_ok(&o->origins, o->sameorigin, hs->origin, hs->origin_len,
+	if (!route_origin_ok(o->origins, o->sameorigin, hs->origin, hs->origin_len,
 			     hs->host, hs->host_len)) {
 		free(c->origin);
 		c->origin = hs->origin ? strndup(hs->origin, hs->origin_len) : NULL;
@@ -496,13 +434,16 @@ static void answer(struct client *c, const struct http_request *req, size_t n,
 
 	if (identify_peer(c, req))
 		return;
-	int proto = hs_select_protocol(req, o->protocols.item, o->protocols.n);
-	const char *protocol = proto >= 0 ? o->protocols.item[proto] : NULL;
+	int proto = hs_select_protocol(req, o->protocols->item,
+				       o->protocols->n);
+	const char *protocol = proto >= 0 ? o->protocols->item[proto] : NULL;
 	/* The console's is answered, the child sees --protocol's choice. */
 	static const char *const console[] = {DEVCONSOLE_PROTOCOL};
 	c->console = o->devconsole && hs_select_protocol(req, console, 1) == 0;
+	/* The choice point: the route's kind names the binding that c is
+	 * handed to, its program started (or joined) before the 101 goes. */
 	int err = r.kind == ROUTE_ONE
-			  ? start_child(c, req, hs, decoded, dlen, &r, protocol)
+			  ? start_one(c, req, hs, decoded, dlen, &r, protocol)
 			  : 0;
 	if (err) {
 		log_msg(LV_ERROR, "#%llu cannot start %s: %s",
@@ -511,7 +452,7 @@ static void answer(struct client *c, const struct http_request *req, size_t n,
 		return;
 	}
 
-	/* Queued now, sent by on_child_exec once the exec has worked. */
+	/* Queued now, sent by conn_open once the binding says go. */
 	char resp[4096], extra[4096];
 	const char *answered = c->console ? DEVCONSOLE_PROTOCOL : protocol;
 	snprintf(extra, sizeof extra, "%s%s%s%s",
@@ -522,7 +463,7 @@ static void answer(struct client *c, const struct http_request *req, size_t n,
 				     extra);
 	c->ss = SS_SPAWNING; /* so that a failure here abandons the exec */
 	if (outq_append(&c->out, resp, len) < 0) {
-		client_close(c, LV_ERROR, "out of memory for the 101");
+		conn_close(c, LV_ERROR, "out of memory for the 101");
 		return;
 	}
 	if (r.kind != ROUTE_ONE) {
@@ -530,14 +471,13 @@ static void answer(struct client *c, const struct http_request *req, size_t n,
 		return;
 	}
 	buf_consume(&c->in, n);
-	loop_timer_start(c->srv->loop, &c->sock_timer, o->handshake_ms,
+	loop_timer_start(c->srv->loop, &c->sock_timer, c->lim->handshake_ms,
 			 on_sock_timer);
 	loop_set(c->srv->loop, c->fd, 0);
 }
 
-void upgrade_request(struct client *c)
+void upgrade_request(struct conn *c)
 {
-	const struct options *o = c->srv->opts;
 	if (c->lookup)
 		return; /* on_lookup answers it */
 	struct http_header headers[MAX_HEADERS];
@@ -545,7 +485,7 @@ void upgrade_request(struct client *c)
 	int n = http_parse_request((const char *)buf_data(&c->in), c->in.len, &req,
 				   headers, MAX_HEADERS);
 	if (n == HTTP_INCOMPLETE) {
-		if (c->in.len >= o->max_head)
+		if (c->in.len >= c->lim->max_head)
 			http_error(c, 431, "request head too large");
 		return;
 	}
@@ -587,7 +527,8 @@ void upgrade_request(struct client *c)
 		http_error(c, 400, "bad percent-encoding in the path");
 	else if (!plain_get)
 		answer(c, &req, (size_t)n, &hs, decoded, (size_t)dlen);
-	else if (route_find(o, decoded, (size_t)dlen, &r) == 0)
+	else if (route_find(c->lim->http.routes, decoded, (size_t)dlen,
+			    &r) == 0)
 		/* What a browser or curl user should be told. */
 		http_error(c, 426, "a WebSocket resource: upgrade needed");
 	else

@@ -1,7 +1,8 @@
-/* Private to the session's two files: client.c (the bridge between socket
- * and child) and upgrade.c (the request head, up to the 101 answer). */
-#ifndef PORTAL_SESSION_H
-#define PORTAL_SESSION_H
+/* Private to the connection's files: conn.c (the socket, the codec, the
+ * close handshake), upgrade.c (the request head, up to the 101 answer),
+ * plain.c and cgireq.c (the plain HTTP answers). Bindings see conn.h. */
+#ifndef PORTAL_CONN_INT_H
+#define PORTAL_CONN_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "conn.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
@@ -25,10 +27,8 @@ struct route;
 
 #define READ_CHUNK 65536     /* one read from the socket */
 #define OUT_HIGH 65536       /* socket queue high-water mark */
-#define LINE_CHUNK 65536     /* a longer partial line goes out as a fragment */
 #define ERR_LINE_MAX 4096    /* stderr lines are logged in pieces this long */
 #define CLOSE_WAIT_MS 2000   /* for the peer's Close, then for its FIN */
-#define END_WAIT_MS 1500     /* for the child's last output (+3 closems) */
 #define LOOKUP_MS 2000       /* --reverselookup: for the client's name */
 #define SLOW_CLOSE_MS 10000  /* a client cut as too slow: for its Close to
 				leave, as it reads what was queued before */
@@ -38,13 +38,13 @@ enum sock_state {
 	SS_ANSWERING, /* a plain HTTP answer is going out and the connection
 			 stays open (keep-alive): nothing is read until it
 			 is sent, then SS_HANDSHAKE for the next request */
-	SS_SPAWNING,  /* head accepted, child forked, its exec not yet known:
-			 the 101 waits in out, nothing is read or written,
-			 the child's pipes are not polled */
+	SS_SPAWNING,  /* head accepted, the 101 waits in out for the
+			 binding's go-ahead (its program's exec): nothing is
+			 read or written */
 	SS_OPEN,      /* frames both ways */
 	SS_ENDING,    /* the client sent Close or broke the protocol: no more
-			 reading; the child is ended and its last output sent
-			 before our Close */
+			 reading; the binding's last output is sent before
+			 our Close (conn_linger) */
 	SS_CLOSE_SENT, /* our Close is queued; waiting for the peer's */
 	SS_CLOSING,   /* last bytes queued: flush, shut down, wait for FIN */
 	SS_GONE,      /* socket closed */
@@ -60,10 +60,10 @@ struct forwarded {
 	char addr[NET_ADDR_TEXT];     /* the client's, from X-Forwarded-For */
 };
 
-struct client {
+struct conn {
 	struct server *srv;
-	const struct client_limits *lim; /* the server's, read only */
-	struct client *prev, *next;
+	const struct conn_limits *lim; /* the server's, read only */
+	struct conn_link link; /* the server's registry (server.c) */
 	uint64_t id;
 	uint64_t started;
 	uint64_t head_us; /* when the upgrade's head was read (CLOCK_MONOTONIC
@@ -95,20 +95,6 @@ struct client {
 				  nothing is read meanwhile */
 	char *remote_host;    /* the name found, or NULL */
 
-	struct proc *proc;  /* the child, or NULL: none started */
-	bool out_done;      /* its stdout has ended (or never will start) */
-	bool reaped;        /* ... it has exited, with status */
-	char *program;      /* SS_SPAWNING: what is exec'd, for the log */
-	struct buf line, errline;
-	bool frag_open;     /* a stdout line is going out in fragments */
-	unsigned frag_type; /* --framed: WS_TEXT or WS_BINARY of that line */
-	bool warned_frame;
-	uint8_t b64_carry[3]; /* --framed: bytes of a binary message to the */
-	size_t b64_n;         /* child that await a group of three */
-	bool warned_utf8;
-	int status;
-	bool draining;      /* stderr is being drained: no flush meanwhile */
-
 	unsigned close_code; /* what we sent, for the log */
 	unsigned end_code;   /* SS_ENDING: the Close to send, 0 for none */
 	const char *end_reason;
@@ -133,89 +119,66 @@ struct client {
 	bool console;        /* the console's subprotocol: output tagged */
 	struct forwarded *fwd; /* malloc'd, or NULL */
 
-	/* A shared route's session (client.h, bindings): no child of its
-	 * own; its binding gets its messages whole. */
-	const struct client_binding_ops *bops; /* or NULL */
-	void *bowner;
-	struct buf msg;      /* the message arriving, handed over whole */
-	pid_t shared_pid;    /* the shared program that ended the session by
-				exiting (status in status), else 0 */
+	/* The binding (conn.h): what the session's messages go to. */
+	const struct conn_ops *ops; /* or NULL */
+	void *owner;
+	bool gone_told;      /* ops->gone has been called */
+	struct buf msg;      /* the message arriving, for ops->message */
+	pid_t pid;           /* the program that the binding noted, for the */
+	int status;          /* access line (conn_note_exit), and its end */
+	bool exited;         /* ... pid and status are set */
 };
 
 /* upgrade.c */
 
 /* c->in holds (part of) a request head: answers it, with an HTTP error or
- * by starting the child (then c->ss is SS_SPAWNING, and SS_OPEN with the
- * 101 sent once the exec is known to have worked, or an HTTP 500/503 if it
- * failed). */
-void upgrade_request(struct client *c);
+ * by handing c to the binding its route names (then c->ss is SS_SPAWNING,
+ * and SS_OPEN with the 101 sent once the binding says so, conn_open, or
+ * an HTTP 500/503 if its program could not be started). */
+void upgrade_request(struct conn *c);
 
-/* SS_SPAWNING: gives up waiting for the exec (shutdown, timeout, the
- * socket's end): forgets the exec status pipe and the queued 101. Also
- * gives up a reverse lookup in progress. */
-void upgrade_abandon(struct client *c);
+/* SS_SPAWNING: gives up waiting for the binding's go-ahead (shutdown,
+ * timeout, the socket's end): the binding hears gone(1006), the queued 101
+ * is dropped. Also gives up a reverse lookup in progress. */
+void upgrade_abandon(struct conn *c);
 
-/* The child's CGI/1.1 environment for req: what the request and the
- * gateway say, gathered here; which variable gets what is env_build's
- * (env.c). decoded: the percent-decoded path that r points into. protocol:
- * the subprotocol chosen for the 101 (--protocol), or NULL. REQUEST_METHOD
- * is req's method. */
-void build_env(struct client *c, const struct http_request *req,
+/* The CGI/1.1 environment for req: what the request and the gateway say,
+ * gathered here; which variable gets what is env_build's (env.c).
+ * decoded: the percent-decoded path that r points into. protocol: the
+ * subprotocol chosen for the 101 (--protocol), or NULL. REQUEST_METHOD is
+ * req's method. */
+void build_env(struct conn *c, const struct http_request *req,
 	       const struct hs_info *hs, const char *decoded,
 	       size_t decoded_len, const struct route *r,
 	       const char *protocol, struct env *e);
 
 /* Queues an HTTP error answer (with extra header lines, may be NULL), logs
  * it, and closes the connection once it has been sent. */
-void http_error_extra(struct client *c, int status, const char *why,
+void http_error_extra(struct conn *c, int status, const char *why,
 		      const char *more);
-void http_error(struct client *c, int status, const char *why);
+void http_error(struct conn *c, int status, const char *why);
 
-/* client.c */
+/* conn.c */
 
 /* The one teardown of the connection: logs why at lv, closes the socket,
- * ends the child; the session is freed once the child is gone too. */
-void client_close(struct client *c, enum log_level lv, const char *why);
-/* An internal failure (out of memory): logged as an error; the child is
- * ended and an open session gets Close 1011 with why (after what is
- * queued), any other connection is closed. */
-void client_fail(struct client *c, const char *why);
-void flush_out(struct client *c);
-/* Queues one frame for the socket; false when out of memory. */
-bool queue_frame(struct client *c, unsigned opcode, bool fin,
-		 const uint8_t *p, size_t n);
-/* Reads from the socket only while both queues it feeds have room, and
- * from the child's stdout only while the socket queue has room. */
-void update_interest(struct client *c);
-/* Once the child's stdout has ended and the child is reaped: the Close
- * that says how it ended. Harmless to call before. */
-void finish_output(struct client *c);
-void process_input(struct client *c);
+ * tells the binding; c is freed once the binding is done too. */
+void conn_close(struct conn *c, enum log_level lv, const char *why);
+void flush_out(struct conn *c);
+/* Reads from the socket only while the queues it feeds have room, and
+ * tells the binding whether the socket queue has room. */
+void update_interest(struct conn *c);
+void process_input(struct conn *c);
 /* Notes the request path p[0..len) (p may be NULL when len is 0) for the
  * log, cut to fit c->path. */
-void client_set_path(struct client *c, const char *p, size_t len);
+void conn_set_path(struct conn *c, const char *p, size_t len);
 /* Notes the answer's status and reason (why may be NULL) for the access
  * line. */
-void client_answered(struct client *c, int status, const char *why);
-/* The session's side of its proc (struct proc_ops): */
-void client_proc_stdin_room(void *owner);
-void client_proc_exited(void *owner, int status);
-/* Ends the child, if any (proc_stop). */
-void client_child_stop(struct client *c);
+void conn_answered(struct conn *c, int status, const char *why);
+/* Tells the binding, once, that the client sends nothing more. */
+void conn_tell_gone(struct conn *c, unsigned code);
+/* Frees c once its socket is closed and nothing else holds it. */
+void conn_maybe_done(struct conn *c);
 void on_sock_timer(struct loop *l, struct loop_timer *t);
 void on_ping_timer(struct loop *l, struct loop_timer *t);
-
-/* output.c */
-
-void client_proc_out(void *owner, const uint8_t *p, size_t n);
-/* The child's stdout has ended: its last line goes out even without a
- * "\n", and the session moves on to its end. */
-void client_proc_out_eof(void *owner);
-/* Stderr bytes (n == 0: its end) to lines, logged or sent (--stderr). */
-void client_proc_err(void *owner, const uint8_t *p, size_t n);
-/* At the session's end: what the child's stderr still holds (a bounded
- * number of reads, without blocking) is logged or sent, then it is
- * closed. */
-void client_drain_stderr(struct client *c);
 
 #endif

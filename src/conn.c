@@ -1,20 +1,20 @@
-/* A client session. Two directions, each with a bounded queue:
+/* A connection: its socket and what goes over it.
  *
- *   socket -> in -> ws_decode -> proc's stdin queue -> child's stdin
- *   child's stdout -> line -> text frames -> out -> socket
+ *   socket -> in -> ws_decode -> the binding (ops->data or ops->message)
+ *   the binding's frames (conn_send...) -> out -> socket
  *
- * A queue at its high-water mark turns reading off upstream, so a slow
- * client makes the child block on stdout and a slow child stops reads from
- * the socket; nothing is ever dropped while both ends are alive.
+ * A queue at its high-water mark turns reading off upstream: the conn
+ * reads nothing while its binding has no room (ops->room), and tells the
+ * binding whether its own queue has room (ops->writable); nothing is ever
+ * dropped while both ends are alive.
  *
- * The socket side and the child side end independently: the session is
- * freed once the socket is closed, the child reaped and its stdout drained.
- * The child is a struct proc (proc.c): the session owns it and hears from
- * it only through its proc_ops. The child's output (stdout lines to frames,
- * stderr to the log) is in output.c, the request head up to the 101 in
- * upgrade.c.
+ * The conn knows no child: it hears from its binding only through the
+ * calls in conn.h, and calls it only through struct conn_ops. It is freed
+ * once its socket is closed and its binding no longer needs it (busy).
+ * The request head up to the 101 is in upgrade.c, the plain answers in
+ * plain.c and cgireq.c.
  */
-#include "client.h"
+#include "conn.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -33,24 +33,18 @@
 
 #include "cgireq.h"
 #include "child.h"
-#include "framed.h"
-#include "base64.h"
 #include "log.h"
 #include "net.h"
 #include "plain.h"
-#include "proc.h"
 #include "server.h"
-#include "session.h"
-#include "utf8.h"
-
+#include "conn_int.h"
 
 static void on_socket(struct loop *l, int fd, unsigned ev, void *arg);
-static void maybe_done(struct client *c);
-static void access_line(struct client *c);
+static void access_line(struct conn *c);
 
 /* --- socket output --------------------------------------------------- */
 
-void flush_out(struct client *c)
+void flush_out(struct conn *c)
 {
 	if (c->ss == SS_SPAWNING)
 		return; /* the 101 waits for the exec */
@@ -63,7 +57,7 @@ void flush_out(struct client *c)
 			char why[96];
 			snprintf(why, sizeof why, "socket write: %s",
 				 strerror(errno));
-			client_close(c, LV_DEBUG, why);
+			conn_close(c, LV_DEBUG, why);
 			return;
 		}
 		/* A short write means the socket's buffer is full (or the
@@ -80,7 +74,7 @@ void flush_out(struct client *c)
 		 * one. */
 		access_line(c);
 		c->ss = SS_HANDSHAKE;
-		client_set_path(c, NULL, 0);
+		conn_set_path(c, NULL, 0);
 		c->method[0] = '\0';
 		c->http_status = 0;
 		free(c->reason);
@@ -105,7 +99,7 @@ void flush_out(struct client *c)
 		 * so that no unread byte turns our last frame into a reset. */
 		shutdown(c->fd, SHUT_WR);
 		if (c->peer_eof) {
-			client_close(c, LV_DEBUG, "closed after the client's FIN");
+			conn_close(c, LV_DEBUG, "closed after the client's FIN");
 			return;
 		}
 	}
@@ -118,7 +112,7 @@ void flush_out(struct client *c)
  * writev queues it all: flush_out meets the error and ends the session. */
 #define DIRECT_MIN 16384
 
-static bool send_frame_direct(struct client *c, unsigned opcode, bool fin,
+static bool send_frame_direct(struct conn *c, unsigned opcode, bool fin,
 			      const uint8_t *p, size_t n)
 {
 	uint8_t h[WS_MAX_HEADER];
@@ -140,7 +134,7 @@ static bool send_frame_direct(struct client *c, unsigned opcode, bool fin,
 	return done == n || outq_append(&c->out, p + done, n - done) == 0;
 }
 
-bool queue_frame(struct client *c, unsigned opcode, bool fin,
+static bool queue_frame(struct conn *c, unsigned opcode, bool fin,
 			const uint8_t *p, size_t n)
 {
 	if (n >= DIRECT_MIN && c->out.len == 0 && c->fd >= 0 &&
@@ -157,7 +151,7 @@ bool queue_frame(struct client *c, unsigned opcode, bool fin,
 }
 
 /* Queues Close(code, reason) and moves to next; our last frame. */
-static void send_close(struct client *c, unsigned code, const char *reason,
+static void send_close(struct conn *c, unsigned code, const char *reason,
 		       enum sock_state next)
 {
 	uint8_t payload[WS_MAX_CONTROL];
@@ -170,7 +164,7 @@ static void send_close(struct client *c, unsigned code, const char *reason,
 	}
 	loop_timer_stop(c->srv->loop, &c->ping_timer);
 	if (!queue_frame(c, WS_CLOSE, true, payload, n)) {
-		client_close(c, LV_ERROR, "out of memory for the Close");
+		conn_close(c, LV_ERROR, "out of memory for the Close");
 		return;
 	}
 	c->ss = next;
@@ -180,179 +174,103 @@ static void send_close(struct client *c, unsigned code, const char *reason,
 	flush_out(c);
 }
 
-void client_fail(struct client *c, const char *why)
+/* c is ending: what feeds it (its binding, a CGI script) is to stop. */
+static void stop_feeders(struct conn *c, bool now)
+{
+	if (c->ops && c->ops->stop)
+		c->ops->stop(c->owner, c, now);
+	if (c->cgi)
+		cgireq_stop(c, now);
+}
+
+void conn_fail(struct conn *c, const char *why)
 {
 	if (c->fd < 0)
 		return;
 	log_msg(LV_ERROR, "#%llu %s; the session ends with 1011",
 		(unsigned long long)c->id, why);
-	client_child_stop(c);
+	stop_feeders(c, false);
 	if (c->ss == SS_OPEN)
 		send_close(c, WS_INTERNAL_ERROR, why, SS_CLOSE_SENT);
 	else if (c->ss == SS_ENDING)
 		send_close(c, WS_INTERNAL_ERROR, why, SS_CLOSING);
 	else
-		client_close(c, LV_ERROR, why);
+		conn_close(c, LV_ERROR, why);
 }
 
-/* --- client messages -> child stdin ----------------------------------- */
+/* --- client messages -> the binding ------------------------------------ */
 
-void client_proc_stdin_room(void *owner)
+/* Whether the next message may go to the binding now. */
+static bool may_feed(const struct conn *c)
 {
-	struct client *c = owner;
-	process_input(c);
-	update_interest(c);
+	return !c->ops || c->ops->room(c->owner, c);
 }
 
-/* Held back by the proc until the message is whole (proc_commit). */
-static void to_child(struct client *c, const uint8_t *p, size_t n)
+void conn_tell_gone(struct conn *c, unsigned code)
 {
-	if (c->ss == SS_OPEN && !proc_write(c->proc, p, n))
-		client_fail(c, "out of memory for the child's stdin");
-}
-
-/* Bytes queued for the child, not counting a message still arriving. */
-static size_t child_queued(const struct client *c)
-{
-	return c->proc ? proc_queued(c->proc) : 0;
-}
-
-/* Whether the next message may go to the child (or the binding) now. */
-static bool may_feed(const struct client *c)
-{
-	if (c->bops)
-		return c->bops->room(c->bowner, c);
-	return child_queued(c) < PROC_STDIN_HIGH;
-}
-
-/* Ends c's binding: gone(code) is its last call. */
-static void unbind(struct client *c, unsigned code)
-{
-	const struct client_binding_ops *ops = c->bops;
-	if (!ops)
+	if (c->gone_told)
 		return;
-	c->bops = NULL;
+	c->gone_told = true;
 	buf_free(&c->msg);
-	ops->gone(c->bowner, c, code);
+	if (c->ops)
+		c->ops->gone(c->owner, c, code);
 }
 
-/* A shared route's session: the message is gathered and handed over
- * whole, so that it is never mixed with another client's. */
-static void data_to_binding(struct client *c, const struct ws_event *ev)
+/* A piece of a client message, to the binding: as it comes, or gathered
+ * and handed over whole (ops->message), so that it is never mixed with
+ * another client's. */
+static void deliver(struct conn *c, const struct ws_event *ev)
 {
-	if (buf_append(&c->msg, ev->data, ev->len) < 0) {
-		client_fail(c, "out of memory for a message");
+	c->n.bytes_in += ev->len;
+	if (ev->last)
+		c->n.msgs_in++;
+	if (!c->ops)
+		return;
+	if (c->ops->data) {
+		struct conn_data d = {ev->opcode, ev->first, ev->last,
+				      ev->data, ev->len};
+		c->ops->data(c->owner, c, &d);
 		return;
 	}
-	c->n.bytes_in += ev->len;
+	if (buf_append(&c->msg, ev->data, ev->len) < 0) {
+		conn_fail(c, "out of memory for a message");
+		return;
+	}
 	if (!ev->last)
 		return;
-	c->n.msgs_in++;
-	c->bops->message(c->bowner, c, ev->opcode, buf_data(&c->msg),
-			 c->msg.len);
+	c->ops->message(c->owner, c, ev->opcode, buf_data(&c->msg),
+			c->msg.len);
 	buf_free(&c->msg);
-}
-
-/* --framed: a chunk of a client message as (part of) a "T " or "B " line. */
-static void to_child_framed(struct client *c, const struct ws_event *ev)
-{
-	uint8_t out[4096];
-	const uint8_t *p = ev->data;
-	size_t n = ev->len;
-	if (ev->first) {
-		to_child(c, (const uint8_t *)(ev->opcode == WS_TEXT ? "T " : "B "), 2);
-		c->b64_n = 0;
-	}
-	if (ev->opcode == WS_TEXT) {
-		while (n > 0) {
-			size_t k = n < sizeof out / 2 ? n : sizeof out / 2;
-			to_child(c, out, framed_escape(p, k, out));
-			p += k;
-			n -= k;
-		}
-	} else {
-		if (c->b64_n > 0) {
-			while (c->b64_n < 3 && n > 0) {
-				c->b64_carry[c->b64_n++] = *p++;
-				n--;
-			}
-			if (c->b64_n == 3) {
-				to_child(c, out, base64_encode(c->b64_carry, 3,
-							       (char *)out));
-				c->b64_n = 0;
-			}
-		}
-		while (n >= 3) {
-			size_t k = n / 3 * 3;
-			if (k > sizeof out / 4 * 3)
-				k = sizeof out / 4 * 3;
-			to_child(c, out, base64_encode(p, k, (char *)out));
-			p += k;
-			n -= k;
-		}
-		for (; n > 0; n--)
-			c->b64_carry[c->b64_n++] = *p++;
-		if (ev->last && c->b64_n > 0) {
-			to_child(c, out, base64_encode(c->b64_carry, c->b64_n,
-						       (char *)out));
-			c->b64_n = 0;
-		}
-	}
-	if (ev->last)
-		to_child(c, (const uint8_t *)"\n", 1);
 }
 
 /* The client is done (its Close, or a protocol error that fails the
- * connection): read nothing more, end the child, and send Close(code) once
- * the child's last output is out (finish_output), so that no line it wrote
- * for messages already received is lost. A child that takes too long is
- * not waited for beyond END_WAIT_MS. */
-static void end_session(struct client *c, unsigned code, const char *reason)
+ * connection): read nothing more; the binding hears gone(told) and may
+ * have our Close(code) wait for its last output (conn_linger); else it
+ * goes now. */
+static void end_session(struct conn *c, unsigned told, unsigned code,
+			const char *reason)
 {
-	unsigned closems = c->lim->closems;
-	if (!c->proc) {
-		/* No child of its own (a shared route's): nothing to wait for. */
-		buf_free(&c->in);
-		send_close(c, code, reason, SS_CLOSING);
-		return;
-	}
 	c->end_code = code;
 	c->end_reason = reason;
+	conn_tell_gone(c, told);
+	if (c->fd < 0 || c->ss != SS_OPEN)
+		return;
+	buf_free(&c->in);
+	send_close(c, code, reason, SS_CLOSING);
+}
+
+void conn_linger(struct conn *c, unsigned ms)
+{
+	if (c->fd < 0 || c->ss != SS_OPEN)
+		return;
 	c->ss = SS_ENDING;
 	loop_timer_stop(c->srv->loop, &c->ping_timer);
-	loop_timer_start(c->srv->loop, &c->sock_timer,
-			 END_WAIT_MS + 3ull * closems, on_sock_timer);
-	client_child_stop(c);
+	loop_timer_start(c->srv->loop, &c->sock_timer, ms, on_sock_timer);
 	update_interest(c);
-	finish_output(c);
 }
 
-/* A piece of a client message for the child's stdin, held back until the
- * message is whole. */
-static void data_to_child(struct client *c, const struct ws_event *ev)
-{
-	if (c->bops) {
-		data_to_binding(c, ev);
-		return;
-	}
-	if (c->lim->mode == MODE_FRAMED)
-		to_child_framed(c, ev);
-	else
-		to_child(c, ev->data, ev->len);
-	c->n.bytes_in += ev->len;
-	if (!ev->last)
-		return;
-	/* --binary too ends a text message with a newline, as websocketd:
-	 * a browser sending strings to a line-reading child. */
-	enum msg_mode m = c->lim->mode;
-	if (m == MODE_LINES || (m == MODE_BINARY && ev->opcode == WS_TEXT))
-		to_child(c, (const uint8_t *)"\n", 1);
-	c->n.msgs_in++;
-	proc_commit(c->proc);
-}
-
-/* Decodes queued socket bytes while the child's queue has room. */
-static void decode_input(struct client *c)
+/* Decodes queued socket bytes while the binding has room. */
+static void decode_input(struct conn *c)
 {
 	while (c->in.len > 0 && c->fd >= 0) {
 		if (c->ss != SS_OPEN && c->ss != SS_CLOSE_SENT) {
@@ -360,7 +278,7 @@ static void decode_input(struct client *c)
 			return;
 		}
 		if (c->ss == SS_OPEN && !may_feed(c))
-			return; /* resumed when the child drains its stdin */
+			return; /* resumed by conn_resume */
 		struct ws_event ev;
 		size_t used = ws_decode(&c->dec, buf_data(&c->in), c->in.len, &ev);
 		bool open = c->ss == SS_OPEN;
@@ -369,12 +287,12 @@ static void decode_input(struct client *c)
 			break;
 		case WS_EV_DATA:
 			if (open)
-				data_to_child(c, &ev);
+				deliver(c, &ev);
 			break;
 		case WS_EV_PING:
 			if (open && !queue_frame(c, WS_PONG, true, ev.data,
 						 ev.len))
-				client_fail(c, "out of memory for a pong");
+				conn_fail(c, "out of memory for a pong");
 			break;
 		case WS_EV_PONG:
 			/* Any pong proves the client alive (RFC 6455 5.5.3
@@ -389,26 +307,30 @@ static void decode_input(struct client *c)
 		case WS_EV_CLOSE:
 			log_msg(LV_DEBUG, "#%llu client sent Close %u",
 				(unsigned long long)c->id, ev.code);
-			unbind(c, ev.code ? ev.code : WS_NO_STATUS);
 			if (open) {
 				/* Echo a valid code; an empty Close gets an
 				 * empty one (1005 is never sent). */
-				end_session(c, ev.code, NULL);
+				end_session(c, ev.code ? ev.code : WS_NO_STATUS,
+					    ev.code, NULL);
 			} else {
-				c->ss = SS_CLOSING;
-				flush_out(c);
+				conn_tell_gone(c, ev.code ? ev.code
+							  : WS_NO_STATUS);
+				if (c->fd >= 0) {
+					c->ss = SS_CLOSING;
+					flush_out(c);
+				}
 			}
-			client_child_stop(c);
 			break;
 		case WS_EV_ERROR:
 			log_msg(LV_INFO, "#%llu protocol error: %s (%u)",
 				(unsigned long long)c->id, ev.reason, ev.code);
-			unbind(c, 1006);
-			if (open)
-				end_session(c, ev.code, ev.reason);
-			else
-				c->ss = SS_CLOSING;
-			client_child_stop(c);
+			if (open) {
+				end_session(c, 1006, ev.code, ev.reason);
+			} else {
+				conn_tell_gone(c, 1006);
+				if (c->fd >= 0)
+					c->ss = SS_CLOSING;
+			}
 			break;
 		}
 		if (c->fd < 0 || c->ss == SS_ENDING) {
@@ -424,18 +346,15 @@ static void decode_input(struct client *c)
 	}
 }
 
-void process_input(struct client *c)
+void process_input(struct conn *c)
 {
 	if (c->ss == SS_CGI) {
 		cgireq_input(c);
 		return;
 	}
 	decode_input(c);
-	/* Whichever way decoding stopped (stdin queue full, the session's
-	 * end), what it committed is written now: nothing else asks the
-	 * pipe for room. */
-	if (c->proc)
-		proc_flush(c->proc);
+	if (c->ops && c->ops->fed)
+		c->ops->fed(c->owner, c);
 }
 
 /* --- socket input ----------------------------------------------------- */
@@ -444,7 +363,7 @@ void process_input(struct client *c)
  * answered at once and the connection stays open (keep-alive, pipelined
  * requests); stops at a partial head or an answer that waits for the
  * socket. */
-static void read_requests(struct client *c)
+static void read_requests(struct conn *c)
 {
 	size_t before;
 	do {
@@ -458,7 +377,7 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 {
 	(void)l;
 	(void)fd;
-	struct client *c = arg;
+	struct conn *c = arg;
 	if (ev & LOOP_WRITE) {
 		flush_out(c);
 		if (c->fd < 0)
@@ -474,12 +393,12 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 	}
 	if ((ev & LOOP_HUP) && !(ev & LOOP_READ) &&
 	    (c->ss == SS_OPEN || c->ss == SS_CGI)) {
-		client_close(c, c->ss == SS_OPEN ? LV_INFO : LV_DEBUG,
+		conn_close(c, c->ss == SS_OPEN ? LV_INFO : LV_DEBUG,
 			     "client went away without Close");
 		return;
 	}
 	if ((ev & LOOP_HUP) && c->lookup) {
-		client_close(c, LV_DEBUG, "client went away during its lookup");
+		conn_close(c, LV_DEBUG, "client went away during its lookup");
 		return;
 	}
 	if (!(ev & LOOP_READ) || c->ss == SS_ANSWERING)
@@ -502,7 +421,7 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 		return;
 	}
 	if (n <= 0) {
-		client_close(c, c->ss == SS_OPEN ? LV_INFO : LV_DEBUG,
+		conn_close(c, c->ss == SS_OPEN ? LV_INFO : LV_DEBUG,
 			     c->ss == SS_OPEN ? "client went away without Close"
 					      : "client closed the connection");
 		return;
@@ -529,12 +448,12 @@ static void on_socket(struct loop *l, int fd, unsigned ev, void *arg)
 		flush_out(c);
 }
 
-void update_interest(struct client *c)
+void update_interest(struct conn *c)
 {
 	struct loop *l = c->srv->loop;
 	if (c->ss == SS_SPAWNING) {
-		/* Nothing moves until the exec is known: client bytes stay in
-		 * the socket, the child's output in its pipes. */
+		/* Nothing moves until the binding says go: client bytes stay
+		 * in the socket. */
 		loop_set(l, c->fd, 0);
 		return;
 	}
@@ -556,7 +475,7 @@ void update_interest(struct client *c)
 			m |= LOOP_WRITE;
 		if (c->peer_eof)
 			m &= ~LOOP_READ;
-		/* Not reading because the child is slow: still notice a
+		/* Not reading because the binding is slow: still notice a
 		 * client that hangs up, rather than keep its session. Asked
 		 * for while reading too, so that pausing reads only narrows
 		 * the interest, which the loop does without a system call. */
@@ -564,17 +483,11 @@ void update_interest(struct client *c)
 			m |= LOOP_HUP;
 		loop_set(l, c->fd, m);
 	}
-	if (c->bops && c->fd >= 0 && c->out.len < OUT_HIGH)
-		c->bops->drained(c->bowner, c);
-	if (!c->proc)
-		return;
 	bool room = c->fd < 0 || c->out.len < OUT_HIGH;
-	proc_pause_out(c->proc, !room);
-	/* Logged or dropped stderr is always read; sent stderr waits for
-	 * room like stdout. */
-	enum stderr_mode m = c->lim->err_mode;
-	bool sent = m == STDERR_SEND || m == STDERR_BOTH;
-	proc_pause_err(c->proc, !room && sent);
+	if (c->ops && c->ops->writable)
+		c->ops->writable(c->owner, c, room);
+	if (c->cgi)
+		cgireq_writable(c, room);
 }
 
 /* --- ending ----------------------------------------------------------- */
@@ -584,8 +497,8 @@ void update_interest(struct client *c)
  * treated as gone. */
 void on_ping_timer(struct loop *l, struct loop_timer *t)
 {
-	struct client *c = LOOP_TIMER_OWNER(t, struct client, ping_timer);
-	const struct client_limits *lim = c->lim;
+	struct conn *c = LOOP_TIMER_OWNER(t, struct conn, ping_timer);
+	const struct conn_limits *lim = c->lim;
 	if (c->ss != SS_OPEN)
 		return;
 	bool heard = loop_now(l) - c->last_read < lim->pong_ms;
@@ -594,7 +507,7 @@ void on_ping_timer(struct loop *l, struct loop_timer *t)
 		char why[64];
 		snprintf(why, sizeof why, "no pong within %u ms; client gone",
 			 lim->pong_ms);
-		client_close(c, LV_INFO, why);
+		conn_close(c, LV_INFO, why);
 		return;
 	}
 	if (!c->ping_outstanding) {
@@ -603,7 +516,7 @@ void on_ping_timer(struct loop *l, struct loop_timer *t)
 				 (unsigned long long)loop_now(l));
 		if (!queue_frame(c, WS_PING, true, (const uint8_t *)payload,
 				 (size_t)k)) {
-			client_fail(c, "out of memory for a ping");
+			conn_fail(c, "out of memory for a ping");
 			return;
 		}
 		c->ping_outstanding = true;
@@ -616,9 +529,9 @@ void on_ping_timer(struct loop *l, struct loop_timer *t)
 
 void on_sock_timer(struct loop *l, struct loop_timer *t)
 {
-	struct client *c = LOOP_TIMER_OWNER(t, struct client, sock_timer);
+	struct conn *c = LOOP_TIMER_OWNER(t, struct conn, sock_timer);
 	if (c->ss == SS_HANDSHAKE && c->kept_alive && c->in.len == 0) {
-		client_close(c, LV_DEBUG, "idle keep-alive connection closed");
+		conn_close(c, LV_DEBUG, "idle keep-alive connection closed");
 		return;
 	}
 	if (c->ss == SS_HANDSHAKE) {
@@ -626,12 +539,8 @@ void on_sock_timer(struct loop *l, struct loop_timer *t)
 		return;
 	}
 	if (c->ss == SS_SPAWNING) {
-		log_msg(LV_ERROR, "#%llu %s: exec not done in time",
-			(unsigned long long)c->id,
-			c->program ? c->program : "shared program");
+		stop_feeders(c, true); /* while still waiting: too long */
 		upgrade_abandon(c);
-		if (c->proc)
-			proc_kill(c->proc);
 		http_error_extra(c, 503, "cannot start program",
 				 "Retry-After: 1\r\n");
 		return;
@@ -670,15 +579,14 @@ void on_sock_timer(struct loop *l, struct loop_timer *t)
 		update_interest(c);
 		return;
 	}
-	client_close(c, LV_DEBUG, "socket timer: connection closed");
+	conn_close(c, LV_DEBUG, "socket timer: connection closed");
 }
 
-void client_close(struct client *c, enum log_level lv, const char *why)
+void conn_close(struct conn *c, enum log_level lv, const char *why)
 {
 	if (c->fd < 0)
 		return;
 	log_msg(lv, "#%llu %s", (unsigned long long)c->id, why);
-	unbind(c, 1006);
 	upgrade_abandon(c);
 	loop_timer_stop(c->srv->loop, &c->sock_timer);
 	loop_timer_stop(c->srv->loop, &c->ping_timer);
@@ -688,14 +596,16 @@ void client_close(struct client *c, enum log_level lv, const char *why)
 	c->ss = SS_GONE;
 	buf_free(&c->in);
 	outq_free(&c->out);
-	client_child_stop(c);
+	conn_tell_gone(c, 1006);
+	if (c->cgi)
+		cgireq_stop(c, false);
 	update_interest(c);
-	maybe_done(c);
+	conn_maybe_done(c);
 }
 
-/* The Close that says how the child ended (c->status): 1000 for exit
+/* The Close that says how the program ended (c->status): 1000 for exit
  * status 0, else 1011 naming the status or the signal. */
-static void send_exit_close(struct client *c)
+static void send_exit_close(struct conn *c)
 {
 	char reason[64], sig[32];
 	int st = c->status;
@@ -712,45 +622,35 @@ static void send_exit_close(struct client *c)
 	send_close(c, WS_INTERNAL_ERROR, reason, SS_CLOSE_SENT);
 }
 
-void finish_output(struct client *c)
+void conn_note_exit(struct conn *c, pid_t pid, int status)
 {
-	if (!c->proc || !c->out_done || !c->reaped)
-		return;
-	client_drain_stderr(c); /* --stderr=send lines go before the Close */
+	c->pid = pid;
+	c->status = status;
+	c->exited = true;
+}
+
+void conn_end_exit(struct conn *c, pid_t pid, int status)
+{
 	if (c->ss == SS_ENDING) {
+		conn_note_exit(c, pid, status);
 		send_close(c, c->end_code, c->end_reason, SS_CLOSING);
 	} else if (c->ss == SS_OPEN) {
+		conn_note_exit(c, pid, status);
 		send_exit_close(c);
-	} else if (c->ss == SS_CGI) {
-		cgireq_end(c);
 	}
-	maybe_done(c);
-}
-
-void client_child_stop(struct client *c)
-{
-	if (c->proc)
-		proc_stop(c->proc);
-}
-
-void client_proc_exited(void *owner, int status)
-{
-	struct client *c = owner;
-	c->status = status;
-	c->reaped = true;
-	finish_output(c);
+	conn_maybe_done(c);
 }
 
 /* The access line: one per request, answered or not, once the connection
  * has ended (or a kept-alive answer has gone out), so that it counts what
  * was actually sent. */
-static void access_line(struct client *c)
+static void access_line(struct conn *c)
 {
 	char addr[NET_ADDR_TEXT], sig[32];
 	const struct sockaddr_storage *peer = c->fwd ? &c->fwd->peer : &c->peer;
 	net_addr_host(peer, addr, sizeof addr);
 	int port = net_addr_port(peer);
-	bool child = c->proc != NULL || c->shared_pid > 0;
+	bool child = c->exited;
 	struct log_access a = {
 		.id = c->id,
 		.addr = addr,
@@ -766,7 +666,7 @@ static void access_line(struct client *c)
 		.origin = c->origin,
 		.bytes_sent = c->written - c->sent_base,
 		.duration_ms = loop_now(c->srv->loop) - c->started,
-		.pid = c->proc ? (long)proc_pid(c->proc) : (long)c->shared_pid,
+		.pid = (long)c->pid,
 		.session = c->upgraded,
 		.msgs_in = c->n.msgs_in,
 		.bytes_in = c->n.bytes_in,
@@ -783,46 +683,38 @@ static void access_line(struct client *c)
 	log_access(&a);
 }
 
-static void maybe_done(struct client *c)
+void conn_maybe_done(struct conn *c)
 {
 	if (c->done || c->fd >= 0 ||
-	    (c->proc && (!c->out_done || !c->reaped)))
+	    (c->ops && c->ops->busy && c->ops->busy(c->owner, c)) ||
+	    (c->cgi && cgireq_busy(c)))
 		return;
 	c->done = true; /* callers up the stack may call again */
 	struct server *srv = c->srv;
-	if (c->proc) {
-		c->draining = true; /* no socket to flush to */
-		proc_finish(c->proc);
-	}
+	if (c->ops && c->ops->finish)
+		c->ops->finish(c->owner, c);
+	if (c->cgi)
+		cgireq_finish(c);
 	loop_timer_stop(srv->loop, &c->sock_timer);
 	if (c->http_status || c->method[0])
 		access_line(c);
 	if (c->upgraded) {
 		metrics_session_end(&srv->metrics, c->close_code,
-				    c->proc || c->shared_pid ? &c->status : NULL,
+				    c->exited ? &c->status : NULL,
 				    &c->n,
 				    loop_now(srv->loop) - c->opened);
 	}
 	if (c->body_fd >= 0)
 		close(c->body_fd);
 
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		srv->clients = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	srv->nclients--;
-	c->prev = NULL;
-	c->next = srv->graveyard;
-	srv->graveyard = c;
+	server_conn_done(srv, c);
 }
 
 /* --- the server's side ------------------------------------------------ */
 
-void client_limits_init(struct client_limits *l, const struct options *o)
+void conn_limits_init(struct conn_limits *l, const struct options *o)
 {
-	*l = (struct client_limits){
+	*l = (struct conn_limits){
 		.handshake_ms = o->handshake_ms,
 		.ping_ms = o->ping_ms,
 		.pong_ms = o->pong_ms,
@@ -831,13 +723,28 @@ void client_limits_init(struct client_limits *l, const struct options *o)
 		.max_message = o->max_message,
 		.mode = o->mode,
 		.err_mode = o->err_mode,
+		.http = {
+			.devconsole = o->devconsole,
+			.trust_proxy = o->trust_proxy,
+			.reverselookup = o->reverselookup,
+			.sameorigin = o->sameorigin,
+			.maxforks = o->maxforks,
+			.origins = &o->origins,
+			.passenv = &o->passenv,
+			.protocols = &o->protocols,
+			.staticdir = o->staticdir,
+			.cgidir = o->cgidir,
+			.health_path = o->health_path,
+			.metrics_path = o->metrics_path,
+			.routes = o,
+		},
 	};
 }
 
-struct client *client_start(struct server *srv, int fd,
+struct conn *conn_start(struct server *srv, int fd,
 			    const struct sockaddr_storage *peer, int local_port)
 {
-	struct client *c = calloc(1, sizeof *c);
+	struct conn *c = calloc(1, sizeof *c);
 	if (!c) {
 		close(fd);
 		return NULL;
@@ -858,26 +765,21 @@ struct client *client_start(struct server *srv, int fd,
 		free(c);
 		return NULL;
 	}
-	c->next = srv->clients;
-	if (c->next)
-		c->next->prev = c;
-	srv->clients = c;
-	srv->nclients++;
 	loop_timer_start(srv->loop, &c->sock_timer, srv->climits.handshake_ms,
 			 on_sock_timer);
 	return c;
 }
 
-void client_refuse(struct client *c, int status, const char *why,
+void conn_refuse(struct conn *c, int status, const char *why,
 		   const char *more)
 {
 	http_error_extra(c, status, why, more);
 }
 
-void client_go_away(struct client *c)
+void conn_go_away(struct conn *c)
 {
 	if (c->ss == SS_HANDSHAKE) {
-		client_close(c, LV_DEBUG, "shutting down");
+		conn_close(c, LV_DEBUG, "shutting down");
 	} else if (c->ss == SS_ANSWERING) {
 		c->ss = SS_CLOSING; /* the answer goes out, then the FIN */
 	} else if (c->ss == SS_SPAWNING) {
@@ -885,17 +787,17 @@ void client_go_away(struct client *c)
 		http_error(c, 503, "shutting down");
 	} else if (c->ss == SS_OPEN)
 		send_close(c, WS_GOING_AWAY, "server shutting down", SS_CLOSE_SENT);
-	client_child_stop(c);
+	stop_feeders(c, false);
 }
 
-void client_abort(struct client *c)
+void conn_abort(struct conn *c)
 {
-	if (c->proc)
-		proc_kill(c->proc);
-	client_close(c, LV_DEBUG, "aborted");
+	upgrade_abandon(c);
+	stop_feeders(c, true);
+	conn_close(c, LV_DEBUG, "aborted");
 }
 
-void client_set_path(struct client *c, const char *p, size_t len)
+void conn_set_path(struct conn *c, const char *p, size_t len)
 {
 	if (len > sizeof c->path - 1)
 		len = sizeof c->path - 1;
@@ -904,71 +806,100 @@ void client_set_path(struct client *c, const char *p, size_t len)
 	c->path[len] = '\0';
 }
 
-void client_answered(struct client *c, int status, const char *why)
+void conn_answered(struct conn *c, int status, const char *why)
 {
 	c->http_status = (uint16_t)status;
 	free(c->reason);
 	c->reason = why ? strdup(why) : NULL; /* none if out of memory */
 }
 
-bool client_upgrading(const struct client *c)
+bool conn_upgrading(const struct conn *c)
 {
 	return c->ss == SS_HANDSHAKE || c->ss == SS_SPAWNING;
 }
 
-struct client *client_next(const struct client *c)
+struct conn *conn_next(const struct conn *c)
 {
-	return c->next;
+	return c->link.next;
 }
 
-void client_free(struct client *c)
+struct conn_link *conn_link(struct conn *c)
 {
-	proc_free(c->proc);
+	return &c->link;
+}
+
+void conn_free(struct conn *c)
+{
+	if (c->ops && c->ops->free)
+		c->ops->free(c->owner, c);
 	cgireq_free(c);
 	free(c->remote_host);
-	free(c->program);
 	free(c->origin);
 	free(c->reason);
 	free(c->fwd);
 	buf_free(&c->in);
 	outq_free(&c->out);
-	buf_free(&c->line);
-	buf_free(&c->errline);
 	buf_free(&c->msg);
 	free(c);
 }
 
-/* --- bindings (client.h) ------------------------------------------------ */
+/* --- bindings (conn.h) ------------------------------------------------- */
 
-void client_bind(struct client *c, const struct client_binding_ops *ops,
-		 void *owner)
+void conn_bind(struct conn *c, const struct conn_ops *ops, void *owner)
 {
-	c->bops = ops;
-	c->bowner = owner;
+	c->ops = ops;
+	c->owner = owner;
 }
 
-uint64_t client_id(const struct client *c)
+uint64_t conn_id(const struct conn *c)
 {
 	return c->id;
 }
 
-bool client_is_open(const struct client *c)
+bool conn_is_open(const struct conn *c)
 {
 	return c->ss == SS_OPEN;
 }
 
-bool client_has_room(const struct client *c)
+bool conn_can_send(const struct conn *c)
+{
+	return c->ss == SS_OPEN || c->ss == SS_ENDING;
+}
+
+bool conn_console(const struct conn *c)
+{
+	return c->console;
+}
+
+bool conn_send(struct conn *c, unsigned opcode, bool fin, const uint8_t *p,
+	       size_t n)
+{
+	return queue_frame(c, opcode, fin, p, n);
+}
+
+bool conn_send_data(struct conn *c, unsigned opcode, bool fin,
+		    const uint8_t *p, size_t n)
+{
+	if (!queue_frame(c, opcode, fin, p, n))
+		return false;
+	c->n.bytes_out += n;
+	if (fin)
+		c->n.msgs_out++;
+	return true;
+}
+
+bool conn_has_room(const struct conn *c)
 {
 	return c->out.len < OUT_HIGH;
 }
 
-size_t client_queued(const struct client *c)
+size_t conn_queued(const struct conn *c)
 {
 	return c->out.len;
 }
 
 /* A --devconsole client's copy: its output is tagged 'o'. */
-static int send_console_copy(struct client *c, const uint8_t *p, size_t n,
+static int send_console_copy(struct conn *c, const uint8_t *p, size_t n,
 			     size_t limit)
 {
 	if (c->out.len + n > limit)
@@ -979,7 +910,7 @@ static int send_console_copy(struct client *c, const uint8_t *p, size_t n,
 	return 0;
 }
 
-int client_send_frame(struct client *c, struct frame *f, const uint8_t *p,
+int conn_send_frame(struct conn *c, struct frame *f, const uint8_t *p,
 		      size_t n, size_t limit)
 {
 	if (c->ss != SS_OPEN)
@@ -995,7 +926,7 @@ int client_send_frame(struct client *c, struct frame *f, const uint8_t *p,
 			       : outq_push_frame(&c->out, f, limit);
 	}
 	if (r < 0) {
-		client_fail(c, "out of memory for a message");
+		conn_fail(c, "out of memory for a message");
 		return -1;
 	}
 	if (r == 0) {
@@ -1015,13 +946,15 @@ int client_send_frame(struct client *c, struct frame *f, const uint8_t *p,
 	return 1;
 }
 
-void client_flush(struct client *c)
+void conn_flush(struct conn *c)
 {
 	if (c->fd >= 0)
 		flush_out(c);
+	else
+		update_interest(c);
 }
 
-void client_resume(struct client *c)
+void conn_resume(struct conn *c)
 {
 	if (c->fd < 0)
 		return;
@@ -1030,17 +963,8 @@ void client_resume(struct client *c)
 		flush_out(c);
 }
 
-void client_end(struct client *c, unsigned code, const char *reason)
+void conn_end(struct conn *c, unsigned code, const char *reason)
 {
 	if (c->ss == SS_OPEN)
 		send_close(c, code, reason, SS_CLOSE_SENT);
-}
-
-void client_end_exit(struct client *c, pid_t pid, int status)
-{
-	if (c->ss != SS_OPEN)
-		return;
-	c->shared_pid = pid;
-	c->status = status;
-	send_exit_close(c);
 }
