@@ -752,3 +752,17 @@ EOF_
 	expect_lines "text $b joined" "text $a: hi b" "text $b: hi a" \
 		"close 1000*" "eof"
 }
+
+@test "--devconsole: the console page on a broadcast route gets each line tagged o; an ordinary client of the same route gets it plain" {
+	start_gw --devconsole --broadcast /b=cat
+	local T=$BATS_TEST_TMPDIR
+	ws -t 5000 /b mark:"$T/in" recv close:1000 wait >"$T/plain" 2>&1 &
+	local plain=$!
+	wait_for "the ordinary client to join" test -e "$T/in"
+	run ws -H 'Sec-WebSocket-Protocol: portal-gw.console' --frames /b text:hi recv recv close:1000 wait
+	expect_status 0
+	expect_lines "frame op=1 fin=0 len=1 o" "frame op=0 fin=1 len=2 hi" "frame op=8*" "eof"
+	wait "$plain"
+	output=$(cat "$T/plain")
+	expect_lines "text hi" "close 1000*" "eof"
+}
