@@ -27,7 +27,6 @@ struct route;
 
 #define READ_CHUNK 65536     /* one read from the socket */
 #define OUT_HIGH 65536       /* socket queue high-water mark */
-#define ERR_LINE_MAX 4096    /* stderr lines are logged in pieces this long */
 #define CLOSE_WAIT_MS 2000   /* for the peer's Close, then for its FIN */
 #define LOOKUP_MS 2000       /* --reverselookup: for the client's name */
 #define SLOW_CLOSE_MS 10000  /* a client cut as too slow: for its Close to
