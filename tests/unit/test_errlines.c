@@ -35,20 +35,37 @@ static int feed(struct errlines *e, const char *s)
 #define CHECK_LINE(i, want)                                                    \
 	CHECK_MEM(g.line[i], g.len[i], want, strlen(want))
 
-static void test_lines(void)
+/* Each case: the reads in order, how many lines are out before the end,
+ * and every line out after it. */
+static const struct {
+	const char *reads[4];
+	size_t before_end;
+	const char *want[5];
+} cases[] = {
+	{ { "one\ntwo\n\nthree" }, 3, { "one", "two", "", "three" } },
+	{ { "ab", "c\r", "\nd" }, 1, { "abc", "d" } },
+	/* Only a "\r" just before the end goes, at the end of input too. */
+	{ { "a\rb\r\n\r\nc\r" }, 2, { "a\rb", "", "c" } },
+	{ { "\r", "\r\n" }, 1, { "\r" } },
+	{ { "x\n" }, 1, { "x" } },
+	{ { "" }, 0, { NULL } },
+};
+
+static void test_cases(void)
 {
-	struct errlines e = { 0 };
-	memset(&g, 0, sizeof g);
-	CHECK_INT(feed(&e, "one\ntwo\n\nthree"), 0);
-	CHECK_INT(g.n, 3);
-	CHECK_LINE(0, "one");
-	CHECK_LINE(1, "two");
-	CHECK_LINE(2, "");
-	/* "three" waits for its end, then comes out without a "\n". */
-	errlines_end(&e, collect, &g);
-	CHECK_INT(g.n, 4);
-	CHECK_LINE(3, "three");
-	CHECK(e.b.p == NULL);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct errlines e = { 0 };
+		memset(&g, 0, sizeof g);
+		for (size_t r = 0; cases[i].reads[r]; r++)
+			CHECK_INT(feed(&e, cases[i].reads[r]), 0);
+		CHECK_INT(g.n, cases[i].before_end);
+		errlines_end(&e, collect, &g);
+		CHECK(e.b.p == NULL);
+		size_t n = 0;
+		for (; cases[i].want[n]; n++)
+			CHECK_LINE(n, cases[i].want[n]);
+		CHECK_INT(g.n, n);
+	}
 }
 
 /* A line split across reads at every point comes out once, whole. */
@@ -69,21 +86,6 @@ static void test_split_reads(void)
 		errlines_end(&e, collect, &g);
 		CHECK_INT(g.n, 1);
 	}
-}
-
-/* Only a "\r" just before the line's end goes; one inside stays, and a
- * "\r" alone is a line of its own only with its "\n". */
-static void test_cr(void)
-{
-	struct errlines e = { 0 };
-	memset(&g, 0, sizeof g);
-	CHECK_INT(feed(&e, "a\rb\r\n\r\nc\r"), 0);
-	CHECK_INT(g.n, 2);
-	CHECK_LINE(0, "a\rb");
-	CHECK_LINE(1, "");
-	errlines_end(&e, collect, &g); /* at the end too */
-	CHECK_INT(g.n, 3);
-	CHECK_LINE(2, "c");
 }
 
 /* A line that does not end: once ERR_LINE_MAX bytes are held they come out
@@ -137,9 +139,8 @@ static void test_end_empty(void)
 
 int main(void)
 {
-	test_lines();
+	test_cases();
 	test_split_reads();
-	test_cr();
 	test_long();
 	test_end_empty();
 	return check_report("errlines");
