@@ -23,6 +23,7 @@
 #include "base64.h"
 #include "buf.h"
 #include "conn.h"
+#include "errlines.h"
 #include "framed.h"
 #include "log.h"
 #include "proc.h"
@@ -33,7 +34,6 @@
 #include "ws.h"
 
 #define LINE_CHUNK 65536   /* a longer partial line goes out as a fragment */
-#define ERR_LINE_MAX 4096  /* stderr lines are logged in pieces this long */
 #define END_WAIT_MS 1500   /* for the child's last output (+3 closems) */
 
 struct bind_one {
@@ -45,7 +45,8 @@ struct bind_one {
 	bool out_done;      /* its stdout has ended (or never will start) */
 	bool reaped;        /* ... it has exited, with status */
 	int status;
-	struct buf line, errline;
+	struct buf line;
+	struct errlines err;
 	bool frag_open;     /* a stdout line is going out in fragments */
 	unsigned frag_type; /* --framed: WS_TEXT or WS_BINARY of that line */
 	bool warned_frame;
@@ -325,8 +326,9 @@ static void on_out_eof(void *owner)
  * message only between messages of stdout: inside a long stdout line that
  * is going out in fragments, it is logged instead. The console gets every
  * line, tagged 'e', and the log what --stderr says. */
-static void stderr_line(struct bind_one *b, const uint8_t *p, size_t n)
+static void stderr_line(void *arg, const uint8_t *p, size_t n)
 {
+	struct bind_one *b = arg;
 	struct conn *c = b->c;
 	enum stderr_mode m = b->lim->err_mode;
 	bool sent = false;
@@ -346,39 +348,18 @@ static void stderr_line(struct bind_one *b, const uint8_t *p, size_t n)
 		log_stderr(b->id, p, n);
 }
 
-static void log_err_lines(struct bind_one *b, bool eof)
-{
-	for (;;) {
-		uint8_t *p = buf_data(&b->errline);
-		size_t len = b->errline.len;
-		uint8_t *nl = len ? memchr(p, '\n', len) : NULL;
-		size_t n;
-		if (nl)
-			n = (size_t)(nl - p);
-		else if (len >= ERR_LINE_MAX || (eof && len > 0))
-			n = len;
-		else
-			break;
-		size_t show = n > 0 && p[n - 1] == '\r' ? n - 1 : n;
-		stderr_line(b, p, show);
-		buf_consume(&b->errline, nl ? n + 1 : n);
-	}
-}
-
 /* Stderr bytes (n == 0: its end) to lines, logged or sent (--stderr). */
 static void on_err(void *owner, const uint8_t *p, size_t n)
 {
 	struct bind_one *b = owner;
 	if (n == 0) {
-		log_err_lines(b, true);
-		buf_free(&b->errline);
+		errlines_end(&b->err, stderr_line, b);
 		return;
 	}
-	if (buf_append(&b->errline, p, n) < 0) {
+	if (errlines_feed(&b->err, p, n, stderr_line, b) < 0) {
 		conn_fail(b->c, "out of memory for the child's stderr");
 		return;
 	}
-	log_err_lines(b, false);
 	if (!b->draining && conn_queued(b->c) > 0)
 		conn_flush(b->c);
 }
@@ -514,7 +495,7 @@ static void on_free(void *owner, struct conn *c)
 	proc_free(b->proc);
 	free(b->program);
 	buf_free(&b->line);
-	buf_free(&b->errline);
+	errlines_free(&b->err);
 	free(b);
 }
 

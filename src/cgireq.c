@@ -26,6 +26,7 @@
 #include "cgi.h"
 #include "child.h"
 #include "env.h"
+#include "errlines.h"
 #include "handshake.h"
 #include "http.h"
 #include "log.h"
@@ -53,7 +54,7 @@ struct cgireq {
 	bool out_done;     /* its stdout has ended (or never will start) */
 	bool reaped;       /* ... it has exited, with status */
 	int status;
-	struct buf errline; /* its stderr, to be logged by lines */
+	struct errlines err; /* its stderr, to be logged by lines */
 };
 
 
@@ -483,31 +484,25 @@ static void on_cgi_stdin_room(void *owner)
 	update_interest(c);
 }
 
-/* Its stderr, by lines (in pieces of ERR_LINE_MAX), to the log as a
- * session child's is, unless --stderr drops it (there is no client to
- * send it to); n == 0: its end. */
+/* One line of its stderr, to the log as a session child's is, unless
+ * --stderr drops it (there is no client to send it to). */
+static void cgi_err_line(void *arg, const uint8_t *p, size_t n)
+{
+	struct conn *c = arg;
+	if (c->lim->err_mode != STDERR_IGNORE)
+		log_stderr(c->id, p, n);
+}
+
+/* Its stderr, by lines (errlines.h); n == 0: its end. */
 static void on_cgi_err(void *owner, const uint8_t *p, size_t n)
 {
 	struct conn *c = owner;
-	struct buf *b = &c->cgi->errline;
-	if (n > 0 && buf_append(b, p, n) < 0) {
+	if (n == 0) {
+		errlines_end(&c->cgi->err, cgi_err_line, c);
+	} else if (errlines_feed(&c->cgi->err, p, n, cgi_err_line, c) < 0) {
 		cgireq_stop(c, false);
 		log_id(c, LV_ERROR, "out of memory for the script's stderr");
-		return;
 	}
-	for (;;) {
-		uint8_t *s = buf_data(b);
-		uint8_t *nl = b->len ? memchr(s, '\n', b->len) : NULL;
-		size_t k = nl ? (size_t)(nl - s) : b->len;
-		if (!nl && (k == 0 || (n > 0 && k < ERR_LINE_MAX)))
-			break;
-		size_t show = k > 0 && s[k - 1] == '\r' ? k - 1 : k;
-		if (c->lim->err_mode != STDERR_IGNORE)
-			log_stderr(c->id, s, show);
-		buf_consume(b, nl ? k + 1 : k);
-	}
-	if (b->len == 0)
-		buf_free(b);
 }
 
 static void on_cgi_out(void *owner, const uint8_t *chunk, size_t n)
@@ -608,7 +603,7 @@ void cgireq_free(struct conn *c)
 	if (!c->cgi)
 		return;
 	proc_free(c->cgi->proc);
-	buf_free(&c->cgi->errline);
+	errlines_free(&c->cgi->err);
 	buf_free(&c->cgi->head);
 	free(c->cgi);
 	c->cgi = NULL;

@@ -12,7 +12,7 @@
  * calls in conn.h, and calls it only through struct conn_ops. It is freed
  * once its socket is closed and its binding no longer needs it (busy).
  * The request head up to the 101 is in upgrade.c, the plain answers in
- * plain.c and cgireq.c.
+ * plain.c and cgireq.c, the access line in conn_log.c.
  */
 #include "conn.h"
 
@@ -40,7 +40,6 @@
 #include "conn_int.h"
 
 static void on_socket(struct loop *l, int fd, unsigned ev, void *arg);
-static void access_line(struct conn *c);
 
 /* --- socket output --------------------------------------------------- */
 
@@ -72,17 +71,8 @@ void flush_out(struct conn *c)
 		/* Keep-alive: the answer is out, and so is its access line;
 		 * the next request starts afresh and has as long as a first
 		 * one. */
-		access_line(c);
+		conn_log_next(c);
 		c->ss = SS_HANDSHAKE;
-		conn_set_path(c, NULL, 0);
-		c->method[0] = '\0';
-		c->http_status = 0;
-		free(c->reason);
-		c->reason = NULL;
-		free(c->origin);
-		c->origin = NULL;
-		c->started = loop_now(c->srv->loop);
-		c->sent_base = c->written;
 		loop_timer_start(c->srv->loop, &c->sock_timer,
 				 c->lim->handshake_ms, on_sock_timer);
 	}
@@ -641,48 +631,6 @@ void conn_end_exit(struct conn *c, pid_t pid, int status)
 	conn_maybe_done(c);
 }
 
-/* The access line: one per request, answered or not, once the connection
- * has ended (or a kept-alive answer has gone out), so that it counts what
- * was actually sent. */
-static void access_line(struct conn *c)
-{
-	char addr[NET_ADDR_TEXT], sig[32];
-	const struct sockaddr_storage *peer = c->fwd ? &c->fwd->peer : &c->peer;
-	net_addr_host(peer, addr, sizeof addr);
-	int port = net_addr_port(peer);
-	bool child = c->exited;
-	struct log_access a = {
-		.id = c->id,
-		.addr = addr,
-		/* A Unix socket peer (--unix) has no port. */
-		.port = peer->ss_family == AF_UNIX || port == 0 ? -1 : port,
-		.forwarded = c->fwd ? c->fwd->addr : NULL,
-		.method = c->method[0] ? c->method : NULL,
-		.path = c->path[0] ? c->path : NULL,
-		.status = c->http_status,
-		.reason = c->reason || c->http_status
-				  ? c->reason
-				  : "connection ended before an answer",
-		.origin = c->origin,
-		.bytes_sent = c->written - c->sent_base,
-		.duration_ms = loop_now(c->srv->loop) - c->started,
-		.pid = (long)c->pid,
-		.session = c->upgraded,
-		.msgs_in = c->n.msgs_in,
-		.bytes_in = c->n.bytes_in,
-		.msgs_out = c->n.msgs_out,
-		.bytes_out = c->n.bytes_out,
-		.close_code = c->close_code,
-		.exit_code = -1,
-	};
-	if (child && WIFEXITED(c->status))
-		a.exit_code = WEXITSTATUS(c->status);
-	else if (child)
-		a.signal = child_signal_name(WTERMSIG(c->status), sig,
-					     sizeof sig);
-	log_access(&a);
-}
-
 void conn_maybe_done(struct conn *c)
 {
 	if (c->done || c->fd >= 0 ||
@@ -696,14 +644,7 @@ void conn_maybe_done(struct conn *c)
 	if (c->cgi)
 		cgireq_finish(c);
 	loop_timer_stop(srv->loop, &c->sock_timer);
-	if (c->http_status || c->method[0])
-		access_line(c);
-	if (c->upgraded) {
-		metrics_session_end(&srv->metrics, c->close_code,
-				    c->exited ? &c->status : NULL,
-				    &c->n,
-				    loop_now(srv->loop) - c->opened);
-	}
+	conn_log_end(c);
 	if (c->body_fd >= 0)
 		close(c->body_fd);
 
@@ -795,22 +736,6 @@ void conn_abort(struct conn *c)
 	upgrade_abandon(c);
 	stop_feeders(c, true);
 	conn_close(c, LV_DEBUG, "aborted");
-}
-
-void conn_set_path(struct conn *c, const char *p, size_t len)
-{
-	if (len > sizeof c->path - 1)
-		len = sizeof c->path - 1;
-	if (len)
-		memcpy(c->path, p, len);
-	c->path[len] = '\0';
-}
-
-void conn_answered(struct conn *c, int status, const char *why)
-{
-	c->http_status = (uint16_t)status;
-	free(c->reason);
-	c->reason = why ? strdup(why) : NULL; /* none if out of memory */
 }
 
 bool conn_upgrading(const struct conn *c)

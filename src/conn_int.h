@@ -1,5 +1,5 @@
 /* Private to the connection's files: conn.c (the socket, the codec, the
- * close handshake), upgrade.c (the request head, up to the 101 answer),
+ * close handshake), conn_log.c (the access line), upgrade.c (the request head, up to the 101 answer),
  * plain.c and cgireq.c (the plain HTTP answers). Bindings see conn.h. */
 #ifndef PORTAL_CONN_INT_H
 #define PORTAL_CONN_INT_H
@@ -27,7 +27,6 @@ struct route;
 
 #define READ_CHUNK 65536     /* one read from the socket */
 #define OUT_HIGH 65536       /* socket queue high-water mark */
-#define ERR_LINE_MAX 4096    /* stderr lines are logged in pieces this long */
 #define CLOSE_WAIT_MS 2000   /* for the peer's Close, then for its FIN */
 #define LOOKUP_MS 2000       /* --reverselookup: for the client's name */
 #define SLOW_CLOSE_MS 10000  /* a client cut as too slow: for its Close to
@@ -168,17 +167,27 @@ void flush_out(struct conn *c);
  * tells the binding whether the socket queue has room. */
 void update_interest(struct conn *c);
 void process_input(struct conn *c);
-/* Notes the request path p[0..len) (p may be NULL when len is 0) for the
- * log, cut to fit c->path. */
-void conn_set_path(struct conn *c, const char *p, size_t len);
-/* Notes the answer's status and reason (why may be NULL) for the access
- * line. */
-void conn_answered(struct conn *c, int status, const char *why);
 /* Tells the binding, once, that the client sends nothing more. */
 void conn_tell_gone(struct conn *c, unsigned code);
 /* Frees c once its socket is closed and nothing else holds it. */
 void conn_maybe_done(struct conn *c);
 void on_sock_timer(struct loop *l, struct loop_timer *t);
 void on_ping_timer(struct loop *l, struct loop_timer *t);
+
+/* conn_log.c */
+
+/* Notes the request path p[0..len) (p may be NULL when len is 0) for the
+ * log, cut to fit c->path. */
+void conn_set_path(struct conn *c, const char *p, size_t len);
+/* Notes the answer's status and reason (why may be NULL) for the access
+ * line. */
+void conn_answered(struct conn *c, int status, const char *why);
+/* A plain answer has gone out and the connection stays open (keep-alive):
+ * logs its access line, and the record starts afresh for the next
+ * request, which has as long as a first one. */
+void conn_log_next(struct conn *c);
+/* The connection is done: logs its access line if a request was seen
+ * and, for a session, counts it in the metrics. */
+void conn_log_end(struct conn *c);
 
 #endif

@@ -141,7 +141,7 @@ static void on_free_timer(struct loop *l, struct loop_timer *t)
 		run->next->prev = run->prev;
 	proc_free(run->proc);
 	buf_free(&run->line);
-	buf_free(&run->errline);
+	errlines_free(&run->err);
 	free(run);
 }
 

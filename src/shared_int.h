@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "errlines.h"
 #include "hist.h"
 #include "loop.h"
 #include "opts.h"
@@ -47,7 +48,8 @@ struct shared_run {
 	bool paused;            /* stdout not read: every member is full */
 	int status;
 	uint64_t started;
-	struct buf line, errline;
+	struct buf line;
+	struct errlines err;
 	struct loop_timer free_timer;
 };
 

@@ -291,25 +291,21 @@ void shared_run_out(void *owner, const uint8_t *p, size_t n)
 
 /* --- the program's stderr ------------------------------------------------------ */
 
+/* One line of the program's stderr, to the log under the route's tag. */
+static void run_err_line(void *arg, const uint8_t *p, size_t n)
+{
+	struct shared_run *run = arg;
+	log_msg(LV_INFO, "%s: %.*s", run->tag, (int)n, (const char *)p);
+}
+
+/* Its stderr, by lines (errlines.h); n == 0: its end. */
 void shared_run_err(void *owner, const uint8_t *p, size_t n)
 {
 	struct shared_run *run = owner;
-	struct buf *b = &run->errline;
-	if (n && buf_append(b, p, n) < 0)
-		return;
-	for (;;) {
-		char *s = (char *)buf_data(b);
-		char *nl = b->len ? memchr(s, '\n', b->len) : NULL;
-		size_t k = nl ? (size_t)(nl - s) : b->len;
-		if (!nl && n && k < 4096)
-			break;
-		if (!nl && k == 0)
-			break;
-		size_t show = k > 0 && s[k - 1] == '\r' ? k - 1 : k;
-		log_msg(LV_INFO, "%s: %.*s", run->tag, (int)show, s);
-		buf_consume(b, nl ? k + 1 : k);
-	}
-	if (b->len == 0)
-		buf_free(b);
+	if (n == 0)
+		errlines_end(&run->err, run_err_line, run);
+	else if (errlines_feed(&run->err, p, n, run_err_line, run) < 0)
+		log_msg(LV_ERROR, "%s: out of memory for the program's stderr",
+			run->tag);
 }
 
