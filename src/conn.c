@@ -835,11 +835,12 @@ static int send_console_copy(struct conn *c, const uint8_t *p, size_t n,
 	return 0;
 }
 
-int conn_send_frame(struct conn *c, struct frame *f, const uint8_t *p,
-		      size_t n, size_t limit)
+int conn_send_frame(struct conn *c, struct frame *f, size_t limit)
 {
 	if (c->ss != SS_OPEN)
 		return 0;
+	size_t n;
+	const uint8_t *p = frame_payload(f, &n);
 	int r = c->console ? send_console_copy(c, p, n, limit)
 			   : outq_push_frame(&c->out, f, limit);
 	if (r == 1 && c->fd >= 0) {

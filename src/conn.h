@@ -175,13 +175,12 @@ bool conn_send(struct conn *c, unsigned opcode, bool fin, const uint8_t *p,
  * and the metrics (a message when fin). */
 bool conn_send_data(struct conn *c, unsigned opcode, bool fin,
 		    const uint8_t *p, size_t n);
-/* Queues a reference to the shared frame f (whose payload is p[0..n), for
- * a --devconsole client's tagged copy), unless c's queue would then hold
- * more than limit bytes: c is then closed with 1008 "too slow: N queued"
- * (logged). Returns 0 (queued, or c not open), 1 (cut as too slow), -1 (out
- * of memory: c ends with 1011). Written by conn_flush. */
-int conn_send_frame(struct conn *c, struct frame *f, const uint8_t *p,
-		    size_t n, size_t limit);
+/* Queues a reference to the shared frame f (a --devconsole client gets a
+ * tagged copy of its payload), unless c's queue would then hold more than
+ * limit bytes: c is then closed with 1008 "too slow: N queued" (logged).
+ * Returns 0 (queued, or c not open), 1 (cut as too slow), -1 (out of
+ * memory: c ends with 1011). Written by conn_flush. */
+int conn_send_frame(struct conn *c, struct frame *f, size_t limit);
 /* Writes what is queued for c as far as its socket takes. */
 void conn_flush(struct conn *c);
 /* Reads what c has sent and not yet handed over, then from its socket. */

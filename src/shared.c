@@ -101,11 +101,23 @@ void shared_to_program(struct shared *sh, const void *a, size_t an,
 	if (!run || !run->proc)
 		return;
 	if (!proc_write(run->proc, a, an) ||
-	    (bn && !proc_write(run->proc, b, bn)))
+	    (bn && !proc_write(run->proc, b, bn))) {
 		log_msg(LV_ERROR, "%s: out of memory for the program's stdin; "
 			"its stdin is closed", sh->tag);
+		shared_fail_members(sh, "out of memory for the program's stdin");
+		return;
+	}
 	proc_commit(run->proc);
 	proc_flush(run->proc);
+}
+
+void shared_fail_members(struct shared *sh, const char *why)
+{
+	/* Backwards, as a member may leave the list on the way. */
+	for (size_t i = sh->mem.n; i-- > 0;) {
+		if (i < sh->mem.n)
+			conn_fail(sh->mem.m[i].c, why);
+	}
 }
 
 /* The --framed form of a message, "T text" or "B base64" (without "\n"),
@@ -360,10 +372,7 @@ static void member_open(struct shared *sh, struct conn *c, char *join)
 		free(join);
 	}
 	for (size_t i = 0; i < hist_len(&sh->hist); i++) {
-		struct frame *f = hist_get(&sh->hist, i);
-		size_t n;
-		const uint8_t *p = frame_payload(f, &n);
-		shared_send_one(sh, c, f, p, n);
+		shared_send_one(sh, c, hist_get(&sh->hist, i));
 	}
 	conn_resume(c);
 }
@@ -382,19 +391,17 @@ static void on_message(void *owner, struct conn *c, unsigned opcode,
 	char *form = NULL;
 	if (shared_framed(sh)) {
 		form = framed_form(opcode, p, n, &len);
-		if (!form)
-			goto oom;
+		if (!form) {
+			conn_fail(c, "out of memory for a message to the program");
+			return;
+		}
 		p = (const uint8_t *)form;
 	}
 	if (sh->kind == ROUTE_BROADCAST)
 		shared_to_program(sh, p, len, "\n", 1);
-	else
-		shared_hub_message(sh, c, p, len);
+	else if (!shared_hub_message(sh, c, p, len))
+		conn_fail(c, "out of memory for a message to the program");
 	free(form);
-	return;
-oom:
-	log_msg(LV_ERROR, "%s: out of memory; a message from #%llu is lost",
-		sh->tag, (unsigned long long)conn_id(c));
 }
 
 static bool on_room(void *owner, const struct conn *c)

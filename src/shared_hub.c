@@ -34,17 +34,20 @@ void shared_hub_out(struct shared *sh, const char *line, size_t n)
 		conn_end(c, cmd.code, cmd.text ? reason : NULL);
 		return;
 	}
-	uint8_t *tmp;
-	size_t plen;
-	struct frame *f = shared_line_frame(sh, cmd.text, cmd.text_len, &tmp, &plen);
-	if (!f)
+	bool oom;
+	struct frame *f = shared_line_frame(sh, cmd.text, cmd.text_len, &oom);
+	if (!f) {
+		if (oom && c)
+			conn_fail(c, "out of memory for a message");
+		else if (oom)
+			shared_fail_members(sh, "out of memory for a message");
 		return;
+	}
 	if (c)
-		shared_send_one(sh, c, f, tmp, plen);
+		shared_send_one(sh, c, f);
 	else
-		shared_send_all(sh, f, tmp, plen);
+		shared_send_all(sh, f);
 	frame_unref(f);
-	free(tmp);
 }
 
 
@@ -79,20 +82,18 @@ char *shared_hub_lines(const struct server *srv, uint64_t id,
 	return s;
 }
 
-void shared_hub_message(struct shared *sh, const struct conn *c,
+bool shared_hub_message(struct shared *sh, const struct conn *c,
 			const uint8_t *p, size_t n)
 {
 	/* One "ID TEXT" line per line of it (the framed form has one). */
 	size_t need = hub_fmt_message(NULL, 0, conn_id(c), (const char *)p, n);
 	char *line = malloc(need);
-	if (!line) {
-		log_msg(LV_ERROR, "%s: out of memory; a message from #%llu is "
-			"lost", sh->tag, (unsigned long long)conn_id(c));
-		return;
-	}
+	if (!line)
+		return false;
 	hub_fmt_message(line, need, conn_id(c), (const char *)p, n);
 	shared_to_program(sh, line, need, NULL, 0);
 	free(line);
+	return true;
 }
 
 void shared_hub_leave(struct shared *sh, const struct conn *c,

@@ -91,28 +91,30 @@ static inline bool shared_framed(const struct shared *sh)
 /* The member with session id id, or NULL. */
 struct conn *shared_member(const struct shared *sh, uint64_t id);
 /* Writes a[0..an) then b[0..bn) (bn may be 0) to the program's stdin as
- * one whole piece: never mixed with another client's. */
+ * one whole piece: never mixed with another client's. Out of memory: the
+ * program's stdin is closed and every member fails (1011). */
 void shared_to_program(struct shared *sh, const void *a, size_t an,
 		       const void *b, size_t bn);
+/* An internal failure that loses what every member should get: each one
+ * ends with 1011 and why (conn_fail), none is left waiting for it. */
+void shared_fail_members(struct shared *sh, const char *why);
 
 /* shared_out.c: the program's output */
 
 /* The frame one printed line sends (a text message, invalid UTF-8 as
  * U+FFFD; with --framed the message its "T "/"B " form stands for), or
- * NULL (no message, or out of memory: logged). Its payload is copied to
- * *tmp[0..*plen) (free it), for a console client's copy. */
+ * NULL: no message, or out of memory (*oom set; the caller fails whom
+ * the line was for). */
 struct frame *shared_line_frame(struct shared *sh, const char *line, size_t n,
-			       uint8_t **tmp, size_t *plen);
+				bool *oom);
 /* c's queue is below the mark under which it takes another line. */
 bool shared_below_mark(const struct shared *sh, const struct conn *c);
 /* Some open member is below its mark, or there is no open member. */
 bool shared_any_room(const struct shared *sh);
-/* f (payload p[0..n)) to c / to every member; a client cut as too slow is
- * counted. shared_send_all returns shared_any_room afterwards. */
-void shared_send_one(struct shared *sh, struct conn *c, struct frame *f,
-		     const uint8_t *p, size_t n);
-bool shared_send_all(struct shared *sh, struct frame *f, const uint8_t *p,
-		     size_t n);
+/* f to c / to every member; a client cut as too slow is counted.
+ * shared_send_all returns shared_any_room afterwards. */
+void shared_send_one(struct shared *sh, struct conn *c, struct frame *f);
+bool shared_send_all(struct shared *sh, struct frame *f);
 /* Sends the complete lines of b while a member has room (all of them at
  * eof, the rest as a last line); returns whether there was room. */
 bool shared_emit_lines(struct shared *sh, struct buf *b, bool eof);
@@ -133,8 +135,8 @@ void shared_run_err(void *owner, const uint8_t *p, size_t n);
  * client's close, or a protocol error (logged, skipped). */
 void shared_hub_out(struct shared *sh, const char *line, size_t n);
 /* Message p[0..n) of c (in its --framed form with --framed) as "ID TEXT"
- * lines on the program's stdin. */
-void shared_hub_message(struct shared *sh, const struct conn *c,
+ * lines on the program's stdin; false when out of memory for them. */
+bool shared_hub_message(struct shared *sh, const struct conn *c,
 			const uint8_t *p, size_t n);
 /* "-ID CODE": c has left. */
 void shared_hub_leave(struct shared *sh, const struct conn *c,

@@ -25,29 +25,31 @@
  * the frame, or NULL (no message, or out of memory: logged); its payload
  * is copied to *tmp[0..*plen) (free it), for a console client's copy. */
 struct frame *shared_line_frame(struct shared *sh, const char *line, size_t n,
-			       uint8_t **tmp, size_t *plen)
+				bool *oom)
 {
 	const uint8_t *p = (const uint8_t *)line;
 	unsigned op = WS_TEXT;
-	*tmp = NULL;
+	uint8_t *tmp = NULL; /* p decoded or scrubbed, until framed */
+	*oom = false;
 	if (shared_framed(sh) && n >= 2 && (p[0] == 'T' || p[0] == 'B') && p[1] == ' ') {
 		op = p[0] == 'B' ? WS_BINARY : WS_TEXT;
-		*tmp = malloc(n);
-		if (!*tmp)
+		tmp = malloc(n);
+		if (!tmp)
 			goto oom;
 		long m;
 		if (op == WS_TEXT) {
 			size_t used;
-			m = (long)framed_unescape(p + 2, n - 2, true, *tmp, &used);
+			m = (long)framed_unescape(p + 2, n - 2, true, tmp, &used);
 		} else {
-			m = base64_decode(line + 2, n - 2, *tmp, n);
+			m = base64_decode(line + 2, n - 2, tmp, n);
 		}
 		if (m < 0) {
 			log_msg(LV_INFO, "%s: invalid base64 in '%.*s'; skipped",
 				sh->tag, n > 80 ? 80 : (int)n, line);
+			free(tmp);
 			return NULL;
 		}
-		p = *tmp;
+		p = tmp;
 		n = (size_t)m;
 	} else if (shared_framed(sh) && n == 0) {
 		return NULL; /* an empty line is no message */
@@ -58,27 +60,19 @@ struct frame *shared_line_frame(struct shared *sh, const char *line, size_t n,
 			goto oom;
 		size_t replaced;
 		n = utf8_scrub(p, n, s, &replaced);
-		free(*tmp);
-		*tmp = s;
+		free(tmp);
+		tmp = s;
 		p = s;
 	}
 	struct frame *f = frame_new(op, true, p, n);
-	if (!f)
-		goto oom;
-	if (!*tmp) {
-		/* The payload stays reachable for a console client's copy. */
-		*tmp = malloc(n ? n : 1);
-		if (!*tmp) {
-			frame_unref(f);
-			goto oom;
-		}
-		memcpy(*tmp, p, n);
+	if (f) {
+		free(tmp);
+		return f;
 	}
-	*plen = n;
-	return f;
 oom:
-	log_msg(LV_ERROR, "%s: out of memory for a message; a line is lost",
-		sh->tag);
+	log_msg(LV_ERROR, "%s: out of memory for a message", sh->tag);
+	free(tmp);
+	*oom = true;
 	return NULL;
 }
 
@@ -115,24 +109,22 @@ bool shared_any_room(const struct shared *sh)
 }
 
 /* Sends f (payload p[0..n)) to c; counts a client cut as too slow. */
-void shared_send_one(struct shared *sh, struct conn *c, struct frame *f,
-		     const uint8_t *p, size_t n)
+void shared_send_one(struct shared *sh, struct conn *c, struct frame *f)
 {
-	if (conn_send_frame(c, f, p, n, shared_opts(sh)->max_queue) == 1)
+	if (conn_send_frame(c, f, shared_opts(sh)->max_queue) == 1)
 		sh->slow++;
 }
 
 /* To every member: backwards, since one cut may leave the list. Returns
  * shared_any_room afterwards, found on the way. */
-bool shared_send_all(struct shared *sh, struct frame *f, const uint8_t *p,
-		     size_t n)
+bool shared_send_all(struct shared *sh, struct frame *f)
 {
 	bool room = false, open = false;
 	for (size_t i = sh->mem.n; i-- > 0;) {
 		if (i >= sh->mem.n)
 			continue;
 		struct conn *c = sh->mem.m[i].c;
-		shared_send_one(sh, c, f, p, n);
+		shared_send_one(sh, c, f);
 		if (conn_is_open(c)) {
 			open = true;
 			room = room || shared_below_mark(sh, c);
@@ -144,16 +136,17 @@ bool shared_send_all(struct shared *sh, struct frame *f, const uint8_t *p,
 /* A broadcast line: to every member, and to the history. */
 static bool broadcast_line(struct shared *sh, const char *line, size_t n)
 {
-	uint8_t *tmp;
-	size_t plen;
-	struct frame *f = shared_line_frame(sh, line, n, &tmp, &plen);
-	if (!f)
+	bool oom;
+	struct frame *f = shared_line_frame(sh, line, n, &oom);
+	if (!f) {
+		if (oom)
+			shared_fail_members(sh, "out of memory for a message");
 		return shared_any_room(sh);
-	bool room = shared_send_all(sh, f, tmp, plen);
+	}
+	bool room = shared_send_all(sh, f);
 	if (sh->hist.cap)
 		hist_push(&sh->hist, frame_ref(f));
 	frame_unref(f);
-	free(tmp);
 	return room;
 }
 
@@ -284,6 +277,7 @@ void shared_run_out(void *owner, const uint8_t *p, size_t n)
 	if (buf_append(&run->line, p, n) < 0) {
 		log_msg(LV_ERROR, "%s: out of memory for the program's output",
 			sh->tag);
+		shared_fail_members(sh, "out of memory for the program's output");
 		return;
 	}
 	shared_pump(sh);

@@ -766,3 +766,35 @@ EOF_
 	output=$(cat "$T/plain")
 	expect_lines "text hi" "close 1000*" "eof"
 }
+
+# tests/preload/failmalloc.c fails every allocation over FAILMALLOC_OVER
+# bytes (under ASan, max_allocation_size_mb does the same): a line of the
+# shared program that cannot be held is never lost silently.
+@test "out of memory for a broadcast program's output: every member ends with 1011, and the gateway serves on" {
+	local so=$BATS_TEST_TMPDIR/failmalloc.so
+	"${CC:-cc}" -shared -fPIC -o "$so" "$BATS_TEST_DIRNAME/preload/failmalloc.c" -ldl ||
+		skip "cannot build an LD_PRELOAD library"
+	local s
+	s=$(mkscript big.sh <<'EOF_'
+#!/bin/sh
+read -r go
+head -c 1572864 /dev/zero | tr '\0' a
+echo
+cat
+EOF_
+)
+	LD_PRELOAD=$so FAILMALLOC_OVER=1048576 \
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0:allocator_may_return_null=1:max_allocation_size_mb=1 \
+		start_gw --maxqueue 4194304 --broadcast "/b=$s" /echo=cat
+	run ws -t 10000 /b text:go recv wait
+	expect_status 0
+	expect_lines "close 1011 out of memory for the program's output" "eof"
+	wait_log "out of memory for the program's output"
+	run ws /echo text:after recv close:1000 recv
+	expect_status 0
+	expect_lines "text after" "close 1000*"
+	stop_gw
+	[ "$GW_STATUS" = 0 ]
+	sed -i '/WARNING: AddressSanitizer failed to allocate/d' \
+		"$BATS_TEST_TMPDIR/gw.log"
+}
