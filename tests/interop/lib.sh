@@ -15,6 +15,30 @@ alive() {
 	[ "${stat%% *}" != Z ]
 }
 
+# For a script with checks of its own (nginx.sh, redis.sh), named $SUITE:
+# note PASS|FAIL WHAT counts and prints one; summary prints the counts and
+# exits, 1 if any failed.
+pass=0
+fail=0
+note() {
+	echo "$1 $SUITE: $2"
+	if [ "$1" = PASS ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+}
+summary() {
+	echo "$SUITE: $pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit
+}
+
+# stop PID: SIGTERM, 5 s, then SIGKILL; returns the exit status (or 137).
+stop() {
+	local end=$(($(now_ms) + 5000))
+	kill -TERM "$1" 2>/dev/null
+	while alive "$1" && [ "$(now_ms)" -lt "$end" ]; do sleep 0.02; done
+	alive "$1" && kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
 # wait_until DESC CMD...: retries CMD every 20 ms for DEADLINE_MS
 # (set by the caller).
 wait_until() {

@@ -39,25 +39,9 @@ fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/portal-gw-redis.XXXXXX")
 GW_A= GW_B= NGINX_PID=
-pass=0
-fail=0
-
-note() { # note PASS|FAIL WHAT
-	echo "$1 redis: $2"
-	if [ "$1" = PASS ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
-}
-
-# now_ms, alive
+SUITE=redis
+# now_ms, alive, note, stop, summary, wait_until, free_port, port_open
 . "$here/lib.sh"
-
-# stop PID: SIGTERM, 5 s, then SIGKILL; returns the exit status (or 137).
-stop() {
-	local end=$(($(now_ms) + 5000))
-	kill -TERM "$1" 2>/dev/null
-	while alive "$1" && [ "$(now_ms)" -lt "$end" ]; do sleep 0.02; done
-	alive "$1" && kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
 
 cleanup() {
 	local p
@@ -73,12 +57,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-summary() {
-	echo "redis: $pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
-}
 
 missing=
 [ -x "$NGINX" ] || missing+=" nginx"
